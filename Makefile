@@ -1,0 +1,40 @@
+# hems: the two commands are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+# Debian packages the tests need (a real MQTT broker, a real browser, a serial pty bridge).
+TEST_DEBS := mosquitto chromium socat
+# Set SKIP_IMAGE=1 to skip the SD image boot test on a quick local run (never in CI).
+SKIP_IMAGE ?= 0
+
+.PHONY: demo test venv test-deps bench image clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+demo: venv
+	$(VENV)/bin/hems demo --config config.toml
+
+test-deps:
+	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+test: venv test-deps
+	SKIP_IMAGE=$(SKIP_IMAGE) $(PY) -m pytest -q -ra
+
+bench: venv
+	$(PY) bench/solve_time.py
+	$(PY) bench/economics.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -1,0 +1,1 @@
+"""The control loop: poll -> state -> replan when due -> arbitrate -> safety clamp -> write."""

@@ -1,0 +1,37 @@
+"""What the running agent offers to its edges (web UI, aggregator link).
+
+The web server and the MQTT link talk to the agent only through this Protocol, so they
+can be built and tested against the real agent on the simulated home.
+"""
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable, Protocol
+
+from hems.domain import Commitment, Plan, Preferences, Setpoint, SiteState
+
+Listener = Callable[[str, Any], Awaitable[None] | None]   # (topic, payload)
+
+
+class AgentApi(Protocol):
+    @property
+    def state(self) -> SiteState | None: ...        # latest assembled state
+    @property
+    def plan(self) -> Plan | None: ...              # plan in force
+    @property
+    def preferences(self) -> Preferences: ...
+    @property
+    def last_setpoint(self) -> Setpoint | None: ...
+
+    def device_status(self) -> dict[str, dict[str, Any]]:
+        """Per device name: role, online, last reading time, last error."""
+
+    async def set_preferences(self, prefs: Preferences, who: str) -> None:
+        """Store, log who changed what, and replan at once."""
+
+    async def add_commitment(self, commitment: Commitment) -> None:
+        """An accepted aggregator commitment becomes a planner constraint; replans."""
+
+    async def cancel_commitment(self, commitment_id: str) -> None: ...
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call listener(topic, payload) on 'state', 'plan', 'setpoint', 'event'; returns unsubscribe."""

@@ -1,0 +1,1 @@
+"""Device ports (small Protocols) and their drivers. Only hems.devices.modbus imports pymodbus."""
