@@ -33,5 +33,13 @@ class AgentApi(Protocol):
 
     async def cancel_commitment(self, commitment_id: str) -> None: ...
 
+    @property
+    def envelope(self) -> Any:
+        """The planner's flexibility envelope for the plan in force (hems.planner), or None."""
+
+    async def set_regulation_signal(self, commitment_id: str, signal: float) -> float:
+        """Follow a fast regulation signal in [-1, 1] within an accepted band at once.
+        Returns the EV power (W) actually written after the safety rules."""
+
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call listener(topic, payload) on 'state', 'plan', 'setpoint', 'event'; returns unsubscribe."""
