@@ -1,0 +1,160 @@
+"""The planner's discrete model: a SoC grid, the EV powers that move between grid points,
+and the cost of every power in every interval.
+
+The SoC grid has a step of h Wh anchored at the initial SoC. An action moves the battery by
+k grid steps in one interval; its AC power is the one that stores (k > 0) or removes (k < 0)
+exactly k*h Wh, so every plan is physically exact. Powers outside 0 / [min, max] are not actions.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from hems.planner.problem import EfficiencyCurve, Problem
+
+TARGET_PENALTY_PER_KWH = 1.0e4   # missing an owner target costs far more than any tariff
+BOUND_PENALTY_PER_KWH = 1.0e2    # leaving an aggregator bound: less than a target, more than prices
+DEFAULT_WORK = 40_000            # states x actions per interval; sets the default grid step
+
+
+@dataclass(frozen=True)
+class Grid:
+    step_wh: float
+    energy_wh: np.ndarray   # (S,) stored energy of each state
+    start_index: int        # the state of the initial SoC
+    kd: int                 # largest discharge move, in steps (column 0 is k = -kd)
+    power_w: np.ndarray     # (K,) AC power of move k = column - kd
+    valid: np.ndarray       # (K,) the power is 0 or inside a charge/discharge range
+
+
+def _efficiency(curve: EfficiencyCurve | None, constant: float, power_w: np.ndarray) -> np.ndarray:
+    if curve is None:
+        return np.full_like(power_w, constant, dtype=float)
+    return np.interp(power_w, curve[0], curve[1])
+
+
+def stored_wh(problem: Problem, power_w: np.ndarray) -> np.ndarray:
+    """Battery energy change (Wh) over one interval at AC power power_w (+ charging)."""
+    p = np.asarray(power_w, dtype=float)
+    dt = problem.dt_h
+    eta_c = _efficiency(problem.charge_efficiency_curve, problem.charge_efficiency, np.abs(p))
+    eta_d = _efficiency(problem.discharge_efficiency_curve, problem.discharge_efficiency, np.abs(p))
+    return np.where(p >= 0, p * eta_c * dt, p * dt / eta_d)
+
+
+def _power_for(problem: Problem, energy_wh: np.ndarray, charging: bool, p_max: float) -> np.ndarray:
+    """Inverse of stored_wh on [0, p_max]: the AC power that moves energy_wh (>= 0)."""
+    curve = problem.charge_efficiency_curve if charging else problem.discharge_efficiency_curve
+    eta = problem.charge_efficiency if charging else problem.discharge_efficiency
+    dt = problem.dt_h
+    if curve is None:
+        return energy_wh / (eta * dt) if charging else energy_wh * eta / dt
+    p = np.linspace(0.0, p_max, 4001)
+    e = np.abs(stored_wh(problem, p if charging else -p))
+    e = np.maximum.accumulate(e)
+    return np.interp(energy_wh, e, p)
+
+
+def choose_step_wh(problem: Problem, work: int = DEFAULT_WORK) -> float:
+    """Grid step: about `work` state-action pairs per interval, max charge exactly on the grid."""
+    span = max(problem.ceiling_wh - problem.floor_wh, 1.0)
+    e_c = float(stored_wh(problem, np.array([problem.max_charge_w]))[0])
+    e_d = float(-stored_wh(problem, np.array([-problem.max_discharge_w]))[0])
+    if problem.soc_step_wh is not None:
+        return float(problem.soc_step_wh)
+    h = max(math.sqrt(span * max(e_c + e_d, 1.0) / work), span / 4000.0)
+    if e_c > 0:
+        h = e_c / max(1, round(e_c / h))
+    return h
+
+
+def build_grid(problem: Problem, step_wh: float | None = None) -> Grid:
+    h = choose_step_wh(problem) if step_wh is None else step_wh
+    e0, lo, hi = problem.soc_wh, problem.floor_wh, problem.ceiling_wh
+    j_lo = -math.floor((e0 - lo) / h + 1e-9)
+    j_hi = math.floor((hi - e0) / h + 1e-9)
+    energy = e0 + h * np.arange(j_lo, j_hi + 1)
+    kc, kc_min = _moves(problem, h, charging=True)
+    kd, kd_min = _moves(problem, h, charging=False)
+    ks = np.arange(-kd, kc + 1)
+    moved = np.abs(ks) * h
+    power = np.zeros(len(ks))
+    if kc:
+        power[ks > 0] = _power_for(problem, moved[ks > 0], True, problem.max_charge_w)
+    if kd:
+        power[ks < 0] = -_power_for(problem, moved[ks < 0], False, problem.max_discharge_w)
+    valid = (ks == 0) | ((ks > 0) & (ks >= kc_min)) | ((ks < 0) & (-ks >= kd_min))
+    power = np.where(valid, power, 0.0)
+    return Grid(h, energy, -j_lo, kd, power, valid)
+
+
+def _moves(problem: Problem, h: float, charging: bool) -> tuple[int, int]:
+    """(largest, smallest) number of grid steps one interval of charging/discharging can move."""
+    p_min = problem.min_charge_w if charging else problem.min_discharge_w
+    p_max = problem.max_charge_w if charging else problem.max_discharge_w
+    if p_max <= 0:
+        return 0, 1
+    sign = 1.0 if charging else -1.0
+    e_min, e_max = np.abs(stored_wh(problem, sign * np.array([p_min, p_max])))
+    k_max = math.floor(e_max / h + 1e-9)
+    k_min = max(1, math.ceil(e_min / h - 1e-9))
+    if k_min > k_max:
+        return 0, 1     # the power range is narrower than one grid step at this resolution
+    return k_max, k_min
+
+
+def bounds_w(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+    """Aggregator bounds per interval (W); -inf/+inf where there is none."""
+    n = problem.n
+    lo = np.full(n, -np.inf) if problem.ev_min_w is None else np.where(
+        np.isnan(problem.ev_min_w), -np.inf, problem.ev_min_w)
+    hi = np.full(n, np.inf) if problem.ev_max_w is None else np.where(
+        np.isnan(problem.ev_max_w), np.inf, problem.ev_max_w)
+    if problem.ev_fixed_w is not None:
+        fixed = ~np.isnan(problem.ev_fixed_w)
+        lo = np.where(fixed, problem.ev_fixed_w, lo)
+        hi = np.where(fixed, problem.ev_fixed_w, hi)
+    return lo, hi
+
+
+def site_allows(problem: Problem, power_w: np.ndarray) -> np.ndarray:
+    """(n, K) mask: the EV power keeps the grid within the site limits (or does not worsen it)."""
+    base = (problem.load_w - problem.pv_w)[:, None]
+    grid = base + power_w[None, :]
+    ok_import = (grid <= problem.max_import_w + 1e-9) | (power_w[None, :] <= 0)
+    ok_export = (-grid <= problem.max_export_w + 1e-9) | (power_w[None, :] >= 0)
+    return ok_import & ok_export
+
+
+def interval_cost(problem: Problem, ev_w: np.ndarray) -> dict[str, np.ndarray]:
+    """Cost terms per interval for EV powers broadcast against the horizon (currency)."""
+    ev = np.asarray(ev_w, dtype=float)
+    base = problem.load_w - problem.pv_w
+    if ev.ndim == 2:
+        base = base[:, None]
+        ip, ep = problem.import_price_per_kwh[:, None], problem.export_price_per_kwh[:, None]
+    else:
+        ip, ep = problem.import_price_per_kwh, problem.export_price_per_kwh
+    grid = base + ev
+    kwh = problem.dt_h / 1000.0
+    return {
+        "import": ip * np.maximum(grid, 0.0) * kwh,
+        "export_revenue": ep * np.maximum(-grid, 0.0) * kwh,
+        "degradation": problem.degradation_per_kwh * np.abs(ev) * kwh,
+    }
+
+
+def cost_matrix(problem: Problem, grid: Grid) -> np.ndarray:
+    """(n, K) cost of each move in each interval, +inf where the move is not allowed."""
+    terms = interval_cost(problem, grid.power_w[None, :])
+    cost = terms["import"] - terms["export_revenue"] + terms["degradation"]
+    lo, hi = bounds_w(problem)
+    p = grid.power_w[None, :]
+    outside_w = np.maximum(lo[:, None] - p, 0.0) + np.maximum(p - hi[:, None], 0.0)
+    cost = cost + BOUND_PENALTY_PER_KWH * outside_w * problem.dt_h / 1000.0
+    allowed = site_allows(problem, grid.power_w) & grid.valid[None, :]
+    allowed &= problem.plugged[:, None] | (np.arange(len(grid.power_w)) == grid.kd)[None, :]
+    allowed[:, grid.kd] = True
+    return np.where(allowed, cost, np.inf)
