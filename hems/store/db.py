@@ -1,0 +1,57 @@
+"""Open the SQLite file (WAL, durable commits) and bring its schema up to date."""
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+from typing import Sequence
+
+from hems.store.migrations import MIGRATIONS, Migration
+
+log = logging.getLogger(__name__)
+
+
+class StoreError(Exception):
+    """The database cannot be used (newer schema than this hems, corrupt file, bad migration list)."""
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    """One connection for the whole process, usable from the loop and the planner thread
+    (callers serialise access with a lock). Autocommit mode: transactions are explicit."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10.0)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")   # a commit survives a power cut; commits are rare (batched)
+    conn.execute("PRAGMA foreign_keys=ON")
+    return conn
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    """Apply the migrations the database has not seen, each in its own transaction.
+    Idempotent. Returns the schema version."""
+    for i, m in enumerate(migrations, start=1):
+        if m.version != i:
+            raise StoreError(f"migration {m.name!r} has version {m.version}, expected {i} (versions count up from 1)")
+    current = schema_version(conn)
+    if current > len(migrations):
+        raise StoreError(f"database schema version {current} is newer than this hems knows "
+                         f"({len(migrations)}); upgrade hems or use another data_dir")
+    for m in migrations[current:]:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if callable(m.step):
+                m.step(conn)
+            else:
+                for sql in m.step:
+                    conn.execute(sql)
+            conn.execute(f"PRAGMA user_version = {m.version:d}")
+            conn.execute("COMMIT")
+        except Exception as exc:
+            conn.execute("ROLLBACK")
+            raise StoreError(f"migration {m.version} ({m.name}) failed: {exc}") from exc
+        log.info("store schema migrated to version %d: %s", m.version, m.name)
+    return schema_version(conn)

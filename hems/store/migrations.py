@@ -1,0 +1,72 @@
+"""The schema, as an ordered list of migrations. PRAGMA user_version = how many are applied.
+
+To add tables for your part of hems, append a Migration at the end with the next version number.
+Never edit, remove or reorder one that has shipped: databases in the field have applied it.
+A migration is a tuple of SQL statements, or a function taking the open connection (for data
+changes); it runs inside one transaction together with the user_version bump.
+"""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Callable, Union
+
+Step = Union[tuple[str, ...], Callable[[sqlite3.Connection], None]]
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int          # 1, 2, 3, ... in list order
+    name: str             # what it does, for the log
+    step: Step
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(1, "measurements per minute, setpoints, events, preferences, latest plan", (
+        # Per UTC minute (unix seconds of its start): mean powers in W over the samples of that
+        # minute, split by sign where energy is counted per direction; last SoC; cost of the
+        # minute's grid exchange when prices were known. n = number of samples.
+        """CREATE TABLE measurements (
+            minute INTEGER PRIMARY KEY,
+            n INTEGER NOT NULL,
+            grid_w REAL, import_w REAL, export_w REAL,
+            pv_w REAL,
+            ev_w REAL, ev_charge_w REAL, ev_discharge_w REAL,
+            load_w REAL,
+            soc_pct REAL,
+            cost REAL
+        )""",
+        """CREATE TABLE setpoints (
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            ev_power_w REAL NOT NULL,
+            reason TEXT NOT NULL,
+            clamped_by TEXT NOT NULL DEFAULT ''
+        )""",
+        "CREATE INDEX setpoints_at ON setpoints(at)",
+        """CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            kind TEXT NOT NULL,
+            message TEXT NOT NULL,
+            who TEXT NOT NULL
+        )""",
+        "CREATE INDEX events_at ON events(at)",
+        """CREATE TABLE preferences (
+            key TEXT PRIMARY KEY,
+            value_json TEXT NOT NULL,
+            who TEXT NOT NULL,
+            at REAL NOT NULL
+        )""",
+        """CREATE TABLE plans (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            at REAL NOT NULL,
+            start REAL NOT NULL,
+            interval_s INTEGER NOT NULL,
+            cost REAL NOT NULL,
+            solve_ms REAL NOT NULL,
+            target_shortfall_pct REAL NOT NULL,
+            summary_json TEXT NOT NULL
+        )""",
+    )),
+]
