@@ -1,0 +1,24 @@
+"""Modbus transport: the only package in hems that imports pymodbus."""
+from hems.devices.modbus.bus import (
+    BusRegistry,
+    ModbusBus,
+    ModbusError,
+    SerialEndpoint,
+    TcpEndpoint,
+    UnitLink,
+)
+from hems.devices.modbus.codec import CodecError, decode, encode, register_count, scaled
+from hems.devices.modbus.sunspec import (
+    CommonInfo,
+    SunSpecMap,
+    SunSpecModel,
+    SunSpecNotFound,
+    discover,
+    read_common,
+)
+
+__all__ = [
+    "BusRegistry", "CodecError", "CommonInfo", "ModbusBus", "ModbusError", "SerialEndpoint",
+    "SunSpecMap", "SunSpecModel", "SunSpecNotFound", "TcpEndpoint", "UnitLink", "decode",
+    "discover", "encode", "read_common", "register_count", "scaled",
+]

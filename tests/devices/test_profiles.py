@@ -1,0 +1,116 @@
+"""Every shipped profile loads; a broken profile is refused with file and key named."""
+import pytest
+
+from hems.devices.profiles import (
+    ProfileError, available_profiles, load_profile, parse_profile,
+)
+from hems.devices.profiles.loader import PROFILE_DIR
+from hems.domain import ChargerState
+
+SHIPPED = [p.stem for p in PROFILE_DIR.glob("*.toml")]
+
+
+def test_the_catalogue_is_there():
+    for name in ("sdm630", "sdm120", "sunspec_meter", "sunspec_pv", "sunspec_charger",
+                 "wallbox_quasar", "evtec_bidipro10"):
+        assert name in available_profiles()
+    assert "sunspec" in available_profiles()
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_profile_loads(name):
+    p = load_profile(name)
+    assert p.role in ("meter", "pv", "charger")
+    assert p.points
+    if p.role == "charger":
+        assert "setpoint_w" in p.controls and p.states
+
+
+@pytest.mark.parametrize("role", ["meter", "pv", "charger"])
+def test_sunspec_alias_picks_the_role(role):
+    assert load_profile("sunspec", role=role).name == f"sunspec_{role}"
+
+
+def test_chargers_with_a_timeout_register_have_a_heartbeat():
+    for name in ("sunspec_charger", "wallbox_quasar", "evtec_bidipro10"):
+        assert load_profile(name).heartbeat is not None
+
+
+def test_role_mismatch_and_unknown_name():
+    with pytest.raises(ProfileError, match="for role 'meter', not 'charger'"):
+        load_profile("sdm630", role="charger")
+    with pytest.raises(ProfileError, match="unknown device profile 'sdm999'"):
+        load_profile("sdm999")
+
+
+GOOD = {
+    "profile": {"role": "meter", "title": "t"},
+    "points": {"grid_power_w": {"register": 12, "type": "float32", "unit": "W"}},
+}
+
+
+def _with(path: str, value):
+    import copy
+    doc = copy.deepcopy(GOOD)
+    keys = path.split(".")
+    t = doc
+    for k in keys[:-1]:
+        t = t.setdefault(k, {})
+    t[keys[-1]] = value
+    return doc
+
+
+@pytest.mark.parametrize("path,value,message", [
+    ("profile.role", "toaster", "x.toml: profile.role: 'toaster' is not one of"),
+    ("points.grid_power_w.type", "int12", "x.toml: points.grid_power_w.type: 'int12' is not one of"),
+    ("points.grid_power_w.unit", "kW", "points.grid_power_w.unit: 'kW' but grid_power_w is in 'W'"),
+    ("points.grid_power_w.function", "coil", "points.grid_power_w.function: 'coil' is not"),
+    ("points.grid_power_w.word_order", "middle", "word_order: 'middle' is not"),
+    ("points.grid_power_w.sign", 2, "points.grid_power_w.sign: 2 is not 1 or -1"),
+    ("points.grid_power_w.register", 70000, "register: 70000 is not a Modbus address"),
+    ("points.grid_power_w.regster", 1, "points.grid_power_w.regster: unknown key"),
+    ("points.grid_power_w.scale", "ten", "points.grid_power_w.scale: 'ten' is not a float"),
+    ("points.power", {"register": 1}, "points.power: unknown point for a meter"),
+    ("profile.hook", "magic", "profile.hook: 'magic' is not one of"),
+    ("extra", {}, "x.toml: .extra: unknown key"),
+])
+def test_bad_profile_names_file_and_key(path, value, message):
+    with pytest.raises(ProfileError) as err:
+        parse_profile(_with(path, value), source="x.toml", name="x")
+    assert message in str(err.value)
+
+
+def test_all_errors_at_once_and_required_points():
+    doc = {"profile": {"role": "charger"},
+           "points": {"soc_pct": {"register": 1, "unit": "kW"}}}
+    with pytest.raises(ProfileError) as err:
+        parse_profile(doc, source="c.toml", name="c")
+    text = str(err.value)
+    for expected in ("points.ev_power_w: is required", "points.state: is required",
+                     "soc_pct.unit", "control.setpoint_w: a charger profile needs a setpoint",
+                     "states: a charger profile needs a [states] table"):
+        assert expected in text
+
+
+def test_point_needs_one_address():
+    doc = _with("points.grid_power_w", {"type": "int16", "unit": "W"})
+    with pytest.raises(ProfileError, match="needs either `register` or `model` \\+ `offset`"):
+        parse_profile(doc, source="x.toml", name="x")
+
+
+def test_states_are_checked(tmp_path):
+    f = tmp_path / "mine.toml"
+    f.write_text('[profile]\nrole = "charger"\n[points.ev_power_w]\nregister = 1\ntype = "int16"\n'
+                 'unit = "W"\n[points.state]\nregister = 2\n[states]\n"1" = "flying"\n'
+                 '[control.setpoint_w]\nregister = 3\ntype = "int16"\nunit = "W"\n')
+    with pytest.raises(ProfileError, match="mine.toml: states.1: 'flying' is not one of"):
+        load_profile(f)
+    f.write_text(f.read_text().replace('"flying"', '"charging"'))
+    assert load_profile(f).states == {1: ChargerState.CHARGING}
+
+
+def test_not_toml(tmp_path):
+    f = tmp_path / "broken.toml"
+    f.write_text("[profile\n")
+    with pytest.raises(ProfileError, match="broken.toml: not valid TOML"):
+        load_profile(f)
