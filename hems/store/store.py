@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 import time
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -116,16 +118,10 @@ class Store:
         """Store each key's JSON value with who set it and when; committed at once."""
         at = self.clock.now().timestamp()
         rows = [(k, json.dumps(v, default=_json_default), who, at) for k, v in values.items()]
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._conn.executemany("INSERT INTO preferences (key, value_json, who, at) VALUES (?, ?, ?, ?) "
-                                       "ON CONFLICT(key) DO UPDATE SET value_json = excluded.value_json, "
-                                       "who = excluded.who, at = excluded.at", rows)
-                self._conn.execute("COMMIT")
-            except Exception:
-                self._conn.execute("ROLLBACK")
-                raise
+        with self.transaction() as c:
+            c.executemany("INSERT INTO preferences (key, value_json, who, at) VALUES (?, ?, ?, ?) "
+                          "ON CONFLICT(key) DO UPDATE SET value_json = excluded.value_json, "
+                          "who = excluded.who, at = excluded.at", rows)
 
     # --- flushing ---
     def pending(self) -> int:
@@ -206,6 +202,25 @@ class Store:
             except Exception as exc:
                 log.warning("store checkpoint on close failed: %s", exc)
             self._conn.close()
+
+    # --- for other parts' own tables (see README: adding tables) ---
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Write to your own tables in one short transaction: `with store.transaction() as c: c.execute(...)`.
+        Commits at the end of the block, rolls back on an exception."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Read rows from any table."""
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
 
     # --- reads ---
     def get_preferences(self) -> dict[str, Any]:

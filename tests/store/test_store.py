@@ -140,6 +140,16 @@ def test_migrations_are_idempotent_and_extendable(db):
     assert migrate(conn, extra) == len(extra)
     assert migrate(conn, extra) == len(extra)
     assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'dispatch_log'").fetchone()
+    conn.close()
+    store = Store(db)                                       # the store's own API reaches the new table
+    with store.transaction() as c:
+        c.execute("INSERT INTO dispatch_log (body) VALUES ('x')")
+    with pytest.raises(ZeroDivisionError), store.transaction() as c:
+        c.execute("INSERT INTO dispatch_log (body) VALUES ('rolled back')")
+        1 / 0
+    assert store.query("SELECT body FROM dispatch_log") == [("x",)]
+    store.close()
+    conn = connect(db)
     with pytest.raises(StoreError, match="newer than this hems"):
         migrate(conn, MIGRATIONS)                           # an older hems on a newer database
     conn.close()
