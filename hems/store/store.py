@@ -24,6 +24,7 @@ from hems.domain import Plan, Setpoint, SiteState
 from hems.domain.clock import Clock, SystemClock
 from hems.store import history
 from hems.store.db import connect, migrate
+from hems.store.migrations import MIGRATIONS, Migration
 from hems.store.minute import MEAN_COLUMNS, ROW_COLUMNS, MinuteAccumulator, PriceFn, minute_of, sample_of
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,8 @@ class Store:
     """History, setpoints, events, preferences and the latest plan of one home."""
 
     def __init__(self, path: str | Path, flush_interval_s: float = 60.0, clock: Clock | None = None,
-                 prices: PriceFn | None = None, monotonic: Callable[[], float] = time.monotonic) -> None:
+                 prices: PriceFn | None = None, monotonic: Callable[[], float] = time.monotonic,
+                 migrations: Sequence[Migration] = MIGRATIONS) -> None:
         self.path = Path(path)
         self.flush_interval_s = flush_interval_s
         self.clock = clock or SystemClock()
@@ -71,7 +73,7 @@ class Store:
         self._monotonic = monotonic
         self._lock = threading.RLock()
         self._conn = connect(self.path)
-        self.schema_version = migrate(self._conn)
+        self.schema_version = migrate(self._conn, migrations)
         self._minute: MinuteAccumulator | None = None
         self._rows: list[tuple] = []          # finished minutes
         self._setpoints: list[tuple] = []

@@ -141,7 +141,7 @@ def test_migrations_are_idempotent_and_extendable(db):
     assert migrate(conn, extra) == len(extra)
     assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'dispatch_log'").fetchone()
     conn.close()
-    store = Store(db)                                       # the store's own API reaches the new table
+    store = Store(db, migrations=extra)                     # the store's own API reaches the new table
     with store.transaction() as c:
         c.execute("INSERT INTO dispatch_log (body) VALUES ('x')")
     with pytest.raises(ZeroDivisionError), store.transaction() as c:
