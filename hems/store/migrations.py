@@ -69,4 +69,30 @@ MIGRATIONS: list[Migration] = [
             summary_json TEXT NOT NULL
         )""",
     )),
+    Migration(2, "aggregator link: sequence numbers, dispatch log, events, metering, settlement outbox", (
+        # hems.aggregator.ledger: last accepted seq per sender (replay guard)
+        "CREATE TABLE agg_seq (sender TEXT PRIMARY KEY, seq INTEGER NOT NULL, at REAL NOT NULL)",
+        # every dispatch and its answer (accepted, modified, rejected, refused, done)
+        """CREATE TABLE agg_log (
+            id INTEGER PRIMARY KEY, at REAL NOT NULL, msg_id TEXT, kind TEXT,
+            status TEXT NOT NULL, code TEXT NOT NULL, reason TEXT NOT NULL
+        )""",
+        "CREATE INDEX agg_log_at ON agg_log(at)",
+        # accepted events/regulations: window, committed EV band (W), baseline JSON, state
+        """CREATE TABLE agg_events (
+            event_id TEXT PRIMARY KEY, kind TEXT NOT NULL, start REAL NOT NULL, end REAL NOT NULL,
+            min_ev_w REAL NOT NULL, max_ev_w REAL NOT NULL, priority INTEGER NOT NULL,
+            baseline_json TEXT NOT NULL, state TEXT NOT NULL, cancelled_at REAL
+        )""",
+        # metered Wh per event and baseline interval k
+        """CREATE TABLE agg_meter (
+            event_id TEXT NOT NULL, k INTEGER NOT NULL, ev_wh REAL NOT NULL, grid_wh REAL NOT NULL,
+            metered_s REAL NOT NULL, PRIMARY KEY (event_id, k)
+        )""",
+        # settlement messages until the broker acknowledged them
+        """CREATE TABLE agg_outbox (
+            event_id TEXT PRIMARY KEY, topic TEXT NOT NULL, payload BLOB NOT NULL,
+            created_at REAL NOT NULL, sent_count INTEGER NOT NULL DEFAULT 0, acked_at REAL
+        )""",
+    )),
 ]
