@@ -20,6 +20,9 @@ from pymodbus.framer import FramerType
 from hems.devices.ports import DeviceError
 
 log = logging.getLogger(__name__)
+# hems reports each failure itself, once (see hems.devices.poller); pymodbus would log an
+# ERROR with a packet dump for every lost request.
+logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
 
 Function = Literal["holding", "input"]
 MAX_READ = 125  # registers per read request (Modbus limit)
@@ -130,8 +133,10 @@ class ModbusBus:
                                   f"within {self.timeout_s:g} s") from None
             except ModbusException as exc:
                 self._drop(client)
-                raise ModbusError(f"{self.endpoint} unit {unit}: {what}: "
-                                  f"{_short(exc)}") from None
+                text = _short(exc)
+                if "No response" in text:
+                    text = f"no answer within {self.timeout_s:g} s"
+                raise ModbusError(f"{self.endpoint} unit {unit}: {what}: {text}") from None
             except (OSError, ValueError, IndexError, KeyError, TypeError) as exc:
                 self._drop(client)
                 raise ModbusError(f"{self.endpoint} unit {unit}: {what}: malformed reply "
@@ -191,7 +196,7 @@ class ModbusBus:
 
 def _short(exc: Exception) -> str:
     text = str(exc).strip() or exc.__class__.__name__
-    return text.replace("Modbus Error: ", "")
+    return text.replace("Modbus Error: ", "").replace("[Input/Output] ", "")
 
 
 @dataclass(frozen=True)
