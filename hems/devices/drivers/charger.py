@@ -112,16 +112,20 @@ class HeartbeatChargerDriver(ChargerDriver):
         await self.engine.write(self.profile.heartbeat.point, self.heartbeat_timeout_s)
         await super()._handshake()
 
+    async def _still_in_control(self) -> bool:
+        for w in self.profile.writes.get("on_connect", ()):
+            back = await self.engine.read_point(w.point)
+            if back is None or not math.isclose(float(back), w.value, abs_tol=0.5):
+                return False
+        return True
+
     async def refresh_heartbeat(self) -> None:
         """Re-arm the charger's timeout; take control back if the charger dropped it."""
         await self.ensure_connected()
-        if self._handshake_done:
-            first = next(iter(self.profile.writes.get("on_connect", ())), None)
-            if first is not None:
-                back = await self.engine.read_point(first.point)
-                if back is None or not math.isclose(float(back), first.value, abs_tol=0.5):
-                    log.warning("%s: charger left remote control; taking it back", self.name)
-                    self._handshake_done = False
+        if self._handshake_done and not await self._still_in_control():
+            log.warning("%s: charger left remote control (timeout or local change); "
+                        "taking it back", self.name)
+            self._handshake_done = False
         if not self._handshake_done:
             await self._handshake()
         else:
