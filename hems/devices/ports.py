@@ -49,3 +49,9 @@ class Heartbeat(Protocol):
 class Curtailable(Protocol):
     async def write_limit_pct(self, limit_pct: float | None) -> None:
         """Limit PV output to a % of its rating; None lifts the limit."""
+
+
+@runtime_checkable
+class FrequencySource(Device, Protocol):
+    async def read_frequency_hz(self) -> float:
+        """Mains frequency in Hz (mHz resolution); DeviceError when unknown."""
