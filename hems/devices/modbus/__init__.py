@@ -1,6 +1,7 @@
 """Modbus transport: the only package in hems that imports pymodbus."""
 from hems.devices.modbus.bus import (
     BusRegistry,
+    CannotConnect,
     ModbusBus,
     ModbusError,
     SerialEndpoint,
@@ -18,7 +19,7 @@ from hems.devices.modbus.sunspec import (
 )
 
 __all__ = [
-    "BusRegistry", "CodecError", "CommonInfo", "ModbusBus", "ModbusError", "SerialEndpoint",
+    "BusRegistry", "CannotConnect", "CodecError", "CommonInfo", "ModbusBus", "ModbusError", "SerialEndpoint",
     "SunSpecMap", "SunSpecModel", "SunSpecNotFound", "TcpEndpoint", "UnitLink", "decode",
     "discover", "encode", "read_common", "register_count", "scaled",
 ]

@@ -42,6 +42,10 @@ class ModbusError(DeviceError):
         self.exception_code = exception_code
 
 
+class CannotConnect(ModbusError):
+    """The endpoint itself is unreachable (no TCP listener, no such serial port)."""
+
+
 @dataclass(frozen=True)
 class TcpEndpoint:
     host: str
@@ -105,7 +109,7 @@ class ModbusBus:
         if not ok:
             self._client.close()
             self._client = None
-            raise ModbusError(f"{self.endpoint}: cannot connect")
+            raise CannotConnect(f"{self.endpoint}: cannot connect")
         return self._client
 
     async def close(self) -> None:
