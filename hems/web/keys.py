@@ -12,3 +12,17 @@ AGENT: web.AppKey[AgentApi] = web.AppKey("hems_agent", AgentApi)
 STORE: web.AppKey[Any] = web.AppKey("hems_store", object)
 CONFIG: web.AppKey[Any] = web.AppKey("hems_config", object)
 CLOCK: web.AppKey[Clock] = web.AppKey("hems_clock", Clock)
+
+from datetime import tzinfo  # noqa: E402
+
+from hems.web.db import WebDb  # noqa: E402
+from hems.web.ratelimit import LoginLimiter  # noqa: E402
+
+DB: web.AppKey[WebDb] = web.AppKey("hems_web_db", WebDb)
+LIMITER: web.AppKey[LoginLimiter] = web.AppKey("hems_login_limiter", LoginLimiter)
+TZ: web.AppKey[tzinfo] = web.AppKey("hems_site_tz", tzinfo)
+
+# per request
+SESSION: web.RequestKey[Any] = web.RequestKey("hems_session", object)       # hems.web.db.Session | None
+WHO: web.RequestKey[str] = web.RequestKey("hems_who", str)
+NEW_COOKIE: web.RequestKey[str] = web.RequestKey("hems_new_cookie", str)

@@ -51,8 +51,9 @@ def setpoint_json(setpoint: Setpoint | None) -> dict[str, Any] | None:
     }
 
 
-def state_json(state: SiteState | None, setpoint: Setpoint | None, prefs: Preferences) -> dict[str, Any]:
-    """The live picture: flows, SoC, plugged, what hems does now and why."""
+def state_json(state: SiteState | None, setpoint: Setpoint | None, prefs: Preferences,
+               next_trip: EvSession | None = None) -> dict[str, Any]:
+    """The live picture: flows, SoC, plugged, what hems does now and why, the trip aimed at."""
     meter = state.meter if state is not None else None
     pv = state.pv if state is not None else None
     charger = state.charger if state is not None else None
@@ -70,7 +71,7 @@ def state_json(state: SiteState | None, setpoint: Setpoint | None, prefs: Prefer
         "setpoint": setpoint_json(setpoint),
         "mode": prefs.mode.value,
         "reserve_pct": num(prefs.reserve_pct),
-        "next_trip": trip_json(prefs.next_trip),
+        "next_trip": trip_json(next_trip),
     }
 
 
@@ -95,7 +96,8 @@ def plan_json(plan: Plan | None) -> dict[str, Any] | None:
         "grid_w": [num(v) for v in plan.grid_w],
         "cost": num(plan.cost, 3),
         "solve_ms": num(plan.solve_ms, 2),
-        "breakdown": {k: num(v, 3) for k, v in plan.breakdown.items()},
+        "breakdown": {k: num(v, 3) for k, v in plan.breakdown.items() if isinstance(v, (int, float))},
+        "series": {k: [num(x, 4) for x in v] for k, v in plan.breakdown.items() if isinstance(v, (list, tuple))},
         "target_shortfall_pct": num(plan.target_shortfall_pct),
     }
 

@@ -6,40 +6,98 @@ returned Application in the agent's event loop (aiohttp.web.AppRunner + TCPSite)
 from __future__ import annotations
 
 import logging
-from typing import Any
+from pathlib import Path
+from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
 from hems.control.api import AgentApi
 from hems.domain.clock import Clock
-from hems.web import keys
+from hems.web import extras, auth, car, events, history, keys, openapi, settings, views
+from hems.web.auth import access
+from hems.web.db import WebDb
 from hems.web.errors import error_middleware
+from hems.web.ratelimit import LoginLimiter
 from hems.web.serialize import jsonable, state_json
+from hems.web.sitetime import site_timezone
 
 log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+       "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 
 
 def create_web_app(agent: AgentApi, store: Any, config: Any, clock: Clock) -> web.Application:
     """Build the web application around a running agent.
 
     agent   the AgentApi of the running agent (read state and plan, change preferences)
-    store   the hems store (SQLite) or None for a memory-only UI
-    config  the hems config; its `web` section (if any) tunes the server
+    store   the hems store (SQLite); the web tables live in the same database file.
+            None keeps users and sessions in memory (tests only: nothing survives a restart).
+    config  the hems Config (site time zone, tariff currency, [web], [aggregator]) or None
     clock   the injected clock (session expiry, rate limits, audit times)
     """
-    app = web.Application(middlewares=[error_middleware], client_max_size=64 * 1024)
+    app = web.Application(middlewares=[security_headers, error_middleware, auth.auth_middleware],
+                          client_max_size=64 * 1024)
     app[keys.AGENT] = agent
     app[keys.STORE] = store
     app[keys.CONFIG] = config
     app[keys.CLOCK] = clock
+    app[keys.DB] = web_db_for(store)
+    app[keys.LIMITER] = LoginLimiter()
+    app[keys.TZ] = site_timezone(config)
     app.router.add_get("/api/v1/health", get_health)
     app.router.add_get("/api/v1/state", get_state)
+    for module in (auth, car, views, history, settings, events, openapi):
+        module.add_routes(app)
+    app.router.add_route("*", "/api/{tail:.*}", api_not_found)
+    app.router.add_get("/", index)
+    app.router.add_static("/static/", STATIC_DIR, append_version=False)
+    app.on_startup.append(_on_startup)
+    app.on_shutdown.append(events.close_streams)
     return app
+
+
+def web_db_for(store: Any) -> WebDb:
+    """The web tables in the store's database file (a second connection, WAL), else memory."""
+    path = getattr(store, "path", None) or getattr(store, "db_path", None)
+    if path is None:
+        log.warning("web UI without a store: users and sessions are kept in memory only")
+        return WebDb.open(":memory:")
+    return WebDb.open(str(path))
+
+
+async def _on_startup(app: web.Application) -> None:
+    car.restore_schedule(app)
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                           ) -> web.StreamResponse:
+    resp = await handler(request)
+    resp.headers.setdefault("Content-Security-Policy", CSP)
+    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+    resp.headers.setdefault("X-Frame-Options", "DENY")
+    resp.headers.setdefault("Referrer-Policy", "no-referrer")
+    if request.path.startswith("/api/"):
+        resp.headers.setdefault("Cache-Control", "no-store")
+    return resp
+
+
+@access("public")
+async def index(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+@access("public")
+async def api_not_found(request: web.Request) -> web.Response:
+    raise web.HTTPNotFound(text=f"no API endpoint {request.method} {request.path}; see /api/v1/openapi.json")
 
 
 def health_json(agent: AgentApi) -> dict[str, Any]:
     """ok when fresh data came from every device; degraded otherwise (with the reasons)."""
-    devices = jsonable(agent.device_status())
+    devices = {name: {k: v for k, v in info.items() if k != "reading"}   # no readings without login
+               for name, info in jsonable(agent.device_status()).items()}
     state = agent.state
     problems: list[str] = []
     if state is None:
@@ -57,10 +115,11 @@ def health_json(agent: AgentApi) -> dict[str, Any]:
     }
 
 
+@access("public")
 async def get_health(request: web.Request) -> web.Response:
     return web.json_response(health_json(request.app[keys.AGENT]))
 
 
+@access("read")
 async def get_state(request: web.Request) -> web.Response:
-    agent = request.app[keys.AGENT]
-    return web.json_response(state_json(agent.state, agent.last_setpoint, agent.preferences))
+    return web.json_response(extras.live_state(request.app[keys.AGENT], request.app[keys.CLOCK].now()))

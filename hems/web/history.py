@@ -1,0 +1,147 @@
+"""History API: energy flows per day or month, cost against charge-on-arrival, earnings.
+
+GET /api/v1/history?period=day&date=YYYY-MM-DD  one local day: 5-minute power curves + totals
+GET /api/v1/history?period=month&date=YYYY-MM   one local month: per-day energy bars + totals
+Reads the store (hems.store.Store); prices for the baseline come from the store's price
+function (import, export per kWh at a UTC minute) when hems gave it one.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+import numpy as np
+from aiohttp import web
+
+from hems.web import keys
+from hems.web.auth import access
+from hems.web.baseline import compare
+from hems.web.errors import ApiError
+from hems.web.serialize import num
+from hems.web.sitetime import tz_name
+
+log = logging.getLogger(__name__)
+
+ENERGY_KEYS = ("import_kwh", "export_kwh", "pv_kwh", "ev_charge_kwh", "ev_discharge_kwh", "load_kwh")
+CURVE_STEP_MIN = 5
+PRICE_STEP_MIN = 15
+
+
+def parse_period(period: str, text: str | None, today: date) -> tuple[date, date]:
+    """[first day, day after last) of the requested local day or month."""
+    if period == "day":
+        try:
+            day = date.fromisoformat(text) if text else today
+        except ValueError:
+            raise ApiError(400, f"date must be YYYY-MM-DD for period=day, got {text!r}", "date") from None
+        return day, day + timedelta(days=1)
+    if period == "month":
+        try:
+            first = date.fromisoformat((text or today.strftime("%Y-%m")) + "-01")
+        except ValueError:
+            raise ApiError(400, f"date must be YYYY-MM for period=month, got {text!r}", "date") from None
+        nxt = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        return first, nxt
+    raise ApiError(400, f"period must be day or month, got {period!r}", "period")
+
+
+def minute_prices(price_fn: Any, start: datetime, n: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Import and export price per minute from the store's price function (None if it has none)."""
+    if price_fn is None:
+        return None
+    imp, exp = np.full(n, np.nan), np.full(n, np.nan)
+    for k in range(0, n, PRICE_STEP_MIN):
+        try:
+            got = price_fn(start + timedelta(minutes=k))
+        except Exception as exc:   # a price source that fails gives no baseline, not a 500
+            log.warning("price lookup failed at %s: %s", start + timedelta(minutes=k), exc)
+            return None
+        if got is not None:
+            imp[k:k + PRICE_STEP_MIN], exp[k:k + PRICE_STEP_MIN] = got
+    return imp, exp
+
+
+def dense_minutes(data: dict[str, np.ndarray], start: datetime, n: int) -> dict[str, np.ndarray]:
+    """Scatter the store's rows onto a full minute grid from `start` (NaN where nothing was stored)."""
+    idx = ((data["time"].astype("int64") - int(start.timestamp())) // 60).astype(int)
+    ok = (idx >= 0) & (idx < n)
+    out = {}
+    for key in ("grid_w", "pv_w", "ev_w", "load_w", "soc_pct"):
+        arr = np.full(n, np.nan)
+        if key in data:
+            arr[idx[ok]] = data[key][ok]
+        out[key] = arr
+    return out
+
+
+def curves(dense: dict[str, np.ndarray], start: datetime) -> dict[str, Any]:
+    """5-minute means for the day chart."""
+    n = len(dense["grid_w"]) // CURVE_STEP_MIN
+    out: dict[str, Any] = {"time": [(start + timedelta(minutes=k * CURVE_STEP_MIN)).isoformat().replace("+00:00", "Z")
+                                    for k in range(n)]}
+    for key, arr in dense.items():
+        blocks = arr[: n * CURVE_STEP_MIN].reshape(n, CURVE_STEP_MIN)
+        with np.errstate(invalid="ignore"):
+            means = np.nanmean(blocks, axis=1) if np.isfinite(blocks).any() else np.full(n, np.nan)
+        out[key] = [num(v) for v in means]
+    return out
+
+
+def earnings(store: Any, start: datetime, end: datetime) -> dict[str, Any] | None:
+    """Aggregator settlement in the period, when the store keeps settlements."""
+    fn = getattr(store, "settlements", None)
+    if not callable(fn):
+        return None
+    rows = fn(start, end)
+    total = sum(float(r.get("amount", 0.0) or 0.0) for r in rows)
+    energy = sum(float(r.get("energy_kwh", 0.0) or 0.0) for r in rows)
+    return {"total": num(total, 2), "energy_kwh": num(energy, 2), "events": len(rows)}
+
+
+def history_view(app: web.Application, period: str, text: str | None) -> dict[str, Any]:
+    store, tz, config = app[keys.STORE], app[keys.TZ], app[keys.CONFIG]
+    now = app[keys.CLOCK].now()
+    first, after = parse_period(period, text, now.astimezone(tz).date())
+    start = datetime.combine(first, time(0), tz).astimezone(timezone.utc)
+    end = datetime.combine(after, time(0), tz).astimezone(timezone.utc)
+    currency = getattr(getattr(config, "tariff", None), "currency", "EUR")
+    view: dict[str, Any] = {"period": period, "from": first.isoformat(), "to": after.isoformat(),
+                            "timezone": tz_name(tz), "currency": currency, "notes": []}
+    if store is None:
+        view.update(totals=None, buckets=[], curves=None, earnings=None)
+        view["notes"].append("no store: hems keeps no history in this mode")
+        return view
+    buckets = store.energy_by_day(tz, first, after)
+    totals: dict[str, Any] = {k: num(sum(b[k] for b in buckets), 2) for k in ENERGY_KEYS}
+    n = int((end - start).total_seconds() // 60)
+    dense = dense_minutes(store.measurements(start, end), start, n)
+    prices = minute_prices(getattr(store, "prices", None), start, n)
+    max_charge_w = float(getattr(getattr(config, "ev", None), "max_charge_w", 11_000.0))
+    if prices is not None:
+        result = compare(dense["load_w"], dense["pv_w"], dense["ev_w"], dense["soc_pct"], *prices, max_charge_w)
+        totals.update({k: num(v, 2) for k, v in result.items() if k != "ev_energy_kwh"})
+    else:
+        totals.update(cost=num(sum(b["cost"] for b in buckets), 2), baseline_cost=None, savings=None)
+        view["notes"].append("no price history: the charge-on-arrival comparison needs the tariff's prices")
+    view["totals"] = totals
+    view["buckets"] = [{"day": b["day"], **{k: num(b[k], 2) for k in ENERGY_KEYS}, "cost": num(b["cost"], 2)}
+                       for b in buckets]
+    view["curves"] = curves(dense, start) if period == "day" else None
+    view["earnings"] = earnings(store, start, end)
+    if view["earnings"] is None:
+        view["notes"].append("no aggregator settlements recorded")
+    return view
+
+
+@access("read")
+async def get_history(request: web.Request) -> web.Response:
+    q = request.query
+    unknown = sorted(set(q) - {"period", "date"})
+    if unknown:
+        raise ApiError(400, f"unknown query parameter {unknown[0]!r}; use period and date", unknown[0])
+    return web.json_response(history_view(request.app, q.get("period", "day"), q.get("date")))
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/v1/history", get_history)

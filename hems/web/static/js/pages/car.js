@@ -1,0 +1,111 @@
+// Car: next trip (departure + target), one-tap charge now, mode, reserve, weekly schedule.
+import { del, get, post, put } from "../api.js";
+import { card, clear, dayTime, h, pct, setTimezone } from "../dom.js";
+
+const MODES = [
+  ["smart", "Smart", "Cheapest and greenest: charges when power is cheap or solar, may supply the home at peak prices."],
+  ["solar_only", "Solar only", "Charges from surplus solar power; from the grid only to reach your target in time."],
+  ["fast", "Fast now", "Charges at full power right away."],
+  ["off", "Off", "No charging or discharging at all."],
+];
+const DAY_NAMES = { mon: "Monday", tue: "Tuesday", wed: "Wednesday", thu: "Thursday", fri: "Friday", sat: "Saturday", sun: "Sunday" };
+
+function slider(name, min, max, value, unit = " %") {
+  const out = h("output", { class: "slider-value" }, `${value}${unit}`);
+  const input = h("input", { type: "range", name, min, max, step: 5, value });
+  input.addEventListener("input", () => { out.textContent = `${input.value}${unit}`; });
+  return { input, el: h("div", { class: "slider" }, input, out) };
+}
+
+export function render(root, ctx) {
+  let alive = true;
+  const canEdit = ctx.canEdit;
+
+  async function act(promise, okText) {
+    try { const v = await promise; ctx.toast(okText); if (alive) draw(v); }
+    catch (e) { ctx.toast(e.message, "error"); }
+  }
+
+  function draw(v) {
+    setTimezone(v.timezone);
+    clear(root);
+    const prefs = v.preferences, trip = v.next_trip;
+    if (!canEdit) root.append(h("div", { class: "banner info" }, "View only: log in as the owner to make changes."));
+
+    // Next trip
+    const time = h("input", { type: "time", name: "departure", value: trip ? localHHMM(trip.departure, v.timezone) : "07:30", required: true });
+    const target = slider("target_soc_pct", 20, 100, trip ? Math.round(trip.target_soc_pct) : 80);
+    const tripForm = h("form", { class: "form-grid" },
+      h("label", {}, "Leave at", time), h("label", {}, "Battery when leaving", target.el),
+      h("div", { class: "actions" }, h("button", { class: "primary", type: "submit", disabled: !canEdit }, "Save trip"),
+        v.next_trip_source === "one-off" ? h("button", { type: "button", class: "secondary", disabled: !canEdit,
+          onclick: () => act(del("/car/trip"), "Back to the weekly schedule") }, "Use weekly schedule") : null));
+    tripForm.addEventListener("submit", (e) => {
+      e.preventDefault();
+      act(put("/car/trip", { departure: time.value, target_soc_pct: Number(target.input.value) }), "Trip saved: hems replanned");
+    });
+    root.append(card("Next trip",
+      h("p", { class: "lead" }, trip ? ["Leaving ", h("strong", { "data-testid": "next-trip" }, dayTime(trip.departure)),
+        " with ", h("strong", {}, pct(trip.target_soc_pct)),
+        h("span", { class: "muted" }, v.next_trip_source === "one-off" ? " · one-off" : " · weekly schedule")] : "No trip planned."),
+      tripForm));
+
+    // Charge now
+    root.append(card("Charge now",
+      h("p", { class: "muted" }, v.charge_now ? "Charging at full power until you stop it." : "Need the car full soon? One tap charges at full power."),
+      h("button", { class: v.charge_now ? "big danger" : "big primary", disabled: !canEdit,
+        onclick: () => act(post("/car/charge-now", { on: !v.charge_now }), v.charge_now ? "Back to your mode" : "Charging at full power") },
+        v.charge_now ? "Stop fast charging" : "⚡ Charge now")));
+
+    // Mode
+    const modes = h("div", { class: "modes", role: "radiogroup", "aria-label": "Mode" });
+    for (const [key, name, text] of MODES) {
+      modes.append(h("button", { class: `mode ${prefs.mode === key ? "selected" : ""}`, role: "radio",
+        "aria-checked": String(prefs.mode === key), "data-mode": key, disabled: !canEdit,
+        onclick: () => act(put("/car/mode", { mode: key }), `Mode: ${name}`) },
+      h("strong", {}, name), h("span", {}, text)));
+    }
+    root.append(card("Mode", modes));
+
+    // Reserve
+    const reserve = slider("reserve_pct", 0, 80, Math.round(prefs.reserve_pct));
+    const reserveForm = h("form", { class: "form-grid" }, h("label", {}, "Always keep at least", reserve.el),
+      h("div", { class: "actions" }, h("button", { class: "primary", type: "submit", disabled: !canEdit }, "Save reserve")));
+    reserveForm.addEventListener("submit", (e) => {
+      e.preventDefault();
+      act(put("/car/reserve", { reserve_pct: Number(reserve.input.value) }), "Reserve saved");
+    });
+    root.append(card("Reserve", h("p", { class: "muted" }, "hems never uses the car's battery for the home or the grid below this level."), reserveForm));
+
+    // Weekly schedule
+    const rows = {};
+    const table = h("div", { class: "week" });
+    for (const [day, name] of Object.entries(DAY_NAMES)) {
+      const entry = v.schedule[day];
+      const on = h("input", { type: "checkbox", checked: Boolean(entry), disabled: !canEdit, "aria-label": `${name} trip` });
+      const t = h("input", { type: "time", value: entry ? entry.departure : "07:30", disabled: !canEdit || !entry, "aria-label": `${name} departure` });
+      const pctIn = h("input", { type: "number", min: 10, max: 100, step: 5, value: entry ? entry.target_soc_pct : 80,
+        disabled: !canEdit || !entry, "aria-label": `${name} target %` });
+      on.addEventListener("change", () => { t.disabled = pctIn.disabled = !on.checked; });
+      rows[day] = { on, t, pctIn };
+      table.append(h("label", { class: "week-row" }, on, h("span", { class: "day" }, name), t, h("span", { class: "pct" }, pctIn, "%")));
+    }
+    const weekForm = h("form", {}, table, h("div", { class: "actions" }, h("button", { class: "primary", type: "submit", disabled: !canEdit }, "Save schedule")));
+    weekForm.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const days = {};
+      for (const [day, r] of Object.entries(rows)) {
+        days[day] = r.on.checked ? { departure: r.t.value, target_soc_pct: Number(r.pctIn.value) } : null;
+      }
+      act(put("/car/schedule", { days }), "Weekly schedule saved");
+    });
+    root.append(card("Weekly schedule", h("p", { class: "muted" }, `When the car usually leaves (${v.timezone}).`), weekForm));
+  }
+
+  get("/car").then((v) => alive && draw(v)).catch((e) => ctx.toast(e.message, "error"));
+  return () => { alive = false; };
+}
+
+function localHHMM(iso, tz) {
+  return new Date(iso).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: tz || undefined });
+}

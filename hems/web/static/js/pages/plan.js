@@ -1,0 +1,109 @@
+// Plan: the next 24-48 h: prices, PV and load forecasts, planned car power, SoC, events, departure.
+import { get } from "../api.js";
+import { COLORS, chart } from "../charts.js";
+import { card, clear, dayTime, h, money, pct, setTimezone, timeOf } from "../dom.js";
+
+const SYNC = "plan";
+
+function toTimes(start, intervalS, n) {
+  const t0 = Date.parse(start) / 1000;
+  return Array.from({ length: n }, (_, k) => t0 + k * intervalS);
+}
+
+const kwOf = (arr) => (arr || []).map((v) => (v === null ? null : v / 1000));
+
+export function render(root, ctx) {
+  const summary = h("div", { class: "stats" });
+  const warn = h("div", { class: "banner warn", hidden: true });
+  const powerEl = h("div", { class: "chart" });
+  const socEl = h("div", { class: "chart" });
+  const priceEl = h("div", { class: "chart" });
+  const events = h("ul", { class: "list" });
+  root.append(
+    warn,
+    card("Plan", summary),
+    card("Power", h("p", { class: "hint" }, "Forecast solar and house use, and what hems plans for the car (+ charging, − supplying the home or grid)."), powerEl),
+    card("Car battery", socEl),
+    card("Electricity price", priceEl),
+    card("Aggregator events", events),
+  );
+  let charts = [];
+  let alive = true;
+
+  async function load() {
+    let v;
+    try { v = await get("/plan"); } catch (e) { ctx.toast(e.message, "error"); return; }
+    if (!alive) return;
+    setTimezone(v.timezone);
+    for (const c of charts) c.destroy();
+    charts = [];
+    for (const el of [powerEl, socEl, priceEl, summary, events]) clear(el);
+    warn.hidden = !v.plan_error && !(v.plan && v.plan.target_shortfall_pct > 0.5);
+    warn.textContent = v.plan_error ||
+      (v.plan ? `The car cannot reach the target in time: about ${pct(v.plan.target_shortfall_pct)} short.` : "");
+    const trip = v.next_trip;
+    summary.append(
+      stat("Next trip", trip ? dayTime(trip.departure) : "none set"),
+      stat("Target", trip ? pct(trip.target_soc_pct) : "–"),
+      stat("Planned cost", v.plan ? money(v.plan.cost, v.currency) : "–"),
+      stat("Planned at", v.plan ? timeOf(v.now) : "–"),
+    );
+    if (!v.plan) {
+      powerEl.append(h("p", { class: "muted" }, "No plan yet: hems plans as soon as it has measurements and forecasts."));
+      return;
+    }
+    const p = v.plan, s = p.series || {};
+    const n = p.ev_w.length;
+    const xs = toTimes(p.start, p.interval_s, n);
+    const xsSoc = toTimes(p.start, p.interval_s, n + 1);
+    const bands = v.commitments.map((c) => ({ from: Date.parse(c.start) / 1000, to: Date.parse(c.end) / 1000,
+      label: `event ${(c.min_ev_w / 1000).toFixed(1)}…${(c.max_ev_w / 1000).toFixed(1)} kW` }));
+    const markers = [{ at: Date.parse(v.now) / 1000, label: "now", color: COLORS.now }];
+    if (trip) markers.push({ at: Date.parse(trip.departure) / 1000, label: `leave ${timeOf(trip.departure)} · ${pct(trip.target_soc_pct)}`, color: COLORS.soc, dash: [] });
+    const kwVal = (x) => `${x.toFixed(2)} kW`;
+    charts.push(chart(powerEl, {
+      height: 220, sync: SYNC, axes: { y: "kW" }, bands, markers,
+      series: [
+        { label: "Solar forecast", color: COLORS.pv, fill: "rgba(232, 163, 23, 0.18)", value: kwVal },
+        { label: "House forecast", color: COLORS.load, value: kwVal },
+        { label: "Car plan", color: COLORS.car, step: true, width: 2.5, fill: "rgba(15, 157, 116, 0.12)", value: kwVal },
+      ],
+      data: [xs, kwOf(s.pv_w || []).slice(0, n), kwOf(s.load_w || []).slice(0, n), kwOf(p.ev_w)],
+    }));
+    const reserve = xsSoc.map(() => v.reserve_pct);
+    charts.push(chart(socEl, {
+      height: 170, sync: SYNC, axes: { y: "%" }, yrange: [0, 100], markers, bands,
+      series: [
+        { label: "State of charge", color: COLORS.soc, width: 2.5, fill: "rgba(11, 110, 99, 0.10)", value: (x) => `${x.toFixed(0)} %` },
+        { label: "Reserve", color: COLORS.reserve, dash: [6, 4], width: 1.5, value: (x) => `${x.toFixed(0)} %` },
+      ],
+      data: [xsSoc, p.soc_pct, reserve],
+    }));
+    const price = s.import_price_per_kwh || [];
+    if (price.length) {
+      charts.push(chart(priceEl, {
+        height: 150, sync: SYNC, axes: { y: `${v.currency}/kWh` }, markers,
+        series: [
+          { label: "Buy", color: COLORS.price, step: true, value: (x) => `${x.toFixed(3)}` },
+          { label: "Sell", color: COLORS.grid, step: true, dash: [4, 3], width: 1.5, value: (x) => `${x.toFixed(3)}` },
+        ],
+        data: [xs, price.slice(0, n), (s.export_price_per_kwh || []).slice(0, n)],
+      }));
+    } else {
+      priceEl.append(h("p", { class: "muted" }, "No price forecast in this plan."));
+    }
+    if (!v.commitments.length) events.append(h("li", { class: "muted" }, "No accepted aggregator events in this horizon."));
+    for (const c of v.commitments) {
+      events.append(h("li", {}, h("strong", {}, `${dayTime(c.start)} – ${timeOf(c.end)}`),
+        ` · car between ${(c.min_ev_w / 1000).toFixed(1)} and ${(c.max_ev_w / 1000).toFixed(1)} kW`));
+    }
+  }
+
+  load();
+  const off = ctx.on("plan", () => load());
+  return () => { alive = false; off(); for (const c of charts) c.destroy(); };
+}
+
+function stat(label, value) {
+  return h("div", { class: "stat" }, h("span", { class: "stat-label" }, label), h("span", { class: "stat-value" }, value));
+}
