@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from hems.devices.sim.device import RegisterDevice
+from hems.devices.sim.phase_meter import PhaseMeter
 from hems.devices.sim.sunspec import ModelSpec, build_image, common_model
 from hems.domain.clock import Clock
 
@@ -23,13 +24,7 @@ class SunSpecMeter(RegisterDevice):
         if meter_model not in _PHASES:
             raise ValueError(f"meter model {meter_model} is not one of 201-204")
         self.meter_model = meter_model
-        self.phases = _PHASES[meter_model]
-        self.voltage_v = voltage_v
-        self.frequency_hz = 50.0
-        self.phase_power_w: tuple[float, ...] = (0.0,) * self.phases
-        self.import_wh = [0.0] * self.phases
-        self.export_wh = [0.0] * self.phases
-        self._at: datetime | None = None
+        self.physics = PhaseMeter(_PHASES[meter_model], voltage_v)
         views = build_image(self.holding, [
             common_model("hems", "SimMeter", serial),
             ModelSpec(meter_model, scale_factors={
@@ -41,48 +36,39 @@ class SunSpecMeter(RegisterDevice):
         self.refresh(self.clock.now())
 
     @property
+    def phases(self) -> int:
+        return self.physics.phases
+
+    @property
     def power_w(self) -> float:
-        return sum(self.phase_power_w)
+        return self.physics.power_w
 
     def set_power(self, phase_power_w: float | tuple[float, ...] | list[float]) -> None:
         """Grid power per phase (W, + import); a single number is split evenly over the phases."""
-        if isinstance(phase_power_w, (int, float)):
-            phase_power_w = (float(phase_power_w) / self.phases,) * self.phases
-        if len(phase_power_w) != self.phases:
-            raise ValueError(f"model {self.meter_model} has {self.phases} phases, got {len(phase_power_w)}")
-        self.advance(self.clock.now())
-        self.phase_power_w = tuple(float(w) for w in phase_power_w)
+        self.physics.set_power(phase_power_w, self.clock.now())
 
     def advance(self, now: datetime) -> None:
-        if self._at is not None and now > self._at:
-            hours = (now - self._at).total_seconds() / 3600
-            for i, w in enumerate(self.phase_power_w):
-                if w > 0:
-                    self.import_wh[i] += w * hours
-                else:
-                    self.export_wh[i] -= w * hours
-        if self._at is None or now > self._at:
-            self._at = now
+        self.physics.advance(now)
 
     def refresh(self, now: datetime) -> None:
         self.advance(now)
-        m = self.meter
-        currents = [abs(w) / self.voltage_v for w in self.phase_power_w]
+        p, m = self.physics, self.meter
+        currents = p.phase_current_a
         m.set("A", sum(currents))
-        m.set("PhV", self.voltage_v)
-        m.set("Hz", self.frequency_hz)
-        m.set("W", self.power_w)
-        m.set("VA", sum(abs(w) for w in self.phase_power_w))
+        m.set("PhV", p.voltage_v)
+        m.set("Hz", p.frequency_hz)
+        m.set("W", p.power_w)
+        m.set("VA", sum(abs(w) for w in p.phase_power_w))
         m.set("PF", 1.0)
-        m.set("TotWhImp", sum(self.import_wh))
-        m.set("TotWhExp", sum(self.export_wh))
+        m.set("TotWhImp", sum(p.import_wh))
+        m.set("TotWhExp", sum(p.export_wh))
         m.set_raw("Evt", 0)
-        if self.phases > 1:
-            m.set("PPV", self.voltage_v * 3 ** 0.5)
+        if p.phases > 1:
+            m.set("PPV", p.voltage_v * 3 ** 0.5)
         for i, ph in enumerate("ABC"):
-            on = i < self.phases
+            on = i < p.phases
             m.set(f"Aph{ph}", currents[i] if on else None)
-            m.set(f"PhVph{ph}", self.voltage_v if on else None)
-            m.set(f"Wph{ph}", self.phase_power_w[i] if on else None)
-            m.set(f"TotWhImpPh{ph}", self.import_wh[i] if on else None)
-            m.set(f"TotWhExpPh{ph}", self.export_wh[i] if on else None)
+            m.set(f"PhVph{ph}", p.voltage_v if on else None)
+            m.set(f"Wph{ph}", p.phase_power_w[i] if on else None)
+            m.set(f"TotWhImpPh{ph}", p.import_wh[i] if on else None)
+            m.set(f"TotWhExpPh{ph}", p.export_wh[i] if on else None)

@@ -39,8 +39,9 @@ async def test_setpoints_need_remote_control(clock) -> None:
 async def test_current_setpoint_and_minimum(clock) -> None:
     quasar = WallboxQuasar(clock=clock)
     async with serve(quasar) as client:
-        await client.write_registers(81, [1, 0, 0], device_id=1)        # remote, no autostart, current
-        await client.write_registers(257, [1, 10], device_id=1)         # start at 10 A
+        # remote, no autostart, current; then start at 10 A
+        assert not (await client.write_registers(81, [1, 0, 0], device_id=1)).isError()
+        assert not (await client.write_registers(257, [1, 10], device_id=1)).isError()
         clock.advance(10)
         assert (await _state(client))[:2] == (2300, 1)
         await client.write_register(258, 4, device_id=1)                # below 6 A: nothing flows
@@ -61,8 +62,9 @@ async def test_refuses_out_of_range_values(clock) -> None:
 async def test_idle_timeout_leaves_remote_and_stops(clock) -> None:
     quasar = WallboxQuasar(clock=clock, idle_timeout_s=30)
     async with serve(quasar) as client:
-        await client.write_registers(81, [1, 0, 1], device_id=1)
-        await client.write_registers(257, [1, 0, 0, (-4000) & 0xFFFF], device_id=1)
+        assert not (await client.write_registers(81, [1, 0, 1], device_id=1)).isError()
+        rr = await client.write_registers(257, [1, 0, 0, (-4000) & 0xFFFF], device_id=1)
+        assert not rr.isError()
         for _ in range(4):                                             # polling keeps it alive
             clock.advance(20)
             assert (await _state(client))[0] == -4000

@@ -1,0 +1,160 @@
+"""A simulated EVtec BiDiPro 10: bidirectional DC charger, Modbus TCP, one unit, holding registers.
+
+The map is 100-register objects, big-endian words: the charge point at 0..43 and connector n at
+X = n*100 (connectors 1..8; one is active, the others read 0).
+
+| addr | type | meaning |
+|---|---|---|
+| 0 | string16 | firmware version |
+| 16 | string10 | serial number |
+| 26 | string10 | model (contains "crema") |
+| 42 | int32 | communication timeout, s (0 = off, max 600): with no request for that long the charger idles (setpoint := 0) |
+| X+0 | int32 | connector state: 1 no car, 7 charging, 8 discharging, 10 connected idle, 12 error |
+| X+2 | int32 | session state (non-zero while a car is connected) |
+| X+4 | int32 | session type: 5 bidirectional (discharge allowed), 0 none |
+| X+10 | float32 | power, W (+ = charging, - = discharging) |
+| X+12 | int32 | SoC, per mille |
+| X+14 | int32 | connector type: 1 CCS |
+| X+22 | float32 | lower limit potential, W: < 0 when V2G is offered (the discharge floor) |
+| X+30 | float32 | upper limit, W (charge ceiling) |
+| X+38 | float32 | lower limit, W (charge floor) |
+| X+54 | uint64 | error bitmask, 0 = none |
+| X+76 | string10 | car id, empty when no car |
+| X+86 | int32 | power setpoint, W (negative = discharge); outside [X+22, 0] and [X+38, X+30]: refused |
+| X+88 | int32 | suspend mode (accepted, no effect, as on the real charger) |
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from pymodbus.constants import ExcCodes
+
+from hems.devices.sim.device import RegisterDevice
+from hems.devices.sim.plant import ChargePoint, ChargerSpec
+from hems.devices.sim.registers import decode, encode
+from hems.domain.clock import Clock
+
+log = logging.getLogger(__name__)
+
+VERSION, SERIAL, MODEL, COMM_TIMEOUT = 0, 16, 26, 42
+OFF_STATE, OFF_SESSION_STATE, OFF_SESSION_TYPE, OFF_POWER, OFF_SOC, OFF_CONNECTOR_TYPE = 0, 2, 4, 10, 12, 14
+OFF_LOWER_POTENTIAL, OFF_UPPER, OFF_LOWER, OFF_ERROR, OFF_CAR_ID = 22, 30, 38, 54, 76
+OFF_SETPOINT, OFF_SUSPEND = 86, 88
+ST_NO_CAR, ST_CHARGING, ST_DISCHARGING, ST_IDLE, ST_ERROR = 1, 7, 8, 10, 12
+SESSION_BIDIRECTIONAL = 5
+MAX_COMM_TIMEOUT_S = 600
+
+EVTEC_CHARGER = ChargerSpec(phases=3, voltage_v=230.0, min_current_a=2.0, max_current_a=14.5, ramp_s=2.0)
+
+
+class EvtecBiDiPro(RegisterDevice):
+    def __init__(self, *, plant: ChargePoint | None = None, unit_id: int = 1,
+                 clock: Clock | None = None, connector: int = 1, comm_timeout_s: int = 0,
+                 serial: str = "BDP10-0042") -> None:
+        super().__init__(unit_id, clock)
+        if not 1 <= connector <= 8:
+            raise ValueError(f"connector {connector} is not in 1..8")
+        self.plant = plant or ChargePoint(spec=EVTEC_CHARGER)
+        self.base = connector * 100
+        h = self.holding
+        h.define(0, [0] * 44)
+        h.set(VERSION, encode("string", "ECP4-2.0.7", 16))
+        h.set(SERIAL, encode("string", serial, 10))
+        h.set(MODEL, encode("string", "BiDiPro10 crema", 10))
+        h.define(COMM_TIMEOUT, encode("int32", comm_timeout_s), writable=True)
+        for n in range(1, 9):
+            h.define(n * 100, [0] * 100)
+        h.define(self.base + OFF_SETPOINT, [0] * 4, writable=True)
+        self.comm_timeouts = 0                         # how often the communication timeout fired
+        self._last_request_at = self.clock.now()
+        self.refresh(self._last_request_at)
+
+    def _get_int32(self, address: int) -> int:
+        return int(decode("int32", self.holding.get(address, 2)))
+
+    def _put(self, offset: int, type_name: str, value: float | int | str, size: int | None = None) -> None:
+        self.holding.set(self.base + offset, encode(type_name, value, size))
+
+    @property
+    def setpoint_w(self) -> float:
+        """The power setpoint in force, hems sign (+ = charging)."""
+        return float(self._get_int32(self.base + OFF_SETPOINT))
+
+    def _window_w(self) -> tuple[float, float, float]:
+        """(discharge floor, charge floor, charge ceiling) offered now."""
+        p = self.plant
+        if not p.plugged or p.fault:
+            return 0.0, 0.0, 0.0
+        ceiling = min(p.spec.max_power_w, p.car.max_charge_w)
+        floor = -min(p.spec.max_power_w, p.car.max_discharge_w)
+        return floor, 0.0, ceiling
+
+    # --- device behaviour ---------------------------------------------------------------
+    def handle_read(self, func_code: int, address: int, count: int):
+        self._last_request_at = self.clock.now()
+        return super().handle_read(func_code, address, count)
+
+    def handle_write(self, func_code: int, address: int, values: list[int]):
+        self._last_request_at = self.clock.now()
+        return super().handle_write(func_code, address, values)
+
+    def check_write(self, address: int, values: list[int]) -> ExcCodes | None:
+        image = {a: self.holding.get(a)[0] for a in range(address, address + len(values))}
+        image.update({address + i: v for i, v in enumerate(values)})
+
+        def int32_at(a: int) -> int:
+            return int(decode("int32", [image.get(a, self.holding.get(a)[0]),
+                                        image.get(a + 1, self.holding.get(a + 1)[0])]))
+        if address <= COMM_TIMEOUT + 1 and address + len(values) > COMM_TIMEOUT:
+            if not 0 <= int32_at(COMM_TIMEOUT) <= MAX_COMM_TIMEOUT_S:
+                return ExcCodes.ILLEGAL_VALUE
+        sp = self.base + OFF_SETPOINT
+        if address <= sp + 1 and address + len(values) > sp:
+            w = int32_at(sp)
+            floor, lower, upper = self._window_w()
+            if not (floor <= w <= 0 or lower <= w <= upper):
+                return ExcCodes.ILLEGAL_VALUE
+        return None
+
+    def _check_comm_timeout(self, now: datetime) -> None:
+        timeout_s = self._get_int32(COMM_TIMEOUT)
+        if timeout_s <= 0 or self.setpoint_w == 0:
+            return
+        if (now - self._last_request_at).total_seconds() >= timeout_s:
+            self._put(OFF_SETPOINT, "int32", 0)
+            self.comm_timeouts += 1
+            log.info("unit %d: no Modbus request for %d s, idling", self.unit_id, timeout_s)
+
+    def advance(self, now: datetime) -> None:
+        self._check_comm_timeout(now)
+        if not self.plant.plugged and self.setpoint_w != 0:
+            self._put(OFF_SETPOINT, "int32", 0)             # a session ends with the car
+        self.plant.command(self.setpoint_w)
+        self.plant.advance(now)
+
+    def refresh(self, now: datetime) -> None:
+        self.advance(now)
+        p = self.plant
+        floor, lower, upper = self._window_w()
+        if p.fault:
+            state = ST_ERROR
+        elif not p.plugged:
+            state = ST_NO_CAR
+        elif p.actual_w > 0.5:
+            state = ST_CHARGING
+        elif p.actual_w < -0.5:
+            state = ST_DISCHARGING
+        else:
+            state = ST_IDLE
+        self._put(OFF_STATE, "int32", state)
+        self._put(OFF_SESSION_STATE, "int32", 3 if p.plugged else 0)
+        self._put(OFF_SESSION_TYPE, "int32", SESSION_BIDIRECTIONAL if p.plugged else 0)
+        self._put(OFF_POWER, "float32", p.actual_w)
+        self._put(OFF_SOC, "int32", round(p.soc_pct * 10) if p.plugged else 0)
+        self._put(OFF_CONNECTOR_TYPE, "int32", 1)
+        self._put(OFF_LOWER_POTENTIAL, "float32", floor)
+        self._put(OFF_UPPER, "float32", upper)
+        self._put(OFF_LOWER, "float32", lower)
+        self._put(OFF_ERROR, "uint64", 1 if p.fault else 0)
+        self._put(OFF_CAR_ID, "string", "EVCCID0A1B2C" if p.plugged else "", 10)

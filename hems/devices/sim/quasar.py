@@ -1,0 +1,160 @@
+"""A simulated Wallbox Quasar (1): bidirectional DC charger, Modbus TCP, holding registers, int16.
+
+| reg | meaning |
+|---|---|
+| 81  | control: 0 user, 1 remote. Setpoints and actions only take effect in remote |
+| 82  | start charging on connect (1 = yes); set back to 1 when control returns to user |
+| 83  | setpoint type: 0 current (258), 1 power (260) |
+| 88  | Modbus idle timeout, s (0 = off): with no request for that long the charger leaves remote control and stops |
+| 256 | lock (0 unlocked) |
+| 257 | action: 1 start, 2 stop |
+| 258 | current setpoint, A, signed (negative = discharge) |
+| 260 | power setpoint, W, signed (negative = discharge) |
+| 514 | max available power, W (1380..7400) |
+| 526 | actual power, W, signed (+ = charging) |
+| 537 | state: 0 no car, 1 charging, 2 waiting for car demand, 4 paused, 7 error, 11 discharging |
+| 538 | EV state of charge, %; reads 0 when no power flows (not a real value) |
+| 539-542 | error registers (0 = none) |
+
+In user control the charger starts at full power when a car is plugged in and register 82 is 1,
+as the owner's app would; the agent takes over by writing 81 = 1.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from pymodbus.constants import ExcCodes
+
+from hems.devices.sim.device import RegisterDevice
+from hems.devices.sim.plant import ChargePoint
+from hems.devices.sim.registers import decode, encode
+from hems.domain.clock import Clock
+
+log = logging.getLogger(__name__)
+
+CONTROL, AUTOSTART, SETPOINT_TYPE, IDLE_TIMEOUT = 81, 82, 83, 88
+LOCK, ACTION, CURRENT_SETPOINT, POWER_SETPOINT = 256, 257, 258, 260
+MAX_POWER, ACTUAL_POWER, STATE, SOC, ERRORS = 514, 526, 537, 538, 539
+
+USER, REMOTE = 0, 1
+START, STOP = 1, 2
+ST_NO_CAR, ST_CHARGING, ST_WAITING, ST_PAUSED, ST_ERROR, ST_DISCHARGING = 0, 1, 2, 4, 7, 11
+
+_LIMITS = {CONTROL: (0, 1), AUTOSTART: (0, 1), SETPOINT_TYPE: (0, 1), IDLE_TIMEOUT: (0, 32767),
+           LOCK: (0, 1), ACTION: (1, 2), CURRENT_SETPOINT: (-32, 32), POWER_SETPOINT: (-7400, 7400),
+           CURRENT_SETPOINT + 1: (-32768, 32767),             # reserved, accepted and ignored
+           MAX_POWER: (1380, 7400)}
+
+
+class WallboxQuasar(RegisterDevice):
+    def __init__(self, *, plant: ChargePoint | None = None, unit_id: int = 1,
+                 clock: Clock | None = None, idle_timeout_s: int = 0) -> None:
+        super().__init__(unit_id, clock)
+        self.plant = plant or ChargePoint()
+        h = self.holding
+        h.define(81, [0] * 8, writable=True)                  # 81..88
+        h.define(256, [0] * 5, writable=True)                 # 256..260
+        h.define(MAX_POWER, [0], writable=True)               # the owner may lower it
+        h.define(MAX_POWER + 1, [0] * 28)                     # 515..542
+        h.set(AUTOSTART, [1])
+        h.set(IDLE_TIMEOUT, [idle_timeout_s])
+        h.set(ACTION, [STOP])
+        h.set(MAX_POWER, [int(min(7400, self.plant.spec.max_power_w))])
+        self.idle_timeouts = 0                                 # how often the idle timeout fired
+        self._user_w = 0.0                                     # what user control would do
+        self._was_plugged = self.plant.plugged
+        self._last_request_at = self.clock.now()
+        self.refresh(self._last_request_at)
+
+    # --- register helpers -------------------------------------------------------------
+    def _get(self, address: int) -> int:
+        return int(decode("int16", self.holding.get(address)))
+
+    def _put(self, address: int, value: float) -> None:
+        self.holding.set(address, encode("int16", max(-32767, min(32767, round(value)))))
+
+    @property
+    def remote(self) -> bool:
+        return self._get(CONTROL) == REMOTE
+
+    @property
+    def setpoint_w(self) -> float:
+        """The power the charger is asked for now, hems sign (+ = charging)."""
+        if not self.remote:
+            return self._user_w
+        if self._get(ACTION) != START:
+            return 0.0
+        if self._get(SETPOINT_TYPE) == 1:
+            w = float(self._get(POWER_SETPOINT))
+        else:
+            w = self._get(CURRENT_SETPOINT) * self.plant.spec.voltage_v * self.plant.spec.phases
+        cap = float(self._get(MAX_POWER))
+        return max(-cap, min(cap, w))
+
+    # --- device behaviour ---------------------------------------------------------------
+    def handle_read(self, func_code: int, address: int, count: int):
+        self._last_request_at = self.clock.now()
+        return super().handle_read(func_code, address, count)
+
+    def handle_write(self, func_code: int, address: int, values: list[int]):
+        self._last_request_at = self.clock.now()
+        return super().handle_write(func_code, address, values)
+
+    def check_write(self, address: int, values: list[int]) -> ExcCodes | None:
+        for i, raw in enumerate(values):
+            limits = _LIMITS.get(address + i)
+            value = decode("int16", [raw])
+            if limits is None or not limits[0] <= value <= limits[1]:
+                return ExcCodes.ILLEGAL_VALUE
+        return None
+
+    def after_write(self, address: int, count: int, now: datetime) -> None:
+        if address <= CONTROL < address + count and not self.remote:
+            self.holding.set(AUTOSTART, [1])                  # back to the default in user control
+            self._user_w = 0.0
+
+    def _check_idle(self, now: datetime) -> None:
+        timeout_s = self._get(IDLE_TIMEOUT)
+        if timeout_s <= 0 or not self.remote:
+            return
+        if (now - self._last_request_at).total_seconds() >= timeout_s:
+            self.holding.set(CONTROL, [USER])
+            self.holding.set(AUTOSTART, [1])
+            self.holding.set(ACTION, [STOP])
+            self._user_w = 0.0
+            self.idle_timeouts += 1
+            log.info("unit %d: no Modbus request for %d s, left remote control and stopped",
+                     self.unit_id, timeout_s)
+
+    def advance(self, now: datetime) -> None:
+        self._check_idle(now)
+        plugged = self.plant.plugged
+        if plugged and not self._was_plugged and not self.remote and self._get(AUTOSTART) == 1:
+            self._user_w = float(self._get(MAX_POWER))
+        if not plugged:
+            self._user_w = 0.0
+        self._was_plugged = plugged
+        self.plant.command(self.setpoint_w)
+        self.plant.advance(now)
+
+    def refresh(self, now: datetime) -> None:
+        self.advance(now)
+        p = self.plant
+        flowing = abs(p.actual_w) > 0.5
+        self._put(ACTUAL_POWER, p.actual_w)
+        self._put(SOC, p.soc_pct if (flowing and p.plugged) else 0)
+        if p.fault:
+            state = ST_ERROR
+        elif not p.plugged:
+            state = ST_NO_CAR
+        elif p.actual_w > 0.5:
+            state = ST_CHARGING
+        elif p.actual_w < -0.5:
+            state = ST_DISCHARGING
+        elif self.setpoint_w != 0 and p.allowed_w == 0:
+            state = ST_WAITING
+        else:
+            state = ST_PAUSED
+        self._put(STATE, state)
+        self._put(ERRORS, 1 if p.fault else 0)
