@@ -54,7 +54,7 @@ class Dispatch:
 @functools.lru_cache(maxsize=None)
 def validator(name: str) -> jsonschema.Draft202012Validator:
     """The validator of schemas/<name>.v1.json (the schema files are the contract)."""
-    text = resources.files("hems.aggregator").joinpath("schemas", f"{name}.v1.json").read_text()
+    text = (resources.files("hems.aggregator") / "schemas" / f"{name}.v1.json").read_text()
     schema = json.loads(text)
     return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
 

@@ -1,0 +1,448 @@
+"""AggregatorLink: the home end of the MQTT link (see README.md and asyncapi.yaml).
+
+Created by hems.app when the config enables it: `AggregatorLink(config, agent, store, clock)`
+with `await start()` / `await stop()`. It talks to the agent only through AgentApi.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from hems.aggregator import homeassistant
+from hems.aggregator.arbitration import Request, arbitrate, conflicts
+from hems.aggregator.auth import load_site_keys
+from hems.aggregator.ledger import EventRecord, Ledger
+from hems.aggregator.messages import Codec, Dispatch, Refusal, format_time
+from hems.aggregator.mqtt import BrokerSettings, MqttClient
+from hems.aggregator.settlement import EventMeter, settlement_message
+from hems.aggregator.topics import Topics
+from hems.aggregator.views import (baseline_slice, flex_view, home_limits, plan_message,
+                                   telemetry_message)
+from hems.domain import Commitment
+
+log = logging.getLogger(__name__)
+
+VERSION = "1"
+METER_SAVE_INTERVAL_S = 30.0
+OUTBOX_RETRY_S = 30.0
+SIGNAL_TIMEOUT_INTERVALS = 3.0
+AGGREGATOR = "aggregator"
+
+
+def _json(doc: dict) -> bytes:
+    import json
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+class AggregatorLink:
+    def __init__(self, config: Any, agent: Any, store: Any, clock: Any, *,
+                 limits: Any = None, car: Any = None) -> None:
+        cfg = getattr(config, "aggregator", None) or config
+        self.cfg = cfg
+        self.agent = agent
+        self.clock = clock
+        self.site_id: str = cfg.site_id
+        self.topics = Topics(cfg.topic_prefix, cfg.site_id)
+        verifier, signer = load_site_keys(cfg.auth, cfg.auth_key_file)
+        self.codec = Codec(cfg.site_id, verifier, signer)
+        self.ledger = Ledger(store)
+        settings = getattr(agent, "settings", None)
+        self._limits = limits or settings.limits
+        self._car = car or getattr(settings, "car", None)
+        self._meters: dict[str, EventMeter] = {}
+        self._regulation: dict[str, dict[str, Any]] = {}    # id -> signal interval, last signal time
+        self._default: tuple[float | None, float | None] | None = None
+        self._default_bounds: tuple[float, float] | None = None
+        self._inflight: set[str] = set()
+        self._last_seq = 0
+        self._out_seq = 0
+        self._started_at: datetime | None = None
+        self._tasks: list[asyncio.Task] = []
+        self._unsubscribe = None
+        self._meter_saved_at = 0.0
+        self._outbox_tried_at = 0.0
+        self.on_dispatch_done = None     # optional hook(dispatch_id, status) for tests and benchmarks
+        self.mqtt = MqttClient(self._broker_settings(cfg), will=(
+            self.topics.status, _json({"v": 1, "site_id": self.site_id, "state": "offline"}), 1, True),
+            on_connect=self._on_connect)
+
+    @staticmethod
+    def _broker_settings(cfg: Any) -> BrokerSettings:
+        password = None
+        if cfg.password_file:
+            with open(cfg.password_file, encoding="utf-8") as f:
+                password = f.read().strip()
+        s = lambda p: str(p) if p else None  # noqa: E731
+        return BrokerSettings(host=cfg.host, port=int(cfg.port), client_id=f"hems-{cfg.site_id}",
+                              tls=bool(cfg.tls), ca_file=s(cfg.ca_file), cert_file=s(cfg.cert_file),
+                              key_file=s(cfg.key_file), username=cfg.username, password=password)
+
+    # --- lifecycle ------------------------------------------------------------------------
+    async def start(self) -> None:
+        now = self.clock.now()
+        self._started_at = now
+        self._last_seq = self.ledger.last_seq(AGGREGATOR)
+        self._out_seq = self.ledger.last_seq("site")
+        await self._restore(now)
+        self.mqtt.subscribe(self.topics.dispatch, qos=1)
+        if self.cfg.homeassistant_discovery:
+            self.mqtt.subscribe(self.topics.ha_command + "/#", qos=1)
+        self._unsubscribe = self.agent.subscribe(self._on_agent)
+        await self.mqtt.start()
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._consume(), name="aggregator-consume"),
+                       loop.create_task(self._telemetry_loop(), name="aggregator-telemetry"),
+                       loop.create_task(self._housekeeping_loop(), name="aggregator-housekeeping")]
+        log.info("aggregator link for site %s on %s:%s (auth %s)", self.site_id, self.cfg.host,
+                 self.cfg.port, self.cfg.auth)
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._unsubscribe:
+            self._unsubscribe()
+        self._save_meters()
+        self.ledger.set_seq("site", self._out_seq, self.clock.now())
+        if self.mqtt.connected.is_set():
+            done = asyncio.get_running_loop().create_future()
+            self.mqtt.publish(self.topics.status, _json(self._status("offline", "stopped")), qos=1,
+                              retain=True, on_ack=lambda ok: done.done() or done.set_result(ok))
+            try:
+                await asyncio.wait_for(done, 2.0)
+            except asyncio.TimeoutError:
+                log.warning("offline status not acknowledged before stop")
+        await self.mqtt.stop()
+
+    async def _restore(self, now: datetime) -> None:
+        """Events accepted before a restart run to their end; ended ones are settled now."""
+        for rec in self.ledger.events("active"):
+            meter = EventMeter.restore(rec, self.ledger.meter(rec.event_id))
+            self._meters[rec.event_id] = meter
+            if meter.end() <= now:
+                continue   # settled by the first housekeeping pass
+            await self.agent.add_commitment(Commitment(rec.event_id, max(rec.start, now), rec.end,
+                                                       rec.min_ev_w, rec.max_ev_w, rec.priority))
+            if rec.kind == "regulation":
+                self._regulation[rec.event_id] = {"interval_s": 2.0, "last": now}
+            log.info("resumed %s %s until %s", rec.kind, rec.event_id, rec.end)
+
+    def _status(self, state: str, reason: str | None = None) -> dict[str, Any]:
+        doc = {"v": 1, "site_id": self.site_id, "state": state, "at": format_time(self.clock.now()),
+               "version": VERSION, "auth": self.codec.verifier.alg,
+               "schemas": ["dispatch.v1", "reply.v1", "telemetry.v1", "plan.v1", "settlement.v1"]}
+        if reason:
+            doc["reason"] = reason
+        return doc
+
+    async def _on_connect(self) -> None:
+        self.mqtt.publish(self.topics.status, _json(self._status("online")), qos=1, retain=True)
+        if self.cfg.homeassistant_discovery:
+            for topic, payload in homeassistant.discovery_messages(self.topics, VERSION):
+                self.mqtt.publish(topic, payload, qos=1, retain=True)
+            self._publish_ha_state()
+        self._publish_plan()
+        self._inflight.clear()   # paho resends its own inflight; the outbox covers the rest
+        self._resend_outbox()
+
+    # --- incoming ------------------------------------------------------------------------
+    async def _consume(self) -> None:
+        while True:
+            topic, payload, props = await self.mqtt.messages.get()
+            try:
+                if topic == self.topics.dispatch:
+                    await self.handle(payload, props)
+                elif topic.startswith(self.topics.ha_command + "/"):
+                    await self._ha_command(topic, payload)
+            except Exception:
+                log.exception("unexpected error handling a message on %s; the link carries on", topic)
+
+    async def handle(self, payload: bytes, props: Any = None) -> dict[str, Any]:
+        """Check, apply and answer one dispatch payload. Returns the reply message."""
+        now = self.clock.now()
+        try:
+            d = self.codec.open(payload, now)
+            self._check_replay(d, now)
+        except Refusal as r:
+            log.warning("dispatch refused (%s): %s", r.code, r.reason)
+            return self._answer(props, r.msg_id, r.kind, "refused", r.code, r.reason, None, now)
+        try:
+            status, code, reason, delivered = await self._apply(d, now)
+        except Exception as exc:
+            log.exception("dispatch %s failed", d.id)
+            status, code, reason, delivered = "rejected", "internal", f"internal error: {exc}", None
+        log.info("dispatch %s (%s): %s %s: %s", d.id, d.kind, status, code, reason)
+        return self._answer(props, d.id, d.kind, status, code, reason, delivered, now)
+
+    def _check_replay(self, d: Dispatch, now: datetime) -> None:
+        if d.seq <= self._last_seq:
+            raise Refusal("replayed", f"seq {d.seq} is not above the last accepted seq {self._last_seq}",
+                          d.id, d.kind)
+        if d.kind == "regulation_signal" and self._started_at and d.issued_at < self._started_at:
+            raise Refusal("replayed", "regulation signal issued before the link started", d.id, d.kind)
+        self._last_seq = d.seq
+        if d.kind != "regulation_signal":
+            self.ledger.set_seq(AGGREGATOR, d.seq, now)   # signals: persisted by housekeeping
+
+    def _answer(self, props: Any, msg_id: str | None, kind: str | None, status: str, code: str,
+                reason: str, delivered: dict | None, now: datetime) -> dict[str, Any]:
+        self._out_seq = max(self._out_seq + 1, time.time_ns() // 1000)
+        msg = {"v": 1, "kind": "reply", "site_id": self.site_id, "seq": self._out_seq,
+               "issued_at": format_time(now), "in_reply_to": msg_id, "dispatch_kind": kind,
+               "status": status, "code": code, "reason": reason}
+        if delivered:
+            msg["delivered"] = delivered
+        response_topic = getattr(props, "ResponseTopic", None) if props is not None else None
+        topic = response_topic if self.topics.allowed_response_topic(response_topic) else self.topics.reply
+        self.mqtt.publish(topic, self.codec.seal(msg), qos=1, response_to=props)
+        if kind != "regulation_signal" or status != "done":
+            self.ledger.log(now, msg_id, kind, status, code, reason)
+        if self.on_dispatch_done is not None:
+            self.on_dispatch_done(msg_id, status)
+        return msg
+
+    async def _apply(self, d: Dispatch, now: datetime) -> tuple[str, str, str, dict | None]:
+        if d.kind in ("event", "regulation"):
+            return await self._commit(d, now)
+        if d.kind == "regulation_signal":
+            return await self._signal(d, now)
+        if d.kind == "cancel":
+            target = d.body["target_id"]
+            if target not in self._meters:
+                return "rejected", "unknown_id", f"no accepted event {target!r} to cancel", None
+            await self._end_event(target, now, cancelled=True)
+            return "done", "ok", f"{target} cancelled; settlement follows", None
+        if d.kind == "prices":
+            return await self._prices(d)
+        return self._set_default(d)
+
+    def _request(self, d: Dispatch) -> Request:
+        b = d.body
+        start = d.time("start")
+        spread = int(b.get("randomize_start_s", 0))
+        if spread:   # the same home always draws the same offset for the same event
+            digest = hashlib.sha256(f"{self.site_id}/{d.id}".encode()).digest()
+            start += timedelta(seconds=int.from_bytes(digest[:4], "big") % (spread + 1))
+        end = start + timedelta(seconds=int(b["duration_s"]))
+        return Request(id=d.id, kind=d.kind, start=start, end=end, priority=int(b.get("priority", 0)),
+                       target_w=b.get("target_w"), import_limit_w=b.get("import_limit_w"),
+                       export_limit_w=b.get("export_limit_w"), band_w=b.get("band_w"),
+                       center_w=b.get("center_w"))
+
+    async def _commit(self, d: Dispatch, now: datetime) -> tuple[str, str, str, dict | None]:
+        req = self._request(d)
+        for old in d.body.get("supersedes", []):
+            if old in self._meters and old != req.id:
+                await self._end_event(old, now, cancelled=True)
+        active = [replace(m.record) for m in self._meters.values()]
+        commitments = [Commitment(r.event_id, r.start, r.end, r.min_ev_w, r.max_ev_w, r.priority)
+                       for r in active]
+        blocking, superseded = conflicts(req, commitments, max(req.start, now), req.end)
+        if blocking:
+            ids = ", ".join(c.id for c in blocking)
+            return "rejected", "conflict", f"overlaps {ids} of higher priority", None
+        plan = self.agent.plan
+        limits = home_limits(self._limits, self._car, self.agent.preferences, self.agent.state)
+        decision = arbitrate(req, flex_view(plan, self.agent.envelope), limits, now)
+        if decision.status == "rejected":
+            return "rejected", decision.code, decision.reason, None
+        for c in superseded:
+            await self._end_event(c.id, now, cancelled=True)
+        commitment = decision.commitment(req)
+        previous = self._meters.get(req.id)
+        baseline = previous.record.baseline if previous else baseline_slice(plan, commitment.start,
+                                                                             commitment.end)
+        rec = EventRecord(req.id, req.kind, commitment.start, commitment.end, commitment.min_ev_w,
+                          commitment.max_ev_w, commitment.priority, baseline, "active")
+        self.ledger.add_event(rec)
+        self._meters[req.id] = replace(previous, record=rec) if previous else EventMeter(rec)
+        if req.kind == "regulation":
+            self._regulation[req.id] = {"interval_s": float(d.body.get("signal_interval_s", 2.0)),
+                                        "last": now}
+        await self.agent.add_commitment(commitment)
+        delivered = {"start": format_time(commitment.start), "end": format_time(commitment.end),
+                     "min_ev_w": round(commitment.min_ev_w, 1), "max_ev_w": round(commitment.max_ev_w, 1)}
+        if decision.band_w is not None:
+            delivered.update(center_w=round(decision.center_w, 1), band_w=round(decision.band_w, 1))
+        note = f"; supersedes {', '.join(c.id for c in superseded)}" if superseded else ""
+        return decision.status, decision.code, decision.reason + note, delivered
+
+    async def _signal(self, d: Dispatch, now: datetime) -> tuple[str, str, str, dict | None]:
+        reg_id = d.body["regulation_id"]
+        meter = self._meters.get(reg_id)
+        if meter is None or meter.record.kind != "regulation":
+            return "rejected", "unknown_id", f"no accepted regulation {reg_id!r}", None
+        if now < meter.record.start:
+            return "rejected", "not_started", f"regulation {reg_id} starts at {format_time(meter.record.start)}", None
+        ev_w = await self.agent.set_regulation_signal(reg_id, float(d.body["signal"]))
+        self._regulation.setdefault(reg_id, {"interval_s": 2.0})["last"] = now
+        return "done", "ok", "signal applied", {"ev_power_w": round(float(ev_w), 1)}
+
+    async def _prices(self, d: Dispatch) -> tuple[str, str, str, dict | None]:
+        setter = getattr(self.agent, "set_price_override", None)
+        if setter is None:
+            return "rejected", "unsupported", "this home does not take price curves yet", None
+        await setter(d.time("start"), int(d.body["interval_s"]), list(d.body["price_per_kwh"]))
+        return "done", "ok", f"{len(d.body['price_per_kwh'])} prices in force; replanning", None
+
+    def _set_default(self, d: Dispatch) -> tuple[str, str, str, dict | None]:
+        imp, exp = d.body.get("import_limit_w"), d.body.get("export_limit_w")
+        self._default = None if imp is None and exp is None else (imp, exp)
+        self._default_bounds = None
+        return "done", "ok", "default control cleared" if self._default is None else \
+            f"default control: import <= {imp} W, export <= {exp} W when no event is active", None
+
+    # --- events ending and settlement ---------------------------------------------------
+    async def _end_event(self, event_id: str, now: datetime, cancelled: bool) -> None:
+        meter = self._meters.get(event_id)
+        if meter is None:
+            return
+        if cancelled and now < meter.record.end:
+            meter.record = replace(meter.record, cancelled_at=max(now, meter.record.start))
+            self.ledger.set_event_state(event_id, "active", cancelled_at=meter.record.cancelled_at)
+            await self.agent.cancel_commitment(event_id)
+        self._settle(meter, now)
+
+    def _settle(self, meter: EventMeter, now: datetime) -> None:
+        rec = meter.record
+        self.ledger.save_meter(rec.event_id, meter.snapshot())
+        self._out_seq = max(self._out_seq + 1, time.time_ns() // 1000)
+        msg = settlement_message(meter, self.site_id, self._out_seq, now)
+        payload = self.codec.seal(msg)
+        self.ledger.enqueue(rec.event_id, self.topics.settlement, payload, now)
+        self.ledger.set_event_state(rec.event_id, "settled")
+        self._meters.pop(rec.event_id, None)
+        self._regulation.pop(rec.event_id, None)
+        log.info("settlement of %s: delivered %.3f kWh against the baseline", rec.event_id,
+                 msg["total"]["delivered_kwh"])
+        self._send(rec.event_id, self.topics.settlement, payload)
+
+    def _send(self, event_id: str, topic: str, payload: bytes) -> None:
+        if event_id in self._inflight:
+            return
+        self._inflight.add(event_id)
+
+        def acked(ok: bool) -> None:
+            self._inflight.discard(event_id)
+            if ok:
+                self.ledger.mark_acked(event_id, self.clock.now())
+            else:
+                log.warning("broker refused settlement %s; will retry", event_id)
+
+        self.ledger.mark_sent(event_id)
+        self.mqtt.publish(topic, payload, qos=1, on_ack=acked)
+
+    def _resend_outbox(self) -> None:
+        self._outbox_tried_at = time.monotonic()
+        for event_id, topic, payload in self.ledger.unacked():
+            self._send(event_id, topic, payload)
+
+    # --- agent updates, telemetry, housekeeping -------------------------------------------
+    def _on_agent(self, topic: str, payload: Any) -> None:
+        if topic == "state":
+            ev_w = payload.charger.ev_power_w if payload.charger and "charger" not in payload.stale else None
+            grid_w = payload.meter.grid_power_w if payload.meter and "meter" not in payload.stale else None
+            for meter in self._meters.values():
+                meter.add(payload.at, ev_w, grid_w)
+        elif topic == "plan":
+            self._publish_plan()
+        elif topic == "preferences" and self.cfg.homeassistant_discovery:
+            self._publish_ha_state()
+
+    def _publish_plan(self) -> None:
+        plan = self.agent.plan
+        if plan is not None:
+            msg = plan_message(self.site_id, plan, self.agent.envelope, self.clock.now())
+            self.mqtt.publish(self.topics.plan, _json(msg), qos=1, retain=True)
+
+    def _publish_ha_state(self) -> None:
+        prefs = self.agent.preferences
+        self.mqtt.publish(f"{self.topics.base}/ha/state",
+                          _json({"mode": prefs.mode.value, "reserve_pct": prefs.reserve_pct}),
+                          qos=1, retain=True)
+
+    async def _ha_command(self, topic: str, payload: bytes) -> None:
+        try:
+            name, value = homeassistant.parse_command(self.topics, topic, payload)
+        except ValueError as exc:
+            log.warning("Home Assistant command refused: %s", exc)
+            return
+        prefs = self.agent.preferences
+        prefs = replace(prefs, mode=value) if name == "mode" else replace(prefs, reserve_pct=value)
+        await self.agent.set_preferences(prefs, who="homeassistant")
+        self._publish_ha_state()
+
+    def telemetry(self) -> dict[str, Any]:
+        now = self.clock.now()
+        active = [i for i, m in self._meters.items() if m.record.start <= now < m.end()]
+        return telemetry_message(self.site_id, self.agent.state, self.agent.last_setpoint, active, now)
+
+    async def _telemetry_loop(self) -> None:
+        while True:
+            if self.mqtt.connected.is_set():
+                self.mqtt.publish(self.topics.telemetry, _json(self.telemetry()), qos=0)
+            await self.clock.sleep(float(self.cfg.telemetry_interval_s))
+
+    async def _housekeeping_loop(self) -> None:
+        while True:
+            try:
+                await self.housekeeping()
+            except Exception:
+                log.exception("aggregator housekeeping failed; retrying")
+            await asyncio.sleep(0.5)
+
+    async def housekeeping(self) -> None:
+        now = self.clock.now()
+        for meter in list(self._meters.values()):
+            if meter.end() <= now:
+                self._settle(meter, now)
+        for reg_id, reg in self._regulation.items():
+            meter = self._meters.get(reg_id)
+            silent_s = (now - reg.get("last", now)).total_seconds()
+            if meter and meter.record.start <= now and silent_s > SIGNAL_TIMEOUT_INTERVALS * reg["interval_s"] \
+                    and not reg.get("held"):
+                reg["held"] = True
+                log.warning("no regulation signal for %s for %.0f s: holding the band centre", reg_id, silent_s)
+                await self.agent.set_regulation_signal(reg_id, 0.0)
+            elif silent_s <= SIGNAL_TIMEOUT_INTERVALS * reg["interval_s"]:
+                reg["held"] = False
+        if time.monotonic() - self._meter_saved_at > METER_SAVE_INTERVAL_S:
+            self._save_meters()
+            self.ledger.set_seq(AGGREGATOR, self._last_seq, now)
+            self.ledger.set_seq("site", self._out_seq, now)
+        if self.mqtt.connected.is_set() and time.monotonic() - self._outbox_tried_at > OUTBOX_RETRY_S:
+            self._resend_outbox()
+        await self._apply_default(now)
+
+    def _save_meters(self) -> None:
+        self._meter_saved_at = time.monotonic()
+        for event_id, meter in self._meters.items():
+            if meter.per_k:
+                self.ledger.save_meter(event_id, meter.snapshot())
+
+    async def _apply_default(self, now: datetime) -> None:
+        """The default control as a lowest-priority commitment, refreshed from the present
+        house load and PV (events override it while they run)."""
+        state = self.agent.state
+        if self._default is None:
+            if self._default_bounds is not None:
+                self._default_bounds = None
+                await self.agent.cancel_commitment("default")
+            return
+        if state is None or state.meter is None or state.charger is None:
+            return
+        rest_w = state.meter.grid_power_w - state.charger.ev_power_w
+        imp, exp = self._default
+        hi = imp - rest_w if imp is not None else float(self._limits.max_charge_w)
+        lo = -exp - rest_w if exp is not None else -float(self._limits.max_discharge_w)
+        hi = max(min(hi, float(self._limits.max_charge_w)), lo)
+        old = self._default_bounds
+        if old is not None and abs(old[0] - lo) < 200 and abs(old[1] - hi) < 200:
+            return
+        self._default_bounds = (lo, hi)
+        await self.agent.add_commitment(Commitment("default", now, now + timedelta(hours=24), lo, hi, -1))

@@ -1,0 +1,127 @@
+"""A real mosquitto on 127.0.0.1 with TLS certificates made here (CA, server, clients)."""
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+
+
+def _name(cn: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+
+def _write_key(path: Path, key) -> None:
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+    path.chmod(0o600)
+
+
+@dataclass(frozen=True)
+class Pki:
+    dir: Path
+    ca: Path
+
+    def pair(self, name: str) -> tuple[Path, Path]:
+        return self.dir / f"{name}.pem", self.dir / f"{name}.key"
+
+
+def make_pki(directory: Path, clients: tuple[str, ...] = ("site", "aggregator")) -> Pki:
+    """A CA, a server certificate for 127.0.0.1 and one client certificate per name."""
+    directory.mkdir(parents=True, exist_ok=True)
+    now = dt.datetime.now(dt.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = (x509.CertificateBuilder().subject_name(_name("hems test CA")).issuer_name(_name("hems test CA"))
+          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+          .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=2))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                       content_commitment=False, key_encipherment=False,
+                                       data_encipherment=False, key_agreement=False,
+                                       encipher_only=False, decipher_only=False), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    (directory / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+
+    def leaf(name: str, server: bool) -> None:
+        key = ec.generate_private_key(ec.SECP256R1())
+        b = (x509.CertificateBuilder().subject_name(_name(name)).issuer_name(ca.subject)
+             .public_key(key.public_key()).serial_number(x509.random_serial_number())
+             .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=2)))
+        if server:
+            b = b.add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                                                             x509.DNSName("localhost")]), critical=False)
+        cert = b.sign(ca_key, hashes.SHA256())
+        (directory / f"{name}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        _write_key(directory / f"{name}.key", key)
+
+    leaf("server", True)
+    for c in clients:
+        leaf(c, False)
+    return Pki(directory, directory / "ca.pem")
+
+
+class Broker:
+    """mosquitto with mutual TLS, persistence (sessions survive a restart) and log to stdout."""
+
+    def __init__(self, directory: Path, port: int, pki: Pki) -> None:
+        self.dir, self.port, self.pki = directory, port, pki
+        self.proc: subprocess.Popen | None = None
+        self.log_path = directory / "mosquitto.log"
+        (directory / "data").mkdir(parents=True, exist_ok=True)
+        user = "user root\n" if os.geteuid() == 0 else ""
+        (directory / "mosquitto.conf").write_text(
+            f"{user}per_listener_settings false\n"
+            f"listener {port} 127.0.0.1\n"
+            f"cafile {pki.ca}\ncertfile {pki.dir / 'server.pem'}\nkeyfile {pki.dir / 'server.key'}\n"
+            "require_certificate true\nuse_identity_as_username true\nallow_anonymous false\n"
+            f"persistence true\npersistence_location {directory / 'data'}/\nautosave_interval 1\n"
+            "log_dest stdout\nlog_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
+            "max_packet_size 1048576\n")
+
+    def start(self) -> None:
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.dir / "mosquitto.conf")],
+                                     stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"mosquitto exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("mosquitto did not start listening")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def client_tls(self, name: str = "aggregator") -> ssl.SSLContext:
+        ctx = ssl.create_default_context(cafile=str(self.pki.ca))
+        cert, key = self.pki.pair(name)
+        ctx.load_cert_chain(str(cert), str(key))
+        return ctx
