@@ -1,9 +1,9 @@
 """The planner's discrete model: a SoC grid, the EV powers that move between grid points,
 and the cost of every power in every interval.
 
-The SoC grid has a step of h Wh anchored at the initial SoC. An action moves the battery by
+The SoC grid has a step of h Wh anchored at the initial SoC. A move changes the battery by
 k grid steps in one interval; its AC power is the one that stores (k > 0) or removes (k < 0)
-exactly k*h Wh, so every plan is physically exact. Powers outside 0 / [min, max] are not actions.
+exactly k*h Wh, so every plan is physically exact. Powers outside 0 / [min, max] are not moves.
 """
 from __future__ import annotations
 
@@ -17,16 +17,6 @@ from hems.planner.problem import EfficiencyCurve, Problem
 TARGET_PENALTY_PER_KWH = 1.0e4   # missing an owner target costs far more than any tariff
 BOUND_PENALTY_PER_KWH = 1.0e2    # leaving an aggregator bound: less than a target, more than prices
 DEFAULT_WORK = 40_000            # states x actions per interval; sets the default grid step
-
-
-@dataclass(frozen=True)
-class Grid:
-    step_wh: float
-    energy_wh: np.ndarray   # (S,) stored energy of each state
-    start_index: int        # the state of the initial SoC
-    kd: int                 # largest discharge move, in steps (column 0 is k = -kd)
-    power_w: np.ndarray     # (K,) AC power of move k = column - kd
-    valid: np.ndarray       # (K,) the power is 0 or inside a charge/discharge range
 
 
 def _efficiency(curve: EfficiencyCurve | None, constant: float, power_w: np.ndarray) -> np.ndarray:
@@ -70,39 +60,32 @@ def choose_step_wh(problem: Problem, work: int = DEFAULT_WORK) -> float:
     return h
 
 
-def build_grid(problem: Problem, step_wh: float | None = None) -> Grid:
-    h = choose_step_wh(problem) if step_wh is None else step_wh
-    e0, lo, hi = problem.soc_wh, problem.floor_wh, problem.ceiling_wh
-    j_lo = -math.floor((e0 - lo) / h + 1e-9)
-    j_hi = math.floor((hi - e0) / h + 1e-9)
-    energy = e0 + h * np.arange(j_lo, j_hi + 1)
-    kc, kc_min = _moves(problem, h, charging=True)
-    kd, kd_min = _moves(problem, h, charging=False)
-    ks = np.arange(-kd, kc + 1)
-    moved = np.abs(ks) * h
-    power = np.zeros(len(ks))
-    if kc:
-        power[ks > 0] = _power_for(problem, moved[ks > 0], True, problem.max_charge_w)
-    if kd:
-        power[ks < 0] = -_power_for(problem, moved[ks < 0], False, problem.max_discharge_w)
-    valid = (ks == 0) | ((ks > 0) & (ks >= kc_min)) | ((ks < 0) & (-ks >= kd_min))
-    power = np.where(valid, power, 0.0)
-    return Grid(h, energy, -j_lo, kd, power, valid)
+def move_power(problem: Problem, move_wh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """AC power (W) that changes the stored energy by move_wh in one interval, and whether that
+    power is allowed by the car: exactly 0, or within [min, max] of its direction."""
+    e = np.asarray(move_wh, dtype=float)
+    power = np.zeros(e.shape)
+    up, down = e > 0, e < 0
+    tol = 1e-6
+    if problem.max_charge_w > 0 and up.any():
+        power[up] = _power_for(problem, e[up], True, problem.max_charge_w)
+    if problem.max_discharge_w > 0 and down.any():
+        power[down] = -_power_for(problem, -e[down], False, problem.max_discharge_w)
+    ok_c = up & (power >= problem.min_charge_w - tol) & (power <= problem.max_charge_w + tol) \
+        & (problem.max_charge_w > 0)
+    ok_d = down & (-power >= problem.min_discharge_w - tol) \
+        & (-power <= problem.max_discharge_w + tol) & (problem.max_discharge_w > 0)
+    power = np.where(ok_c, np.clip(power, problem.min_charge_w, problem.max_charge_w), power)
+    power = np.where(ok_d, np.clip(power, -problem.max_discharge_w, -problem.min_discharge_w), power)
+    valid = (e == 0) | ok_c | ok_d
+    return np.where(valid, power, 0.0), valid
 
 
-def _moves(problem: Problem, h: float, charging: bool) -> tuple[int, int]:
-    """(largest, smallest) number of grid steps one interval of charging/discharging can move."""
-    p_min = problem.min_charge_w if charging else problem.min_discharge_w
-    p_max = problem.max_charge_w if charging else problem.max_discharge_w
-    if p_max <= 0:
-        return 0, 1
-    sign = 1.0 if charging else -1.0
-    e_min, e_max = np.abs(stored_wh(problem, sign * np.array([p_min, p_max])))
-    k_max = math.floor(e_max / h + 1e-9)
-    k_min = max(1, math.ceil(e_min / h - 1e-9))
-    if k_min > k_max:
-        return 0, 1     # the power range is narrower than one grid step at this resolution
-    return k_max, k_min
+def max_moves(problem: Problem, step_wh: float) -> tuple[int, int]:
+    """(charge, discharge): the most grid steps one interval can move the battery."""
+    e_c = float(stored_wh(problem, np.array([problem.max_charge_w]))[0])
+    e_d = float(-stored_wh(problem, np.array([-problem.max_discharge_w]))[0])
+    return math.floor(e_c / step_wh + 1e-9), math.floor(e_d / step_wh + 1e-9)
 
 
 def bounds_w(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
@@ -121,10 +104,9 @@ def bounds_w(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
 
 def site_allows(problem: Problem, power_w: np.ndarray) -> np.ndarray:
     """(n, K) mask: the EV power keeps the grid within the site limits (or does not worsen it)."""
-    base = (problem.load_w - problem.pv_w)[:, None]
-    grid = base + power_w[None, :]
-    ok_import = (grid <= problem.max_import_w + 1e-9) | (power_w[None, :] <= 0)
-    ok_export = (-grid <= problem.max_export_w + 1e-9) | (power_w[None, :] >= 0)
+    grid = (problem.load_w - problem.pv_w)[:, None] + power_w
+    ok_import = (grid <= problem.max_import_w + 1e-9) | (power_w <= 0)
+    ok_export = (-grid <= problem.max_export_w + 1e-9) | (power_w >= 0)
     return ok_import & ok_export
 
 
@@ -146,15 +128,13 @@ def interval_cost(problem: Problem, ev_w: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def cost_matrix(problem: Problem, grid: Grid) -> np.ndarray:
-    """(n, K) cost of each move in each interval, +inf where the move is not allowed."""
-    terms = interval_cost(problem, grid.power_w[None, :])
+def cost_matrix(problem: Problem, power_w: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """(n, K) cost of each EV power in each interval, +inf where it is not allowed."""
+    terms = interval_cost(problem, power_w)
     cost = terms["import"] - terms["export_revenue"] + terms["degradation"]
     lo, hi = bounds_w(problem)
-    p = grid.power_w[None, :]
-    outside_w = np.maximum(lo[:, None] - p, 0.0) + np.maximum(p - hi[:, None], 0.0)
+    outside_w = np.maximum(lo[:, None] - power_w, 0.0) + np.maximum(power_w - hi[:, None], 0.0)
     cost = cost + BOUND_PENALTY_PER_KWH * outside_w * problem.dt_h / 1000.0
-    allowed = site_allows(problem, grid.power_w) & grid.valid[None, :]
-    allowed &= problem.plugged[:, None] | (np.arange(len(grid.power_w)) == grid.kd)[None, :]
-    allowed[:, grid.kd] = True
+    allowed = valid & site_allows(problem, power_w)
+    allowed &= problem.plugged[:, None] | (power_w == 0)
     return np.where(allowed, cost, np.inf)

@@ -1,39 +1,51 @@
-"""Exact-constraint dynamic programming over the battery's state of charge.
+"""Exact-constraint dynamic programming over the battery's stored energy, coarse to fine.
 
-Backward pass: V[t](s) = min over moves k of cost[t, k] + V[t+1](s + k), vectorised over all
-states and moves at once (a sliding-window view of V[t+1]). Forward pass from the initial state
-picks the best move each interval. Targets and aggregator bounds are soft with large penalties,
-so an unreachable target is approached as closely as possible instead of failing.
+One level: states at boundary t are E0 + (base[t] + i) * h for i in 0..S-1; move j of interval t
+goes to state i + j - J0 at t + 1. Backward pass: V[t](i) = min_j cost[t, j] + V[t+1](i + j - J0),
+vectorised over all states and moves (a sliding-window view of V[t+1]); forward pass from the
+initial state picks the best move. Level 0 covers the whole SoC range at a coarse step; each
+next level re-solves at a finer step inside a corridor around the previous path, so the result
+is never worse than the coarse one and its power resolution is the fine step's.
+Targets and aggregator bounds are soft with large penalties, so an unreachable target is
+approached as closely as possible instead of failing.
 """
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from hems.planner.actions import (TARGET_PENALTY_PER_KWH, Grid, bounds_w, build_grid,
-                                  cost_matrix, interval_cost)
+from hems.planner.actions import (TARGET_PENALTY_PER_KWH, bounds_w, choose_step_wh, cost_matrix,
+                                  interval_cost, max_moves, move_power)
 from hems.planner.problem import Problem
 from hems.planner.result import Result
 
-_TIE_PER_W = 1e-9   # prefer the smaller |power| between equally good moves
+_TIE_PER_W = 1e-9          # prefer the smaller |power| between equally good moves
+REFINE = ((4, 8), (4, 8))  # per finer level: (step divisor, corridor half-width in fine steps)
 
 
-def solve(problem: Problem) -> Result:
+def solve(problem: Problem, refine: tuple[tuple[int, int], ...] = REFINE) -> Result:
     """The cheapest schedule that respects every hard constraint of `problem`."""
     t0 = time.perf_counter()
-    grid = build_grid(problem)
-    cost = cost_matrix(problem, grid)
-    penalty, warnings = _target_penalties(problem, grid)
-    values = _backward(problem, grid, cost, penalty)
-    moves = _forward(problem, grid, cost, values)
+    h = choose_step_wh(problem)
+    floors, warnings = _floors(problem)
+    n, e0 = problem.n, problem.soc_wh
+    g_lo = -math.floor((e0 - problem.floor_wh) / h + 1e-9)
+    g_hi = math.floor((problem.ceiling_wh - e0) / h + 1e-9)
+    kc, kd = max_moves(problem, h)
+    path, power = _level(problem, floors, h, np.full(n + 1, g_lo), g_hi - g_lo + 1, kd, kc + kd + 1)
+    for factor, half in (() if problem.soc_step_wh is not None else refine):
+        h /= factor
+        base = path * factor - half
+        path, power = _level(problem, floors, h, base, 2 * half + 1, 2 * half, 4 * half + 1)
     solve_ms = (time.perf_counter() - t0) * 1000.0
-    return _result(problem, grid, moves, solve_ms, warnings)
+    return _result(problem, e0 + path * h, power, solve_ms, warnings, h)
 
 
-def _target_penalties(problem: Problem, grid: Grid) -> tuple[dict[int, np.ndarray], tuple[str, ...]]:
-    """Per boundary index: the penalty (currency) each state pays for falling short of a target."""
+def _floors(problem: Problem) -> tuple[dict[int, float], tuple[str, ...]]:
+    """Per boundary index the highest target (Wh); targets beyond the horizon are reported."""
     floors: dict[int, float] = {}
     warnings = []
     for k, soc in zip(problem.target_index, problem.target_soc_pct):
@@ -41,55 +53,73 @@ def _target_penalties(problem: Problem, grid: Grid) -> tuple[dict[int, np.ndarra
             warnings.append(f"target {soc:g} % at index {k} is beyond the horizon ({problem.n}) and ignored")
             continue
         floors[int(k)] = max(floors.get(int(k), 0.0), soc / 100.0 * problem.capacity_wh)
-    penalty = {k: TARGET_PENALTY_PER_KWH * np.maximum(e - grid.energy_wh, 0.0) / 1000.0
-               for k, e in floors.items()}
-    return penalty, tuple(warnings)
+    return floors, tuple(warnings)
 
 
-def _backward(problem: Problem, grid: Grid, cost: np.ndarray, penalty: dict[int, np.ndarray]) -> np.ndarray:
-    """Value of each state at each boundary, stored with +inf margins for the window view."""
-    n, n_states, n_moves = problem.n, len(grid.energy_wh), len(grid.power_w)
-    kd = grid.kd
-    padded = np.full((n + 1, n_states + n_moves - 1), np.inf)
-    inner = padded[:, kd:kd + n_states]
-    inner[n] = -problem.terminal_value_per_kwh * grid.energy_wh / 1000.0
-    if n in penalty:
-        inner[n] += penalty[n]
-    windows = sliding_window_view(padded, n_moves, axis=1)   # (n+1, S, K), no copy
-    scratch = np.empty((n_states, n_moves))
-    plugged = problem.plugged
-    for t in range(n - 1, -1, -1):
-        if plugged[t] and n_moves > 1:
-            np.add(windows[t + 1], cost[t], out=scratch)
-            np.min(scratch, axis=1, out=inner[t])
-        else:
-            np.add(inner[t + 1], cost[t, kd], out=inner[t])
-        if t in penalty:
-            inner[t] += penalty[t]
-    return padded
-
-
-def _forward(problem: Problem, grid: Grid, cost: np.ndarray, padded: np.ndarray) -> np.ndarray:
-    n_moves = len(grid.power_w)
-    tie = _TIE_PER_W * np.abs(grid.power_w)
-    s = grid.start_index
-    moves = np.zeros(problem.n, dtype=int)
+def _level(problem: Problem, floors: dict[int, float], h: float, base: np.ndarray,
+           n_states: int, j0: int, n_moves: int) -> tuple[np.ndarray, np.ndarray]:
+    """Solve one level; returns the path (n+1 state numbers in units of h) and the powers (n)."""
+    moves = (base[1:] - base[:-1])[:, None] + (np.arange(n_moves) - j0)[None, :]
+    power, valid = move_power(problem, moves * h)
+    cost = cost_matrix(problem, power, valid)
+    energy = problem.soc_wh + (base[:, None] + np.arange(n_states)[None, :]) * h
+    state_cost = _state_cost(problem, floors, energy)
+    values = _backward(problem, cost, state_cost, base, j0)
+    tie = _TIE_PER_W * np.abs(power)
+    i = int(-base[0])
+    path = np.empty(problem.n + 1, dtype=np.int64)
+    path[0] = 0
+    chosen = np.zeros(problem.n)
     for t in range(problem.n):
-        if problem.plugged[t] and n_moves > 1:
-            q = cost[t] + padded[t + 1, s:s + n_moves] + tie
-            k = int(np.argmin(q)) - grid.kd
+        j = int(np.argmin(cost[t] + values[t + 1, i:i + n_moves] + tie[t]))
+        chosen[t] = power[t, j]
+        i += j - j0
+        path[t + 1] = base[t + 1] + i
+    return path, chosen
+
+
+def _state_cost(problem: Problem, floors: dict[int, float], energy: np.ndarray) -> np.ndarray:
+    """(n+1, S): +inf outside [floor, ceiling], target penalties, minus the terminal value."""
+    tol = 1e-6
+    out = np.where((energy < problem.floor_wh - tol) | (energy > problem.ceiling_wh + tol), np.inf, 0.0)
+    for k, e in floors.items():
+        out[k] += TARGET_PENALTY_PER_KWH * np.maximum(e - energy[k], 0.0) / 1000.0
+    out[-1] -= problem.terminal_value_per_kwh * energy[-1] / 1000.0
+    return out
+
+
+def _backward(problem: Problem, cost: np.ndarray, state_cost: np.ndarray, base: np.ndarray,
+              j0: int) -> np.ndarray:
+    """Values (n+1, S + K - 1) with +inf margins so row t+1 can be read as a window per state.
+
+    Large levels run in float32 (twice the memory bandwidth; the finer levels re-optimise in
+    float64), moves on the first axis so the minimum is an element-wise SIMD reduction."""
+    n, n_states = state_cost.shape[0] - 1, state_cost.shape[1]
+    n_moves = cost.shape[1]
+    dtype = np.float32 if n_states * n_moves > 4096 else np.float64
+    cost_t = np.ascontiguousarray(cost, dtype=dtype)[:, :, None]          # (n, K, 1)
+    state_cost = state_cost.astype(dtype)
+    padded = np.full((n + 1, n_states + n_moves - 1), np.inf, dtype=dtype)
+    inner = padded[:, j0:j0 + n_states]
+    inner[n] = state_cost[n]
+    windows = sliding_window_view(padded, n_states, axis=1)   # (n+1, K, S), no copy
+    scratch = np.empty((n_moves, n_states), dtype=dtype)
+    still = ~problem.plugged & (base[1:] == base[:-1])
+    extra = np.any(state_cost[:n] != 0.0, axis=1)
+    add, smallest = np.add, np.minimum.reduce
+    for t in range(n - 1, -1, -1):
+        if still[t]:
+            add(inner[t + 1], cost_t[t, j0], out=inner[t])
         else:
-            k = 0
-        moves[t] = k
-        s += k
-    return moves
+            add(windows[t + 1], cost_t[t], out=scratch)
+            smallest(scratch, axis=0, out=inner[t])
+        if extra[t]:
+            inner[t] += state_cost[t]
+    return padded  # row t, column i + j reads V[t](i + j - j0)
 
 
-def _result(problem: Problem, grid: Grid, moves: np.ndarray, solve_ms: float,
-            warnings: tuple[str, ...]) -> Result:
-    ev_w = grid.power_w[moves + grid.kd]
-    states = grid.start_index + np.concatenate([[0], np.cumsum(moves)])
-    energy = grid.energy_wh[states]
+def _result(problem: Problem, energy: np.ndarray, ev_w: np.ndarray, solve_ms: float,
+            warnings: tuple[str, ...], step_wh: float) -> Result:
     soc = energy / problem.capacity_wh * 100.0
     terms = {k: float(v.sum()) for k, v in interval_cost(problem, ev_w).items()}
     terms["terminal_value"] = problem.terminal_value_per_kwh * float(energy[-1]) / 1000.0
@@ -98,13 +128,12 @@ def _result(problem: Problem, grid: Grid, moves: np.ndarray, solve_ms: float,
     for k, target in zip(problem.target_index, problem.target_soc_pct):
         if k <= problem.n:
             shortfall = max(shortfall, float(target - soc[k]))
+    shortfall = shortfall if shortfall > 1e-9 else 0.0
     lo, hi = bounds_w(problem)
-    active = problem.plugged
     violation = np.maximum(lo - ev_w, 0.0) + np.maximum(ev_w - hi, 0.0)
-    violation_w = float(np.max(violation[active], initial=0.0))
-    shortfall = max(0.0, shortfall) if shortfall > 1e-9 else 0.0
+    violation_w = float(np.max(violation[problem.plugged], initial=0.0))
     return Result(ev_w=ev_w, soc_pct=soc, grid_w=problem.load_w - problem.pv_w + ev_w,
                   cost=total, breakdown=terms, solve_ms=solve_ms, target_shortfall_pct=shortfall,
                   feasible=shortfall == 0.0 and violation_w <= 1e-6, interval_s=problem.interval_s,
-                  start=problem.start, soc_step_wh=grid.step_wh, bound_violation_w=violation_w,
+                  start=problem.start, soc_step_wh=step_wh, bound_violation_w=violation_w,
                   warnings=warnings)

@@ -1,0 +1,209 @@
+"""A year of home charging, closed loop at 15 min, on real data: what each strategy costs.
+
+    .venv/bin/python bench/economics.py [--days N] [--forecast simple|hems]
+
+The house (real load and PV), the prices (NL day-ahead, import = spot + 0.15 EUR/kWh, export =
+spot) and the car's sessions (ElaadNL home statistics, fixed seed) are the same for every row.
+Car: 60 kWh, 11 kW both ways, 6 A minimum (4140 W, 3 phases), 92 % each way, reserve 20 %,
+owner target 80 % at every departure, degradation 0.02 EUR per kWh through the battery (counted
+in every row's cost). Annual cost = grid import - export revenue + degradation, whole house.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from data import N, STEP_S, Year, load_year  # noqa: E402
+from sessions import Session, draw_sessions  # noqa: E402
+from simple_forecast import SimpleForecast  # noqa: E402
+
+from hems.planner import Problem, solve  # noqa: E402
+
+CAPACITY_WH = 60_000.0
+MAX_W, MIN_W = 11_000.0, 4140.0
+ETA = 0.92
+RESERVE_PCT, TARGET_PCT, FIRST_SOC_PCT = 20.0, 80.0, 80.0
+DEGRADATION_PER_KWH = 0.02
+DT_H = STEP_S / 3600.0
+
+
+@dataclass
+class Outcome:
+    ev_w: np.ndarray
+    missed_wh: float = 0.0
+    solves: int = 0
+    solve_s: float = 0.0
+
+
+def problem_for(year: Year, t: int, end: int, soc_pct: float, discharge: bool,
+                load_w: np.ndarray, pv_w: np.ndarray, spot: np.ndarray) -> Problem:
+    """The planner's problem from interval t to the departure at `end`."""
+    n = end - t
+    return Problem(
+        interval_s=STEP_S, import_price_per_kwh=spot + 0.15, export_price_per_kwh=spot,
+        pv_w=pv_w, load_w=load_w, plugged=np.ones(n, dtype=bool), capacity_wh=CAPACITY_WH,
+        soc_pct=soc_pct, min_charge_w=MIN_W, max_charge_w=MAX_W,
+        min_discharge_w=MIN_W if discharge else 0.0, max_discharge_w=MAX_W if discharge else 0.0,
+        charge_efficiency=ETA, discharge_efficiency=ETA, reserve_pct=RESERVE_PCT,
+        target_index=[n], target_soc_pct=[TARGET_PCT], degradation_per_kwh=DEGRADATION_PER_KWH)
+
+
+def step_soc(soc_pct: float, ev_w: float) -> float:
+    stored = ev_w * ETA * DT_H if ev_w >= 0 else ev_w * DT_H / ETA
+    return soc_pct + stored / CAPACITY_WH * 100.0
+
+
+def charge_power_to(soc_pct: float, goal_pct: float) -> float:
+    """Charging power this interval toward goal_pct: max, the exact remainder, or 0 if below min."""
+    need_wh = (goal_pct - soc_pct) / 100.0 * CAPACITY_WH
+    if need_wh <= 1e-6:
+        return 0.0
+    p = min(MAX_W, need_wh / (ETA * DT_H))
+    return p if p >= MIN_W else MIN_W
+
+
+# --- strategies: each returns the EV power for the session's intervals --------------------------
+
+def on_arrival(ctx: "Ctx", s: Session, soc: float) -> Outcome:
+    ev = np.zeros(s.depart - s.arrive)
+    for i in range(len(ev)):
+        ev[i] = charge_power_to(soc, TARGET_PCT)
+        soc = step_soc(soc, ev[i])
+    return Outcome(ev)
+
+
+def evcc_style(ctx: "Ctx", s: Session, soc: float) -> Outcome:
+    """PV surplus first (up to 100 %), then the cheapest known slots before departure for the target."""
+    year = ctx.year
+    ev = np.zeros(s.depart - s.arrive)
+    for i, t in enumerate(range(s.arrive, s.depart)):
+        surplus = year.pv_w[t - 1] - year.load_w[t - 1] if t else 0.0   # measured just before
+        need_wh = (TARGET_PCT - soc) / 100.0 * CAPACITY_WH
+        p = 0.0
+        if need_wh > 0:
+            slots_needed = int(np.ceil(need_wh / (MAX_W * ETA * DT_H) - 1e-9))
+            known = min(s.depart, ctx.forecast.known_until[t])
+            prices = year.spot_per_kwh[t:known]
+            if slots_needed >= s.depart - t or np.sum(prices < prices[0]) < slots_needed:
+                p = charge_power_to(soc, TARGET_PCT)
+        if surplus >= MIN_W and soc < 100.0:
+            p = max(p, min(surplus, MAX_W, charge_power_to(soc, 100.0) or 0.0))
+        ev[i] = p
+        soc = step_soc(soc, p)
+    return Outcome(ev)
+
+
+def hems_rolling(ctx: "Ctx", s: Session, soc: float, discharge: bool) -> Outcome:
+    """Replan every interval until departure with forecasts; apply the first interval."""
+    ev = np.zeros(s.depart - s.arrive)
+    out = Outcome(ev)
+    f = ctx.forecast
+    for i, t in enumerate(range(s.arrive, s.depart)):
+        prob = problem_for(ctx.year, t, s.depart, soc, discharge, f.load_w(t, s.depart),
+                           f.pv_w(t, s.depart), f.spot_per_kwh(t, s.depart))
+        t0 = time.perf_counter()
+        res = solve(prob)
+        out.solve_s += time.perf_counter() - t0
+        out.solves += 1
+        ev[i] = res.ev_w[0]
+        soc = step_soc(soc, ev[i])
+    return out
+
+
+def hems_foresight(ctx: "Ctx", s: Session, soc: float) -> Outcome:
+    y = ctx.year
+    sl = slice(s.arrive, s.depart)
+    prob = problem_for(y, s.arrive, s.depart, soc, True, y.load_w[sl], y.pv_w[sl], y.spot_per_kwh[sl])
+    t0 = time.perf_counter()
+    res = solve(prob)
+    return Outcome(res.ev_w.copy(), solves=1, solve_s=time.perf_counter() - t0)
+
+
+def milp_optimum(ctx: "Ctx", s: Session, soc: float) -> Outcome:
+    from milp import solve_milp
+    y = ctx.year
+    sl = slice(s.arrive, s.depart)
+    prob = problem_for(y, s.arrive, s.depart, soc, True, y.load_w[sl], y.pv_w[sl], y.spot_per_kwh[sl])
+    t0 = time.perf_counter()
+    res = solve_milp(prob)
+    return Outcome(res.ev_w.copy(), solves=1, solve_s=time.perf_counter() - t0)
+
+
+@dataclass
+class Ctx:
+    year: Year
+    forecast: SimpleForecast
+
+
+def run_year(ctx: Ctx, sessions: list[Session], strategy) -> dict[str, float]:
+    y = ctx.year
+    ev_year = np.zeros(N)
+    soc, missed, solves, solve_s = FIRST_SOC_PCT, 0.0, 0, 0.0
+    for s in sessions:
+        soc = max(5.0, soc - s.trip_wh / CAPACITY_WH * 100.0)
+        out = strategy(ctx, s, soc)
+        ev_year[s.arrive:s.depart] = out.ev_w
+        for p in out.ev_w:
+            soc = step_soc(soc, p)
+        missed += max(0.0, TARGET_PCT - soc) / 100.0 * CAPACITY_WH
+        solves, solve_s = solves + out.solves, solve_s + out.solve_s
+    grid = y.load_w - y.pv_w + ev_year
+    kwh = DT_H / 1000.0
+    imp = float(np.sum(y.import_price_per_kwh * np.maximum(grid, 0)) * kwh)
+    exp = float(np.sum(y.export_price_per_kwh * np.maximum(-grid, 0)) * kwh)
+    deg = float(np.sum(np.abs(ev_year)) * kwh * DEGRADATION_PER_KWH)
+    return {"cost": imp - exp + deg, "import": imp, "export": exp, "degradation": deg,
+            "ev_in_kwh": float(np.sum(np.maximum(ev_year, 0)) * kwh),
+            "ev_out_kwh": float(np.sum(np.maximum(-ev_year, 0)) * kwh),
+            "missed_kwh": missed / 1000.0, "solves": solves, "solve_ms": 1000 * solve_s / max(solves, 1)}
+
+
+def rows(forecast_label: str):
+    return [
+        ("charge at full power on arrival", on_arrival),
+        ("evcc-style: PV surplus, then cheapest slots", evcc_style),
+        (f"hems, no discharge, {forecast_label}", lambda c, s, x: hems_rolling(c, s, x, False)),
+        (f"hems, V2H/V2G, {forecast_label}", lambda c, s, x: hems_rolling(c, s, x, True)),
+        ("hems, V2H/V2G, perfect foresight", hems_foresight),
+        ("optimum: MILP, perfect foresight", milp_optimum),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--days", type=int, default=365, help="simulate only the first N days")
+    args = ap.parse_args(argv)
+    t_start = time.perf_counter()
+    year = load_year()
+    ctx = Ctx(year, SimpleForecast(year))
+    sessions = [s for s in draw_sessions() if s.depart <= args.days * 96]
+    label = "simple forecast (bench/simple_forecast.py)"
+    results = []
+    for name, strategy in rows(label):
+        t0 = time.perf_counter()
+        r = run_year(ctx, sessions, strategy)
+        r["wall_s"] = time.perf_counter() - t0
+        results.append((name, r))
+    base, best = results[0][1]["cost"], results[-1][1]["cost"]
+    print(f"{len(sessions)} sessions over {args.days} days; costs in EUR (whole house, incl. degradation)")
+    print(f"| strategy | annual cost | share of optimum's savings | EV in kWh | EV out kWh "
+          f"| missed kWh | solves | mean solve ms | wall s |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, r in results:
+        share = (base - r["cost"]) / (base - best) * 100.0 if base != best else float("nan")
+        print(f"| {name} | {r['cost']:.2f} | {share:.1f} % | {r['ev_in_kwh']:.0f} | {r['ev_out_kwh']:.0f} "
+              f"| {r['missed_kwh']:.1f} | {r['solves']} | {r['solve_ms']:.2f} | {r['wall_s']:.1f} |")
+    print(f"total {time.perf_counter() - t_start:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
