@@ -26,6 +26,7 @@ class ChargerDriver(ProfileDriver):
         super().__init__(*args, **kwargs)
         self.last_setpoint_w: float | None = None
         self._handshake_done = False
+        self._started: bool | None = None    # None: unknown (after connect or a lost control)
 
     async def _after_connect(self) -> None:
         self._handshake_done = False
@@ -47,7 +48,7 @@ class ChargerDriver(ProfileDriver):
         power_w = require(v, "ev_power_w", str(self.link))
         state = self._state(v.get("state"), power_w)
         v = HOOKS[self.profile.hook](v, state)
-        soc = v.get("soc_pct")
+        soc = v.get("soc_pct") if state is not ChargerState.NO_CAR else None
         if soc is not None and not 0.0 <= soc <= 100.0:
             log.debug("%s: SoC %s %% out of range, ignored", self.name, soc)
             soc = None
@@ -71,6 +72,7 @@ class ChargerDriver(ProfileDriver):
                                   f"at {self.engine.resolve_point(w.point).address} "
                                   f"(wrote {w.value:g}, reads {back})")
         self._handshake_done = True
+        self._started = None
 
     async def write_power(self, ev_power_w: float) -> None:
         if not isinstance(ev_power_w, (int, float)) or not math.isfinite(ev_power_w) \
@@ -80,14 +82,15 @@ class ChargerDriver(ProfileDriver):
         await self.ensure_connected()
         if not self._handshake_done:
             await self._handshake()
-        was_moving = bool(self.last_setpoint_w)
-        if ev_power_w and not was_moving:
+        if ev_power_w and self._started is not True:
             for w in self.profile.writes.get("start", ()):
                 await self.engine.write(w.point, w.value)
+            self._started = True
         await self.engine.write(self.profile.controls["setpoint_w"], float(ev_power_w))
-        if not ev_power_w and (was_moving or self.last_setpoint_w is None):
+        if not ev_power_w and self._started is not False:
             for w in self.profile.writes.get("stop", ()):
                 await self.engine.write(w.point, w.value)
+            self._started = False
         self.last_setpoint_w = float(ev_power_w)
 
     async def close(self) -> None:
@@ -131,7 +134,7 @@ class HeartbeatChargerDriver(ChargerDriver):
         else:
             await self.engine.write(self.profile.heartbeat.point, self.heartbeat_timeout_s)
         if self.last_setpoint_w is not None:
-            await self.engine.write(self.profile.controls["setpoint_w"], self.last_setpoint_w)
+            await self.write_power(self.last_setpoint_w)
 
 
 def _abs(value):
