@@ -118,6 +118,10 @@ class FrequencyEstimator:
         self.valid = True
         return True
 
+    def span(self):
+        """(first, last) timestamps of the cycles behind the current estimate."""
+        return (self._ts[0], self._ts[-1]) if self._ts else (0, 0)
+
     def check_alive(self, now_us, timeout_us=200000):
         """Mark the estimate invalid when no crossing came for timeout_us. Returns validity."""
         if self._ts and self._diff(now_us, self._ts[-1]) > timeout_us:

@@ -3,10 +3,11 @@
 Runs unchanged under CPython (the Pi) and MicroPython (the Pico): only struct, no typing.
 
 Wire format (one frame):
-    COBS( version:u8 | type:u8 | seq:u8 | payload | crc16:u16 little-endian ) 0x00
+    0x00 COBS( version:u8 | type:u8 | seq:u8 | payload | crc16:u16 little-endian ) 0x00
 The CRC is CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF) over version..payload. COBS removes
 every zero byte from the frame, so 0x00 only ever ends a frame and a receiver resynchronises on
-the next zero after any garbage. Payloads are little-endian structs, fixed per message type.
+the next zero after any garbage; the leading zero ends whatever garbage came before, so the
+frame itself always survives (empty frames are ignored). Payloads are little-endian structs, fixed per message type.
 A receiver counts and drops: bad COBS, bad CRC, short frames, oversized frames, a foreign
 protocol version (HELLO excepted, so the two sides can always learn each other's version),
 unknown types and wrong payload lengths. It never raises on wire input.
@@ -157,7 +158,7 @@ def cobs_decode(data):
 
 
 def encode_frame(msg_type, seq, payload=b"", version=PROTOCOL_VERSION):
-    """One frame ready for the wire, terminated by 0x00."""
+    """One frame ready for the wire, between two 0x00 delimiters."""
     if len(payload) > MAX_PAYLOAD:
         raise ValueError("payload too long")
     body = bytearray((version & 0xFF, msg_type & 0xFF, seq & 0xFF))
@@ -165,18 +166,28 @@ def encode_frame(msg_type, seq, payload=b"", version=PROTOCOL_VERSION):
     crc = crc16(body)
     body.append(crc & 0xFF)
     body.append(crc >> 8)
-    return cobs_encode(body) + b"\x00"
+    return b"\x00" + cobs_encode(body) + b"\x00"
+
+
+_RANGES = {"B": (0, 0xFF), "H": (0, 0xFFFF), "h": (-0x8000, 0x7FFF),
+           "I": (0, 0xFFFFFFFF), "i": (-0x80000000, 0x7FFFFFFF)}
 
 
 def pack(msg_type, values):
-    """Payload bytes for msg_type from a tuple of field values (ValueError if out of range)."""
+    """Payload bytes for msg_type from a tuple of field values (ValueError if out of range).
+    Checked here because MicroPython's struct.pack silently truncates."""
     spec = MESSAGES.get(msg_type)
     if spec is None:
         raise ValueError("unknown message type %d" % msg_type)
-    try:
-        return struct.pack(spec[1], *values)
-    except (struct.error, OverflowError, TypeError) as exc:
-        raise ValueError("%s: %s" % (spec[0], exc))
+    name, fmt, fields = spec
+    if len(values) != len(fields):
+        raise ValueError("%s takes %d values, got %d" % (name, len(fields), len(values)))
+    for i in range(len(values)):
+        v = values[i]
+        lo, hi = _RANGES[fmt[i + 1]]
+        if not isinstance(v, int) or not lo <= v <= hi:
+            raise ValueError("%s.%s=%r outside %d..%d" % (name, fields[i], v, lo, hi))
+    return struct.pack(fmt, *values)
 
 
 def message(msg_type, seq, values=()):
