@@ -23,6 +23,7 @@ from hems.web.db import Session, WebDb
 from hems.web.errors import ApiError
 from hems.web.passwords import hash_password, password_problem, verify_password
 from hems.web.ratelimit import LoginLimiter
+from hems.web.sitetime import tz_name
 from hems.web.validate import body_json, require_str
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,7 @@ async def get_auth_status(request: web.Request) -> web.Response:
         "role": session.user.role if session else ("viewer" if lan_ok else None),
         "csrf_token": session.csrf_token if session else None,
         "read_only_view": session is None and lan_ok,
+        "timezone": tz_name(request.app[keys.TZ]),
     })
 
 

@@ -39,6 +39,12 @@ async def error_middleware(
         message = exc.reason
         if exc.text and not exc.text.startswith(f"{exc.status}:"):
             message = exc.text
+        elif exc.status == 404:
+            message = f"no API endpoint {request.path}; see /api/v1/openapi.json"
+        elif exc.status == 405:
+            message = f"{request.method} is not allowed on {request.path}; allowed: {exc.headers.get('Allow', '')}"
+        elif exc.status == 413:
+            message = "request body too large (at most 64 KiB)"
         log.warning("refused %s %s: %s (%d)", request.method, request.path, message, exc.status)
         resp = error_response(exc.status, message)
         for name in ("Allow", "Retry-After"):

@@ -50,7 +50,6 @@ def create_web_app(agent: AgentApi, store: Any, config: Any, clock: Clock) -> we
     app.router.add_get("/api/v1/state", get_state)
     for module in (auth, car, views, history, settings, events, openapi):
         module.add_routes(app)
-    app.router.add_route("*", "/api/{tail:.*}", api_not_found)
     app.router.add_get("/", index)
     app.router.add_static("/static/", STATIC_DIR, append_version=False)
     app.on_startup.append(_on_startup)
@@ -87,11 +86,6 @@ async def security_headers(request: web.Request, handler: Callable[[web.Request]
 @access("public")
 async def index(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
-
-
-@access("public")
-async def api_not_found(request: web.Request) -> web.Response:
-    raise web.HTTPNotFound(text=f"no API endpoint {request.method} {request.path}; see /api/v1/openapi.json")
 
 
 def health_json(agent: AgentApi) -> dict[str, Any]:

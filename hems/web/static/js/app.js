@@ -1,6 +1,6 @@
 // hems web UI: boot, first-run setup and login, hash router, live events.
 import { api, get, post, session } from "./api.js";
-import { card, clear, h } from "./dom.js";
+import { card, clear, h, setTimezone } from "./dom.js";
 import * as overview from "./pages/overview.js";
 import * as plan from "./pages/plan.js";
 import * as car from "./pages/car.js";
@@ -139,6 +139,7 @@ async function boot() {
   let status;
   try { status = await get("/auth/status"); }
   catch (e) { clear(view).append(card("hems is not reachable", h("p", {}, e.message))); return; }
+  setTimezone(status.timezone);
   Object.assign(session, { csrf: status.csrf_token, user: status.user, role: status.role, readOnly: status.read_only_view });
   if (status.setup_required) return showSetup();
   if (!status.logged_in && !status.read_only_view) return showLogin();

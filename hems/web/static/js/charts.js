@@ -47,6 +47,8 @@ export function chart(el, spec) {
 function drawBands(u, bands) {
   const { ctx, bbox } = u;
   ctx.save();
+  ctx.textAlign = "left";
+  ctx.textBaseline = "alphabetic";
   for (const b of bands) {
     const x0 = u.valToPos(b.from, "x", true), x1 = u.valToPos(b.to, "x", true);
     ctx.fillStyle = b.color || COLORS.event;
@@ -63,6 +65,8 @@ function drawBands(u, bands) {
 function drawMarkers(u, markers) {
   const { ctx, bbox } = u;
   ctx.save();
+  ctx.textAlign = "left";
+  ctx.textBaseline = "alphabetic";
   for (const m of markers) {
     const x = u.valToPos(m.at, "x", true);
     if (x < bbox.left || x > bbox.left + bbox.width) continue;
@@ -76,7 +80,7 @@ function drawMarkers(u, markers) {
       ctx.font = `600 ${11 * devicePixelRatio}px system-ui, sans-serif`;
       const w = ctx.measureText(m.label).width;
       const tx = x + w + 6 * devicePixelRatio > bbox.left + bbox.width ? x - w - 4 * devicePixelRatio : x + 4 * devicePixelRatio;
-      ctx.fillText(m.label, tx, bbox.top + bbox.height - 6 * devicePixelRatio);
+      ctx.fillText(m.label, tx, bbox.top + 12 * devicePixelRatio);
     }
   }
   ctx.restore();

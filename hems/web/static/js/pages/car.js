@@ -8,7 +8,7 @@ const MODES = [
   ["fast", "Fast now", "Charges at full power right away."],
   ["off", "Off", "No charging or discharging at all."],
 ];
-const DAY_NAMES = { mon: "Monday", tue: "Tuesday", wed: "Wednesday", thu: "Thursday", fri: "Friday", sat: "Saturday", sun: "Sunday" };
+const DAY_NAMES = { mon: "Mon", tue: "Tue", wed: "Wed", thu: "Thu", fri: "Fri", sat: "Sat", sun: "Sun" };
 
 function slider(name, min, max, value, unit = " %") {
   const out = h("output", { class: "slider-value" }, `${value}${unit}`);
@@ -88,7 +88,7 @@ export function render(root, ctx) {
         disabled: !canEdit || !entry, "aria-label": `${name} target %` });
       on.addEventListener("change", () => { t.disabled = pctIn.disabled = !on.checked; });
       rows[day] = { on, t, pctIn };
-      table.append(h("label", { class: "week-row" }, on, h("span", { class: "day" }, name), t, h("span", { class: "pct" }, pctIn, "%")));
+      table.append(h("div", { class: "week-row", "data-day": day }, on, h("span", { class: "day" }, name), t, h("span", { class: "pct" }, pctIn, "%")));
     }
     const weekForm = h("form", {}, table, h("div", { class: "actions" }, h("button", { class: "primary", type: "submit", disabled: !canEdit }, "Save schedule")));
     weekForm.addEventListener("submit", (e) => {
