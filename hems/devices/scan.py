@@ -104,12 +104,14 @@ async def _sunspec(link, unit: int) -> list[Found]:
 
 
 async def _by_profile(link, unit: int) -> Found | None:
-    for name in available_profiles():
-        if name == "sunspec" or name.startswith("sunspec_"):
-            continue
-        profile = load_profile(name)
+    candidates = [load_profile(n) for n in available_profiles()
+                  if n != "sunspec" and not n.startswith("sunspec_")]
+    # the most specific description first: an SDM630 also passes the SDM120's checks
+    candidates.sort(key=lambda p: (-len(p.identify), p.name))
+    for profile in candidates:
         if not profile.identify:
             continue
+        name = profile.name
         engine = ProfileEngine(profile, link)
         try:
             for check in profile.identify:
