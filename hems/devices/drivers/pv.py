@@ -11,18 +11,21 @@ log = logging.getLogger(__name__)
 
 
 class PvDriver(ProfileDriver):
+    _limited = False          # what hems last asked, when the device cannot tell
+
     async def read(self) -> PvReading:
         v = await self.values()
-        limit = v.get("limit_pct")
+        if "limit_enabled" in self.profile.points:
+            limited = v.get("limit_enabled") == 1
+        else:
+            limited = self._limited
         return PvReading(
             at=self.clock.now(),
             pv_power_w=max(0.0, require(v, "pv_power_w", str(self.link))),
             energy_wh=v.get("energy_wh"),
             rated_power_w=v.get("rated_power_w"),
-            limit_pct=limit if self._limited else None,
+            limit_pct=v.get("limit_pct") if limited else None,
         )
-
-    _limited = False
 
 
 class CurtailablePvDriver(PvDriver):

@@ -22,7 +22,7 @@ ROLE_POINTS: dict[str, dict[str, str]] = {
         **{f"phase_current_a_l{i}": "A" for i in (1, 2, 3)},
     },
     "pv": {"pv_power_w": "W", "energy_wh": "Wh", "rated_power_w": "W", "limit_pct": "%",
-           "state": ""},
+           "limit_enabled": "", "state": ""},
     "charger": {"ev_power_w": "W", "state": "", "soc_pct": "%", "setpoint_w": "W",
                 "max_charge_w": "W", "max_discharge_w": "W", "fault_code": ""},
 }
