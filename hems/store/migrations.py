@@ -95,4 +95,27 @@ MIGRATIONS: list[Migration] = [
             created_at REAL NOT NULL, sent_count INTEGER NOT NULL DEFAULT 0, acked_at REAL
         )""",
     )),
+    Migration(3, "web UI: users, sessions, audit log, settings", (
+        # hems.web.db: the owner's account (scrypt hash only; no default password exists)
+        """CREATE TABLE web_users (
+            id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('admin')), created_at TEXT NOT NULL
+        )""",
+        # login sessions: SHA-256 of the cookie token, the CSRF token, expiry (ISO UTC)
+        """CREATE TABLE web_sessions (
+            token_hash TEXT PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES web_users(id) ON DELETE CASCADE,
+            csrf_token TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX web_sessions_user ON web_sessions(user_id)",
+        # every change made through the web UI: who, when, what (JSON), from where
+        """CREATE TABLE web_audit (
+            id INTEGER PRIMARY KEY, at TEXT NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL,
+            detail TEXT NOT NULL, remote TEXT
+        )""",
+        "CREATE INDEX web_audit_at ON web_audit(at)",
+        # the owner's settings from the web UI (weekly schedule, overrides of the config), JSON values
+        """CREATE TABLE web_settings (
+            key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL, updated_by TEXT NOT NULL
+        )""",
+    )),
 ]

@@ -1,48 +1,20 @@
-"""The web UI's own tables in the hems SQLite database: users, sessions, audit log, settings.
+"""The web UI's tables in the hems store: users, sessions, audit log, settings.
 
-Stdlib sqlite3; every query is small and indexed, so it runs inline on the event loop.
-Times are stored as ISO 8601 UTC strings; secrets only as hashes.
+The tables come from the store's migration 3 (hems/store/migrations.py). Writes go through
+`store.transaction()`, reads through `store.query()`, so the web shares the store's one
+connection and lock. Without a store (tests, a UI-only run) an in-memory database with the same
+migrations stands in; nothing then survives a restart.
+Times are ISO 8601 UTC strings; secrets only as hashes.
 """
 from __future__ import annotations
 
 import json
 import sqlite3
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS web_users (
-    id            INTEGER PRIMARY KEY,
-    username      TEXT NOT NULL UNIQUE,
-    password_hash TEXT NOT NULL,
-    role          TEXT NOT NULL CHECK (role IN ('admin')),
-    created_at    TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS web_sessions (
-    token_hash  TEXT PRIMARY KEY,
-    user_id     INTEGER NOT NULL REFERENCES web_users(id) ON DELETE CASCADE,
-    csrf_token  TEXT NOT NULL,
-    created_at  TEXT NOT NULL,
-    expires_at  TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS web_sessions_user ON web_sessions(user_id);
-CREATE TABLE IF NOT EXISTS web_audit (
-    id      INTEGER PRIMARY KEY,
-    at      TEXT NOT NULL,
-    who     TEXT NOT NULL,
-    action  TEXT NOT NULL,
-    detail  TEXT NOT NULL,
-    remote  TEXT
-);
-CREATE INDEX IF NOT EXISTS web_audit_at ON web_audit(at);
-CREATE TABLE IF NOT EXISTS web_settings (
-    key         TEXT PRIMARY KEY,
-    value       TEXT NOT NULL,
-    updated_at  TEXT NOT NULL,
-    updated_by  TEXT NOT NULL
-);
-"""
+from typing import Any, Iterator, Sequence
 
 
 @dataclass(frozen=True)
@@ -59,115 +31,115 @@ class Session:
     expires_at: datetime
 
 
+class MemoryBackend:
+    """transaction() and query() over a private in-memory SQLite with the store's migrations."""
+
+    def __init__(self) -> None:
+        from hems.store import migrate
+        self._conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._lock = threading.RLock()
+        migrate(self._conn)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+
 def _ts(when: datetime) -> str:
     return when.isoformat()
 
 
 class WebDb:
-    """Users, sessions, audit and settings on one sqlite3 connection."""
+    """Users, sessions, audit and settings; `backend` is the hems Store (or a MemoryBackend)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        self.conn.executescript(SCHEMA)
-        self.conn.commit()
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend
 
-    @classmethod
-    def open(cls, path: str) -> "WebDb":
-        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        return cls(conn)
+    def _write(self, sql: str, params: Sequence[Any] = ()) -> tuple[int, int | None]:
+        with self.backend.transaction() as conn:
+            cur = conn.execute(sql, params)
+            return cur.rowcount, cur.lastrowid
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        return self.backend.query(sql, params)
 
     # users -------------------------------------------------------------
     def user_count(self) -> int:
-        return self.conn.execute("SELECT COUNT(*) FROM web_users").fetchone()[0]
+        return self._read("SELECT COUNT(*) FROM web_users")[0][0]
 
     def create_first_admin(self, username: str, password_hash: str, now: datetime) -> User | None:
         """Create the admin only while no user exists (atomic); None when one already does."""
-        cur = self.conn.execute(
+        count, row_id = self._write(
             "INSERT INTO web_users (username, password_hash, role, created_at) "
             "SELECT ?, ?, 'admin', ? WHERE NOT EXISTS (SELECT 1 FROM web_users)",
             (username, password_hash, _ts(now)),
         )
-        self.conn.commit()
-        if cur.rowcount != 1:
-            return None
-        return User(cur.lastrowid, username, "admin")
+        return User(int(row_id), username, "admin") if count == 1 and row_id is not None else None
 
     def user_by_name(self, username: str) -> tuple[User, str] | None:
-        row = self.conn.execute(
-            "SELECT id, username, role, password_hash FROM web_users WHERE username = ?", (username,)
-        ).fetchone()
-        return (User(row[0], row[1], row[2]), row[3]) if row else None
+        rows = self._read("SELECT id, username, role, password_hash FROM web_users WHERE username = ?", (username,))
+        return (User(rows[0][0], rows[0][1], rows[0][2]), rows[0][3]) if rows else None
 
     def set_password_hash(self, user_id: int, password_hash: str) -> None:
-        self.conn.execute("UPDATE web_users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
-        self.conn.commit()
+        self._write("UPDATE web_users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
 
     # sessions ----------------------------------------------------------
     def add_session(self, token_hash: str, user: User, csrf_token: str, now: datetime, expires: datetime) -> None:
-        self.conn.execute(
-            "INSERT INTO web_sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES (?,?,?,?,?)",
-            (token_hash, user.id, csrf_token, _ts(now), _ts(expires)),
-        )
-        self.conn.commit()
+        self._write("INSERT INTO web_sessions (token_hash, user_id, csrf_token, created_at, expires_at) "
+                    "VALUES (?,?,?,?,?)", (token_hash, user.id, csrf_token, _ts(now), _ts(expires)))
 
     def session(self, token_hash: str, now: datetime) -> Session | None:
-        row = self.conn.execute(
+        rows = self._read(
             "SELECT u.id, u.username, u.role, s.csrf_token, s.expires_at FROM web_sessions s "
-            "JOIN web_users u ON u.id = s.user_id WHERE s.token_hash = ?",
-            (token_hash,),
-        ).fetchone()
-        if row is None:
+            "JOIN web_users u ON u.id = s.user_id WHERE s.token_hash = ?", (token_hash,))
+        if not rows:
             return None
-        expires = datetime.fromisoformat(row[4])
+        uid, name, role, csrf, expires_text = rows[0]
+        expires = datetime.fromisoformat(expires_text)
         if expires <= now:
             self.drop_session(token_hash)
             return None
-        return Session(User(row[0], row[1], row[2]), row[3], expires)
+        return Session(User(uid, name, role), csrf, expires)
 
     def drop_session(self, token_hash: str) -> None:
-        self.conn.execute("DELETE FROM web_sessions WHERE token_hash = ?", (token_hash,))
-        self.conn.commit()
+        self._write("DELETE FROM web_sessions WHERE token_hash = ?", (token_hash,))
 
     def drop_sessions_of(self, user_id: int, keep: str | None = None) -> None:
-        self.conn.execute(
-            "DELETE FROM web_sessions WHERE user_id = ? AND token_hash IS NOT ?", (user_id, keep)
-        )
-        self.conn.commit()
+        self._write("DELETE FROM web_sessions WHERE user_id = ? AND token_hash IS NOT ?", (user_id, keep))
 
     def purge_expired(self, now: datetime) -> int:
-        cur = self.conn.execute("DELETE FROM web_sessions WHERE expires_at <= ?", (_ts(now),))
-        self.conn.commit()
-        return cur.rowcount
+        return self._write("DELETE FROM web_sessions WHERE expires_at <= ?", (_ts(now),))[0]
 
     # audit -------------------------------------------------------------
     def audit(self, now: datetime, who: str, action: str, detail: dict[str, Any], remote: str | None) -> None:
-        self.conn.execute(
-            "INSERT INTO web_audit (at, who, action, detail, remote) VALUES (?,?,?,?,?)",
-            (_ts(now), who, action, json.dumps(detail, sort_keys=True), remote),
-        )
-        self.conn.commit()
+        self._write("INSERT INTO web_audit (at, who, action, detail, remote) VALUES (?,?,?,?,?)",
+                    (_ts(now), who, action, json.dumps(detail, sort_keys=True), remote))
 
     def audit_entries(self, limit: int = 100) -> list[dict[str, Any]]:
-        rows = self.conn.execute(
-            "SELECT at, who, action, detail, remote FROM web_audit ORDER BY id DESC LIMIT ?", (limit,)
-        ).fetchall()
-        return [
-            {"at": r[0].replace("+00:00", "Z"), "who": r[1], "action": r[2], "detail": json.loads(r[3]), "remote": r[4]}
-            for r in rows
-        ]
+        rows = self._read("SELECT at, who, action, detail, remote FROM web_audit ORDER BY id DESC LIMIT ?", (limit,))
+        return [{"at": r[0].replace("+00:00", "Z"), "who": r[1], "action": r[2], "detail": json.loads(r[3]),
+                 "remote": r[4]} for r in rows]
 
     # settings ----------------------------------------------------------
     def get_setting(self, key: str, default: Any = None) -> Any:
-        row = self.conn.execute("SELECT value FROM web_settings WHERE key = ?", (key,)).fetchone()
-        return json.loads(row[0]) if row else default
+        rows = self._read("SELECT value FROM web_settings WHERE key = ?", (key,))
+        return json.loads(rows[0][0]) if rows else default
 
     def put_setting(self, key: str, value: Any, now: datetime, who: str) -> None:
-        self.conn.execute(
+        self._write(
             "INSERT INTO web_settings (key, value, updated_at, updated_by) VALUES (?,?,?,?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, "
             "updated_by = excluded.updated_by",
-            (key, json.dumps(value, sort_keys=True), _ts(now), who),
-        )
-        self.conn.commit()
+            (key, json.dumps(value, sort_keys=True), _ts(now), who))

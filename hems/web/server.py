@@ -15,7 +15,7 @@ from hems.control.api import AgentApi
 from hems.domain.clock import Clock
 from hems.web import extras, auth, car, events, history, keys, openapi, settings, views
 from hems.web.auth import access
-from hems.web.db import WebDb
+from hems.web.db import MemoryBackend, WebDb
 from hems.web.errors import error_middleware
 from hems.web.ratelimit import LoginLimiter
 from hems.web.serialize import jsonable, state_json
@@ -58,12 +58,11 @@ def create_web_app(agent: AgentApi, store: Any, config: Any, clock: Clock) -> we
 
 
 def web_db_for(store: Any) -> WebDb:
-    """The web tables in the store's database file (a second connection, WAL), else memory."""
-    path = getattr(store, "path", None) or getattr(store, "db_path", None)
-    if path is None:
+    """The web tables in the hems store; an in-memory stand-in when there is no store."""
+    if store is None or not hasattr(store, "transaction"):
         log.warning("web UI without a store: users and sessions are kept in memory only")
-        return WebDb.open(":memory:")
-    return WebDb.open(str(path))
+        return WebDb(MemoryBackend())
+    return WebDb(store)
 
 
 async def _on_startup(app: web.Application) -> None:
