@@ -10,6 +10,7 @@ settings (watchdog_ms=1000). The simulated world is driven by lines on stdin:
     mains 0|1         zero-crossing signal   power <W>     S0 meter power
     weld 0|1          contactor welded       stuck 0|1     contactor stuck open
     garbage <n>       write n noise bytes on the serial line
+    reboot            restart the firmware (fresh state, announces itself with a hello)
     state             print one line of internal state   quit
 Prints "ready" once the tty is open; answers "ok <cmd>" or "error <why>" to each command.
 """
@@ -24,6 +25,7 @@ except ImportError:            # started as a script: make the package importabl
     from firmware_bridge import config
 from firmware_bridge.bridge import Bridge
 from firmware_bridge.hal_sim import Mains, SimHal
+from firmware_bridge.pulses import PulseCounter
 
 
 def _now_us():
@@ -107,9 +109,11 @@ def command(hal, bridge, line):
                 noise.append(hal.rng.below(256))
             hal.serial_write(bytes(noise))
         elif name == "state":
-            return "state car=%s duty=%s relay=%d faults=%d freq=%d bad=%d" % (
+            return "state car=%s duty=%s relay=%d faults=%d freq=%d bad=%d wd=%d droop=%d" % (
                 hal.car, hal.duty, hal.relay_cmd, bridge.faults, bridge.freq.freq_mhz,
-                bridge.reader.bad_frames)
+                bridge.reader.bad_frames, bridge.watchdog.timeout_ms, bridge.droop.enabled)
+        elif name == "reboot":
+            return "reboot"
         elif name == "quit":
             return "bye"
         else:
@@ -144,6 +148,12 @@ def main(argv):
             if not line:
                 return 0
             reply = command(hal, bridge, line.strip())
+            if reply == "reboot":
+                hal.set_relay(False)
+                hal.pulses = PulseCounter(hal.ticks_diff, cfg["s0_debounce_ms"])
+                bridge = Bridge(hal, cfg, errors)
+                bridge.send_hello()
+                reply = "ok reboot"
             if reply:
                 say(reply)
             if reply == "bye":
