@@ -26,6 +26,10 @@ async def home(tmp_path, broker, hmac_key):
     agg = AggregatorClient(aggregator_settings(broker), SITE, hmac_key[1], reply_verifier=hmac_key[1])
     await agg.start()
     await asyncio.wait_for(link.mqtt.connected.wait(), 10)
+    for _ in range(100):   # the retained status comes after the home subscribed to dispatch
+        if agg.status is not None and agg.status["state"] == "online":
+            break
+        await asyncio.sleep(0.05)
     yield agent, link, agg, store
     await agg.stop()
     await link.stop()
