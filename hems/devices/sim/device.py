@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -42,6 +43,9 @@ class RegisterDevice:
         self.input: RegisterMap | None = RegisterMap() if has_input else None
         self.writes: deque[WriteRecord] = deque(maxlen=1000)
         self.requests = 0                      # requests served, for tests and benchmarks
+        # Called with the clock's time before each request is served: lets a simulated home
+        # bring its physics up to the moment of the request.
+        self.on_request: Callable[[datetime], None] | None = None
 
     # --- hooks -------------------------------------------------------------------------
     def refresh(self, now: datetime) -> None:
@@ -62,7 +66,10 @@ class RegisterDevice:
         if not space.defined(address, count):
             return ExcCodes.ILLEGAL_ADDRESS
         self.requests += 1
-        self.refresh(self.clock.now())
+        now = self.clock.now()
+        if self.on_request is not None:
+            self.on_request(now)
+        self.refresh(now)
         return space.get(address, count)
 
     def handle_write(self, func_code: int, address: int, values: list[int]) -> ExcCodes | None:
@@ -74,6 +81,8 @@ class RegisterDevice:
             log.info("unit %d: refused write to read-only register %d", self.unit_id, address)
             return ExcCodes.ILLEGAL_ADDRESS
         now = self.clock.now()
+        if self.on_request is not None:
+            self.on_request(now)
         self.refresh(now)
         refused = self.check_write(address, values)
         if refused is not None:

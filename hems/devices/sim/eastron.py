@@ -68,9 +68,9 @@ class EastronMeter(RegisterDevice):
             self._put(0x18 + 2 * i, 0.0)                                       # var
             self._put(0x1E + 2 * i, 1.0 if p.phase_power_w[i] >= 0 else -1.0)  # power factor
         self._put(0x46, p.frequency_hz)
-        self._put(0x48, sum(p.import_wh) / 1000)
-        self._put(0x4A, sum(p.export_wh) / 1000)
-        self._put(0x156, (sum(p.import_wh) + sum(p.export_wh)) / 1000)
+        self._put(0x48, p.total_import_wh / 1000)
+        self._put(0x4A, p.total_export_wh / 1000)
+        self._put(0x156, (p.total_import_wh + p.total_export_wh) / 1000)
         if p.phases == 3:
             self._put(0x2A, p.voltage_v)
             self._put(0x2E, sum(currents) / 3)

@@ -16,8 +16,10 @@ class PhaseMeter:
         self.voltage_v = voltage_v
         self.frequency_hz = frequency_hz
         self.phase_power_w: tuple[float, ...] = (0.0,) * phases
-        self.import_wh = [0.0] * phases
+        self.import_wh = [0.0] * phases          # per phase
         self.export_wh = [0.0] * phases
+        self.total_import_wh = 0.0               # from the sum of the phases (netting meter)
+        self.total_export_wh = 0.0
         self._at: datetime | None = None
 
     @property
@@ -37,6 +39,22 @@ class PhaseMeter:
         self.advance(now)
         self.phase_power_w = tuple(float(w) for w in phase_power_w)
 
+    def accumulate(self, phase_energy_wh: tuple[float, ...], until: datetime) -> None:
+        """Count energy that flowed up to `until` (Wh per phase, + import) when the power was not
+        constant over the interval (a ramping charger); replaces advance() for that interval."""
+        for i, wh in enumerate(phase_energy_wh):
+            if wh > 0:
+                self.import_wh[i] += wh
+            else:
+                self.export_wh[i] -= wh
+        total_wh = sum(phase_energy_wh)
+        if total_wh > 0:
+            self.total_import_wh += total_wh
+        else:
+            self.total_export_wh -= total_wh
+        if self._at is None or until > self._at:
+            self._at = until
+
     def advance(self, now: datetime) -> None:
         if self._at is not None and now > self._at:
             hours = (now - self._at).total_seconds() / 3600
@@ -45,5 +63,10 @@ class PhaseMeter:
                     self.import_wh[i] += w * hours
                 else:
                     self.export_wh[i] -= w * hours
+            total_w = self.power_w
+            if total_w > 0:
+                self.total_import_wh += total_w * hours
+            else:
+                self.total_export_wh -= total_w * hours
         if self._at is None or now > self._at:
             self._at = now

@@ -60,8 +60,8 @@ class SunSpecMeter(RegisterDevice):
         m.set("W", p.power_w)
         m.set("VA", sum(abs(w) for w in p.phase_power_w))
         m.set("PF", 1.0)
-        m.set("TotWhImp", sum(p.import_wh))
-        m.set("TotWhExp", sum(p.export_wh))
+        m.set("TotWhImp", p.total_import_wh)
+        m.set("TotWhExp", p.total_export_wh)
         m.set_raw("Evt", 0)
         if p.phases > 1:
             m.set("PPV", p.voltage_v * 3 ** 0.5)

@@ -117,9 +117,11 @@ async def test_meter_phases_energy_and_sign(clock) -> None:
         clock.advance(3600)
         regs = await read(client, m, 107)
         tot_sf = s16(regs[54])
-        imp = client.convert_from_registers(regs[46:48], DT.UINT32) * 10 ** tot_sf
-        exp = client.convert_from_registers(regs[38:40], DT.UINT32) * 10 ** tot_sf
-        assert imp == pytest.approx(1650, abs=1) and exp == pytest.approx(300, abs=1)
+        def acc(offset: int) -> float:
+            return client.convert_from_registers(regs[offset:offset + 2], DT.UINT32) * 10 ** tot_sf
+        assert acc(46) == pytest.approx(1350, abs=1) and acc(38) == 0       # totals net the phases
+        assert (acc(48), acc(50), acc(52)) == pytest.approx((1200, 0, 450), abs=1)   # import per phase
+        assert (acc(40), acc(42), acc(44)) == pytest.approx((0, 300, 0), abs=1)      # export per phase
 
 
 async def test_single_phase_meter_201(clock) -> None:
