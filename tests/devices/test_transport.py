@@ -84,3 +84,14 @@ async def test_long_reads_are_split(raw):
     assert await bus.unit(1).read(1000, 300) == list(range(300))
     assert raw.requests - before == 3          # 125 + 125 + 50
     await bus.close()
+
+
+def test_plan_blocks_merges_near_spans_only():
+    from hems.devices.drivers.engine import plan_blocks
+    spans = [("input", 0x0C, 2), ("input", 0x00, 2), ("input", 0x02, 2), ("input", 0x34, 2),
+             ("holding", 0x02, 2)]
+    assert plan_blocks(spans) == [("holding", 2, 2), ("input", 0, 4), ("input", 0x0C, 2),
+                                  ("input", 0x34, 2)]
+    assert plan_blocks([("holding", 0, 2), ("holding", 200, 2)], gap=125) == [
+        ("holding", 0, 2), ("holding", 200, 2)]              # never beyond 125 registers
+    assert plan_blocks([("holding", 0, 2), ("holding", 100, 2)], gap=125) == [("holding", 0, 102)]

@@ -41,14 +41,17 @@ def resolve(point: Point, smap: SunSpecMap | None) -> Resolved | None:
     return Resolved(point, model.address + point.offset, sf)  # type: ignore[operator]
 
 
-def plan_blocks(spans: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
-    """Merge (function, address, count) spans into few read requests. Pure."""
+def plan_blocks(spans: list[tuple[str, int, int]], gap: int = MERGE_GAP) -> list[tuple[str, int, int]]:
+    """Merge (function, address, count) spans into few read requests of at most 125. Pure.
+
+    Spans closer than `gap` registers are read together (the registers between are read too).
+    """
     blocks: list[tuple[str, int, int]] = []
     for function, addr, count in sorted(set(spans)):
         if blocks:
             f, a, c = blocks[-1]
             end = max(a + c, addr + count)
-            if f == function and addr <= a + c + MERGE_GAP and end - a <= MAX_BLOCK:
+            if f == function and addr <= a + c + gap and end - a <= MAX_BLOCK:
                 blocks[-1] = (f, a, end - a)
                 continue
         blocks.append((function, addr, count))
@@ -89,13 +92,16 @@ class ProfileEngine:
         return {name: self._value(r, regs) for name, r in wanted.items()}
 
     async def _fetch(self, wanted: dict[str, Resolved]) -> dict[tuple[str, int], int]:
-        spans = []
+        spans: dict[bool, list[tuple[str, int, int]]] = {True: [], False: []}
         for r in wanted.values():
-            spans.append((r.point.function, r.address, r.point.count))
+            group = spans[r.point.sunspec]
+            group.append((r.point.function, r.address, r.point.count))
             if r.sf_address is not None:
-                spans.append((r.point.function, r.sf_address, 1))
+                group.append((r.point.function, r.sf_address, 1))
+        # A SunSpec map is contiguous from its base to the end model: any gap may be read.
+        blocks = plan_blocks(spans[True], gap=MAX_BLOCK) + plan_blocks(spans[False])
         regs: dict[tuple[str, int], int] = {}
-        for function, addr, count in plan_blocks(spans):
+        for function, addr, count in blocks:
             try:
                 values = await self.link.read(addr, count, function)  # type: ignore[arg-type]
             except ModbusError as exc:
