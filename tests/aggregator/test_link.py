@@ -9,7 +9,7 @@ import pytest
 
 from hems.aggregator.aggregator_client import AggregatorClient
 from hems.aggregator.link import AggregatorLink
-from hems.aggregator.messages import seal_dispatch
+from hems.aggregator.messages import schema_error, seal_dispatch
 from hems.domain.clock import SystemClock
 from hems.store import Store
 from tests.aggregator.conftest import SITE, aggregator_settings, link_config
@@ -42,6 +42,7 @@ async def test_event_is_accepted_and_reaches_the_charger(home):
     reply = await agg.send("event", start=now, duration_s=600, target_w=-5000)
     assert reply["status"] == "accepted", reply
     assert reply["delivered"]["min_ev_w"] == -5000
+    assert schema_error("reply", reply) is None
     assert agent.written[-1][1] == -5000
     assert store.query("SELECT status FROM agg_log")[-1][0] == "accepted"
 
@@ -111,6 +112,7 @@ async def test_cancel_settles_and_settlement_is_acked(home):
     assert agent.commitments == {}
     settlement = await asyncio.wait_for(agg.settlements.get(), 10)
     assert settlement["event_id"] == reply["in_reply_to"] and settlement["cancelled"]
+    assert schema_error("settlement", settlement) is None
     total = settlement["total"]
     # ~1 s of -5 kW metered, baseline 0 W: delivered is negative (less consumed), a few Wh
     assert -0.003 < total["delivered_kwh"] < -0.0005, settlement
@@ -131,3 +133,35 @@ async def test_status_online_retained_and_telemetry(home):
         await asyncio.sleep(0.1)
     assert agg.status["state"] == "online"
     assert agg.plan is not None and len(agg.plan["up_w"]) == 48
+    assert schema_error("telemetry", tele) is None and schema_error("plan", agg.plan) is None
+    assert schema_error("status", agg.status) is None
+
+
+async def test_cli_sends_an_event_and_prints_the_reply(home, broker, hmac_key, tmp_path):
+    import subprocess
+    import sys
+
+    agent, link, agg, store = home
+    cert, key = broker.pki.pair("aggregator")
+    cmd = [sys.executable, "-m", "hems.cli", "aggregator", "event", "--host", "127.0.0.1",
+           "--port", str(broker.port), "--ca", str(broker.pki.ca), "--cert", str(cert), "--key", str(key),
+           "--site", SITE, "--hmac-key", str(hmac_key[0]), "--target-w", "-4500", "--duration", "600",
+           "--client-id", "cli-test"]
+    out = await asyncio.to_thread(subprocess.run, cmd, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    reply = json.loads(out.stdout.split("reply: ", 1)[1])
+    assert reply["status"] == "accepted" and agent.written[-1][1] == -4500
+
+
+def test_cli_keygen(tmp_path):
+    import subprocess
+    import sys
+
+    from hems.aggregator.auth import Ed25519PublicKey, HmacKey
+
+    for extra in ([], ["--ed25519"]):
+        out = subprocess.run([sys.executable, "-m", "hems.cli", "aggregator", "keygen", "--out",
+                              str(tmp_path / "k"), *extra], capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+    assert HmacKey.from_file(tmp_path / "k")
+    assert Ed25519PublicKey.from_file(tmp_path / "k.pub")
