@@ -46,6 +46,10 @@ class RegisterDevice:
         # Called with the clock's time before each request is served: lets a simulated home
         # bring its physics up to the moment of the request.
         self.on_request: Callable[[datetime], None] | None = None
+        # Faults a test can switch on: no answer at all (as a dead device), or an exception reply
+        # to every request (as a device that is busy or broken).
+        self.silent = False
+        self.answer_exception: ExcCodes | None = None
 
     # --- hooks -------------------------------------------------------------------------
     def refresh(self, now: datetime) -> None:
@@ -60,6 +64,8 @@ class RegisterDevice:
 
     # --- request handling (called by the server) ---------------------------------------
     def handle_read(self, func_code: int, address: int, count: int) -> list[int] | ExcCodes:
+        if self.answer_exception is not None:
+            return self.answer_exception
         space = self._space(func_code)
         if space is None:
             return ExcCodes.ILLEGAL_FUNCTION
@@ -73,6 +79,8 @@ class RegisterDevice:
         return space.get(address, count)
 
     def handle_write(self, func_code: int, address: int, values: list[int]) -> ExcCodes | None:
+        if self.answer_exception is not None:
+            return self.answer_exception
         if func_code not in (WRITE_SINGLE, WRITE_MULTIPLE, READ_WRITE_MULTIPLE):
             return ExcCodes.ILLEGAL_FUNCTION
         if not self.holding.defined(address, len(values)):

@@ -35,8 +35,8 @@ class _DeviceContext:
 
     def _device(self, device_id: int) -> RegisterDevice | None:
         device = self.devices.get(device_id)
-        if device is None and self.silent_on_unknown:
-            raise NoSuchIdException(f"no device with unit id {device_id}")
+        if (device is None and self.silent_on_unknown) or (device is not None and device.silent):
+            raise NoSuchIdException(f"no answer from unit id {device_id}")   # the server stays silent
         return device
 
     async def async_getValues(self, device_id: int, func_code: int, address: int,
@@ -95,7 +95,7 @@ class SimServer:
                 ignore_missing_devices=True)
         else:
             server = ModbusTcpServer(_placeholder(), framer=FramerType.SOCKET,
-                                     address=(self.host, self.port))
+                                     address=(self.host, self.port), ignore_missing_devices=True)
         server.context = context  # type: ignore[assignment]
         await server.serve_forever(background=True)
         self._server = server

@@ -20,10 +20,10 @@ def clock() -> ManualClock:
 
 
 @contextlib.asynccontextmanager
-async def serve(*devices) -> AsyncIterator[AsyncModbusTcpClient]:
+async def serve(*devices, timeout_s: float = 2.0) -> AsyncIterator[AsyncModbusTcpClient]:
     server = SimServer(list(devices))
     await server.start()
-    client = AsyncModbusTcpClient("127.0.0.1", port=server.port, timeout=2, retries=0)
+    client = AsyncModbusTcpClient("127.0.0.1", port=server.port, timeout=timeout_s, retries=0)
     try:
         assert await client.connect()
         yield client

@@ -221,3 +221,20 @@ async def test_unknown_unit_over_tcp_gets_gateway_exception(clock) -> None:
     async with serve(SunSpecMeter(clock=clock)) as client:
         rr = await client.read_holding_registers(40000, count=2, device_id=7)
         assert rr.isError() and rr.exception_code == 0x0B
+
+
+async def test_fault_injection_silent_and_exception(clock) -> None:
+    from pymodbus.constants import ExcCodes
+    from pymodbus.exceptions import ModbusIOException
+
+    meter = SunSpecMeter(clock=clock)
+    async with serve(meter, timeout_s=0.3) as client:
+        meter.answer_exception = ExcCodes.DEVICE_BUSY
+        rr = await client.read_holding_registers(40000, count=2, device_id=1)
+        assert rr.isError() and rr.exception_code == ExcCodes.DEVICE_BUSY
+        meter.answer_exception = None
+        meter.silent = True
+        with pytest.raises(ModbusIOException):
+            await client.read_holding_registers(40000, count=2, device_id=1)
+        meter.silent = False
+        assert await read(client, 40000, 2) == [0x5375, 0x6E53]
