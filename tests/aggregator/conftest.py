@@ -9,7 +9,7 @@ import pytest
 from hems.aggregator.auth import HmacKey
 from hems.aggregator.mqtt import BrokerSettings
 from hems.config import AggregatorConfig
-from tests.aggregator.broker import Broker, make_pki
+from hems.aggregator.localbroker import Broker, make_pki
 from tests.conftest import free_port
 
 SITE = "home-1"

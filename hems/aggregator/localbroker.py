@@ -1,4 +1,8 @@
-"""A real mosquitto on 127.0.0.1 with TLS certificates made here (CA, server, clients)."""
+"""A local mosquitto on 127.0.0.1 with TLS certificates made on the spot (CA, server, clients).
+
+For `make demo`, the benchmarks and the tests: mutual TLS, persistence (sessions survive a
+restart), log to a file. Not for production: there, the aggregator runs its own broker.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -18,6 +22,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+
+
+def available() -> bool:
+    """Is mosquitto installed (Debian package mosquitto)?"""
+    return os.path.exists(MOSQUITTO)
 
 
 def _name(cn: str) -> x509.Name:
