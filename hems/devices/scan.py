@@ -18,6 +18,7 @@ from hems.devices.factory import make_driver
 from hems.devices.modbus import (
     CannotConnect, ModbusBus, ModbusError, SerialEndpoint, SunSpecNotFound, TcpEndpoint, discover, read_common,
 )
+from hems.devices.modbus.sunspec import GATEWAY_NO_TARGET
 from hems.devices.ports import DeviceError
 from hems.devices.profiles import ProfileError, available_profiles, load_profile
 
@@ -42,6 +43,7 @@ class Found:
 class ScanResult:
     found: list[Found] = field(default_factory=list)
     silent: list[int] = field(default_factory=list)          # no answer at all
+    absent: list[int] = field(default_factory=list)          # a gateway says: no such unit
     refused: dict[int, str] = field(default_factory=dict)     # answered, but nothing known
 
 
@@ -66,11 +68,15 @@ def describe(reading) -> str:
     name = type(reading).__name__
     if name == "MeterReading":
         direction = "import" if reading.grid_power_w >= 0 else "export"
-        return f"grid {reading.grid_power_w:.0f} W ({direction})"
+        return f"grid {_w(reading.grid_power_w)} W ({direction})"
     if name == "PvReading":
-        return f"PV {reading.pv_power_w:.0f} W"
+        return f"PV {_w(reading.pv_power_w)} W"
     soc = f", SoC {reading.soc_pct:.0f} %" if reading.soc_pct is not None else ""
-    return f"EV {reading.ev_power_w:.0f} W, {reading.state.value}{soc}"
+    return f"EV {_w(reading.ev_power_w)} W, {reading.state.value}{soc}"
+
+
+def _w(power_w: float) -> str:
+    return str(round(power_w) + 0)     # no "-0"
 
 
 async def _live(role: str, profile_name: str, link) -> str:
@@ -128,7 +134,8 @@ async def _by_profile(link, unit: int) -> Found | None:
 
 
 async def scan_unit(bus: ModbusBus, unit: int) -> list[Found] | str | None:
-    """Devices on one unit id; a reason string when it answered but matched nothing; None if silent."""
+    """Devices on one unit id; None if silent; "absent" if a gateway says there is no such
+    unit; otherwise a reason string when it answered but matched nothing."""
     link = bus.unit(unit)
     try:
         return await _sunspec(link, unit)
@@ -139,6 +146,8 @@ async def scan_unit(bus: ModbusBus, unit: int) -> list[Found] | str | None:
     except ModbusError as exc:
         if exc.exception_code is None:
             return None
+        if exc.exception_code in GATEWAY_NO_TARGET:
+            return "absent"
         reason = str(exc)
     try:
         found = await _by_profile(link, unit)
@@ -157,6 +166,8 @@ async def scan(bus: ModbusBus, units: list[int], progress=None) -> ScanResult:
         got = await scan_unit(bus, unit)
         if got is None:
             result.silent.append(unit)
+        elif got == "absent":
+            result.absent.append(unit)
         elif isinstance(got, str):
             result.refused[unit] = got
         else:
@@ -219,6 +230,8 @@ def report(result: ScanResult, endpoint, out=sys.stdout) -> None:
         w("\nAnswered but not recognised:\n")
         for unit, why in result.refused.items():
             w(f"  unit {unit}: {why}\n")
+    if result.absent:
+        w(f"\nThe gateway has no device at unit id(s): {_ranges(result.absent)}\n")
     if result.silent:
         w(f"\nNo answer from {len(result.silent)} unit id(s): {_ranges(result.silent)}\n")
     names: dict[str, int] = {}

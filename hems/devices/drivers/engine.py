@@ -181,8 +181,13 @@ class ProfileEngine:
         return regs
 
     async def read_point(self, point: Point) -> float | int | str | None:
+        """One point, read on its own; an exception reply raises ModbusError (never dropped)."""
         r = self.resolve_point(point)
         if r is None:
             return None
-        regs = await self._fetch({point.name: r})
+        regs: dict[tuple[str, int], int] = {}
+        for a, n in ((r.address, point.count), (r.sf_address, 1)):
+            if a is not None:
+                values = await self.link.read(a, n, point.function)  # type: ignore[arg-type]
+                regs.update({(point.function, a + i): v for i, v in enumerate(values)})
         return self._value(r, regs)

@@ -18,6 +18,7 @@ BASES = (40000, 0, 50000)
 MARKER = [0x5375, 0x6E53]  # "SunS"
 END_ID = 0xFFFF
 MAX_MODELS = 64
+GATEWAY_NO_TARGET = (10, 11)   # exception codes: gateway path unavailable / target did not respond
 
 
 class SunSpecNotFound(ModbusError):
@@ -58,8 +59,8 @@ async def discover(link: UnitLink, bases: tuple[int, ...] = BASES) -> SunSpecMap
         try:
             regs = await link.read(base, 2)
         except ModbusError as exc:
-            if exc.exception_code is None:
-                raise  # silence or garbage: the device is not there, do not try every base
+            if exc.exception_code in (None, *GATEWAY_NO_TARGET):
+                raise  # silence, garbage, or a gateway with no such unit: no use trying more bases
             reasons.append(f"{base}: exception {exc.exception_code}")
             continue
         if regs != MARKER:
