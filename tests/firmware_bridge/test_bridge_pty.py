@@ -179,7 +179,7 @@ async def test_watchdog_trips_over_the_wire(link: BridgeLink, firmware: Firmware
     link.fault_events.clear()
     await charger.refresh_heartbeat()
     last_hb = time.monotonic()
-    assert await wait_for(lambda: link.fault_events, timeout_s=2.0)
+    assert await wait_for(lambda: link.fault_events, timeout_s=2.0, step_s=0.001)
     trip_ms = (time.monotonic() - last_hb) * 1000
     print(f"MEASURE pty_watchdog_trip_ms_timeout_500 {trip_ms:.0f}")
     assert "watchdog" in link.fault_events[0][0]
