@@ -30,6 +30,7 @@ class RawModbusServer:
         self.requests = 0
         self.writes: list[tuple[int, int, list[int]]] = []
         self._server: asyncio.AbstractServer | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
         self.port = 0
 
     async def start(self, port: int = 0) -> int:
@@ -40,9 +41,12 @@ class RawModbusServer:
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
+            for w in list(self._writers):
+                w.close()
             await self._server.wait_closed()
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
         try:
             while True:
                 head = await reader.readexactly(7)
@@ -59,6 +63,7 @@ class RawModbusServer:
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
+            self._writers.discard(writer)
             writer.close()
 
     def _reply(self, unit_id: int, pdu: bytes) -> bytes | None:

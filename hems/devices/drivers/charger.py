@@ -70,7 +70,7 @@ class ChargerDriver(ProfileDriver):
             if back is None or not math.isclose(float(back), w.value, abs_tol=0.5):
                 raise DeviceError(f"{self.name}: charger did not accept {w.point.name} write "
                                   f"at {self.engine.resolve_point(w.point).address} "
-                                  f"(wrote {w.value:g}, reads {back})")
+                                  f"(wrote {w.value:g}, reads {_fmt(back)})")
         self._handshake_done = True
         self._started = None
 
@@ -135,6 +135,10 @@ class HeartbeatChargerDriver(ChargerDriver):
             await self.engine.write(self.profile.heartbeat.point, self.heartbeat_timeout_s)
         if self.last_setpoint_w is not None:
             await self.write_power(self.last_setpoint_w)
+
+
+def _fmt(value) -> str:
+    return f"{value:g}" if isinstance(value, (int, float)) else str(value)
 
 
 def _abs(value):
