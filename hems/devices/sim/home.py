@@ -61,7 +61,7 @@ class SimHome:
                  charger: ChargerSpec | None = None, charger_kind: str = "sunspec",
                  meter_kind: str = "sunspec", initial_soc_pct: float = 60.0,
                  pv_rating_w: float = 5000.0, pv_scale: float = 1.0, load_scale: float = 1.0,
-                 voltage_v: float = 230.0, load_split: tuple[float, float, float] = (0.40, 0.33, 0.27),
+                 voltage_v: float | None = None, load_split: tuple[float, float, float] = (0.40, 0.33, 0.27),
                  charger_timeout_s: int = 0, tz: str = "Europe/Paris",
                  profile: HouseProfile | None = None) -> None:
         if charger_kind not in CHARGER_KINDS:
@@ -79,8 +79,10 @@ class SimHome:
         self.pv_scale, self.load_scale, self.load_split = pv_scale, load_scale, load_split
         self.energy = HomeEnergy()
         self.trips: list[TripRecord] = []
-        default_spec = EVTEC_CHARGER if charger_kind == "evtec" else ChargerSpec()
-        spec = replace(charger or default_spec, voltage_v=voltage_v)
+        spec = charger or (EVTEC_CHARGER if charger_kind == "evtec" else ChargerSpec())
+        if voltage_v is None:
+            voltage_v = spec.voltage_v                 # one voltage for the whole home
+        spec = replace(spec, voltage_v=voltage_v)
         self.plant = ChargePoint(spec, car or CarSpec(), soc_pct=initial_soc_pct,
                                  plugged=self._trip_at(self.start_at) is None)
         self.meter = self._make_meter(meter_kind, voltage_v)

@@ -22,6 +22,16 @@ class CarSpec:
     soc_max_pct: float = 100.0
     consumption_wh_per_km: float = 170.0
 
+    def __post_init__(self) -> None:
+        if self.capacity_wh <= 0:
+            raise ValueError(f"CarSpec.capacity_wh: {self.capacity_wh} must be > 0")
+        for name in ("charge_efficiency", "discharge_efficiency"):
+            if not 0 < getattr(self, name) <= 1:
+                raise ValueError(f"CarSpec.{name}: {getattr(self, name)} must be in (0, 1]")
+        if not 0 <= self.soc_min_pct < self.soc_max_pct <= 100:
+            raise ValueError(f"CarSpec: need 0 <= soc_min_pct ({self.soc_min_pct}) < soc_max_pct "
+                             f"({self.soc_max_pct}) <= 100")
+
 
 @dataclass(frozen=True)
 class ChargerSpec:
@@ -30,6 +40,15 @@ class ChargerSpec:
     min_current_a: float = 6.0                # IEC 61851: 0 or at least 6 A
     max_current_a: float = 32.0
     ramp_s: float = 1.5                       # time from 0 to full power
+
+    def __post_init__(self) -> None:
+        if self.phases not in (1, 3):
+            raise ValueError(f"ChargerSpec.phases: {self.phases} must be 1 or 3")
+        if not 0 <= self.min_current_a <= self.max_current_a:
+            raise ValueError(f"ChargerSpec: need 0 <= min_current_a ({self.min_current_a}) <= "
+                             f"max_current_a ({self.max_current_a})")
+        if self.voltage_v <= 0 or self.ramp_s < 0:
+            raise ValueError("ChargerSpec: voltage_v must be > 0 and ramp_s >= 0")
 
     @property
     def min_power_w(self) -> float:

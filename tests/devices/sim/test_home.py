@@ -19,6 +19,14 @@ PARIS = ZoneInfo("Europe/Paris")
 MONDAY = datetime(2024, 6, 2, 22, 0, tzinfo=timezone.utc)     # Monday 00:00 in Paris
 
 
+def _sunspec_setpoint(home: SimHome, ev_w: float) -> None:
+    """What a client's write of WSet (DER sign) and WSetEna = 1 does, without the network."""
+    c = home.charger.control
+    c.set("WSet", -ev_w)
+    c.set_raw("WSetEna", 1)
+    home.charger.after_write(c.address("WSet"), 3, home.clock.now())
+
+
 async def _client(port: int) -> AsyncModbusTcpClient:
     client = AsyncModbusTcpClient("127.0.0.1", port=port, timeout=2, retries=0)
     assert await client.connect()
@@ -127,14 +135,15 @@ def test_charger_minimum_and_soc_limit_in_home() -> None:
     clock = ManualClock(t0)
     home = SimHome(clock, t0, seed=2, initial_soc_pct=99.5,
                    car=CarSpec(capacity_wh=40_000, soc_max_pct=100.0))
-    home.charger.plant.command(1000)                      # below 6 A on one phase
+    _sunspec_setpoint(home, 1000)                         # below 6 A on one phase
     clock.advance(30)
     home.step(clock.now())
-    assert home.ev_w == 0
-    c = home.charger.control
-    c.set("WSet", -7000)
-    c.set_raw("WSetEna", 1)
-    home.charger.after_write(c.address("WSet"), 2, clock.now())
+    assert home.setpoint_w == 1000 and home.ev_w == 0
+    _sunspec_setpoint(home, 1400)                         # just above: it flows
+    clock.advance(30)
+    home.step(clock.now())
+    assert home.ev_w == pytest.approx(1400)
+    _sunspec_setpoint(home, 7000)
     for _ in range(60):
         clock.advance(60)
         home.step(clock.now())
@@ -174,3 +183,31 @@ async def test_run_in_background_with_scaled_clock() -> None:
     assert home.now > MONDAY + timedelta(minutes=15)
     assert home.energy.load_wh > 0
     assert home.meter.physics.total_import_wh == pytest.approx(home.energy.grid_import_wh, rel=0.01)
+
+
+def test_three_phase_charger_and_site_voltage() -> None:
+    from hems.devices.sim import ChargerSpec
+    t0 = datetime(2024, 6, 5, 20, 0, tzinfo=timezone.utc)
+    clock = ManualClock(t0)
+    home = SimHome(clock, t0, seed=2, charger=ChargerSpec(phases=3, voltage_v=240.0, max_current_a=16))
+    _sunspec_setpoint(home, 6000)
+    clock.advance(10)
+    home.step(clock.now())
+    assert home.ev_w == pytest.approx(6000)
+    shares = [home.phase_power_w[i] - (home.load_w * s - home.pv_w / 3)
+              for i, s in enumerate(home.load_split)]
+    assert shares == pytest.approx([2000, 2000, 2000])
+    assert home.meter.physics.voltage_v == 240.0
+    assert home.phase_current_a[1] == pytest.approx(abs(home.phase_power_w[1]) / 240)
+
+
+def test_bad_specs_are_refused_with_a_clear_message() -> None:
+    from hems.devices.sim import ChargerSpec
+    with pytest.raises(ValueError, match="phases: 2 must be 1 or 3"):
+        ChargerSpec(phases=2)
+    with pytest.raises(ValueError, match="charge_efficiency"):
+        CarSpec(charge_efficiency=1.5)
+    with pytest.raises(ValueError, match="charger_kind 'abb'"):
+        SimHome(ManualClock(MONDAY), MONDAY, charger_kind="abb")
+    with pytest.raises(ValueError, match="ports needs"):
+        SimHome(ManualClock(MONDAY), MONDAY, ports={"meter": 1502})
