@@ -1,0 +1,60 @@
+"""End to end on the real agent: simulated SunSpec meter and charger over Modbus TCP, the real
+planner, the link, a real mosquitto with mutual TLS."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from hems.aggregator.simhome import SimHome
+from hems.config import DeviceConfig
+from hems.devices.factory import build_devices
+from hems.domain.clock import SystemClock
+
+
+@pytest.fixture
+async def sim(tmp_path):
+    home = SimHome(tmp_path / "home", SystemClock())
+    await home.start()
+    yield home
+    await home.stop()
+
+
+async def read_back_setpoint_w(home: SimHome) -> float:
+    """A separate driver reads the charger over Modbus."""
+    cfg = DeviceConfig(name="probe", role="charger", profile="sunspec", transport="tcp", unit=1,
+                       poll_interval_s=1, timeout_s=2, host="127.0.0.1", port=home.servers[1].port)
+    probe = build_devices([cfg])["probe"]
+    await probe.connect()
+    try:
+        return (await probe.read()).setpoint_w
+    finally:
+        await probe.close()
+
+
+async def test_dispatch_ends_as_a_setpoint_on_the_charger(sim):
+    agg = sim.aggregator
+    for _ in range(100):
+        if agg.plan is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert agg.plan is not None and max(agg.plan["down_w"]) > 0
+    reply = await agg.send("event", start=sim.clock.now(), duration_s=900, target_w=-6000)
+    assert reply["status"] == "accepted", reply
+    assert await read_back_setpoint_w(sim) == -6000
+    for _ in range(60):
+        if sim.plant.actual_w <= -5900:
+            break
+        await asyncio.sleep(0.1)
+    assert sim.plant.actual_w == pytest.approx(-6000, abs=100)    # the car discharges
+    cancel = await agg.send("cancel", target_id=reply["in_reply_to"])
+    assert cancel["status"] == "done"
+    settlement = await asyncio.wait_for(agg.settlements.get(), 10)
+    assert settlement["total"]["delivered_kwh"] < 0
+
+
+async def test_over_the_reserve_is_rejected_by_the_real_agent(sim):
+    await sim.agent.set_preferences(type(sim.agent.preferences)(reserve_pct=70.0), who="owner")
+    reply = await sim.aggregator.send("event", start=sim.clock.now(), duration_s=900, target_w=-6000)
+    assert (reply["status"], reply["code"]) == ("rejected", "reserve"), reply
+    assert await read_back_setpoint_w(sim) >= 0
