@@ -60,3 +60,31 @@ async def test_pysunspec2_reads_charger(clock) -> None:
     assert models[704]["WSetEna"] == 0 and models[704]["WSetMod"] == 1
     assert models[701]["InvSt"] == 7 and models[701]["W"] == 0
     assert models[701]["TotVarhInj"] is None
+
+
+def _write_wset(port: int, wset_w: int, revert_s: int) -> dict[str, object]:
+    device = sunspec_client.SunSpecModbusClientDeviceTCP(slave_id=1, ipaddr="127.0.0.1", ipport=port,
+                                                         timeout=5)
+    try:
+        device.scan()
+        ctl = device.models[704][0]
+        ctl.WSetRvrtTms.cvalue = revert_s
+        ctl.WSet.cvalue = wset_w
+        ctl.WSetMod.cvalue = 1
+        ctl.WSetEna.cvalue = 1
+        ctl.write()
+        ctl.read()
+        return {name: ctl.points[name].cvalue for name in ("WSet", "WSetEna", "WSetRvrtTms", "WSetRvrtRem")}
+    finally:
+        device.close()
+
+
+async def test_pysunspec2_writes_the_charger_setpoint(clock) -> None:
+    charger = SunSpecCharger(clock=clock, plant=ChargePoint(soc_pct=30.0))
+    async with SimServer(charger) as server:
+        back = await asyncio.to_thread(_write_wset, server.port, -4200, 45)
+    assert back == {"WSet": -4200, "WSetEna": 1, "WSetRvrtTms": 45, "WSetRvrtRem": 45}
+    assert charger.setpoint_w == 4200                      # DER - = charging; hems + = charging
+    clock.advance(5)
+    charger.refresh(clock.now())
+    assert charger.plant.actual_w == pytest.approx(4200)
