@@ -57,6 +57,7 @@ class DeviceSlot:
     role: str                                       # meter | pv | charger
     poller: Any                                     # hems.devices.poller.DevicePoller
     poll_interval_s: float
+    timeout_s: float = 1.0
     next_poll_at: datetime | None = None
 
 
@@ -202,8 +203,10 @@ class Agent:
         await asyncio.gather(*(s.poller.poll_once() for s in due))
         for s in due:
             s.next_poll_at = now + timedelta(seconds=s.poll_interval_s)
+        now = self.clock.now()          # the polls took time (much of it on a scaled clock)
         previous, self._state = self._state, self._assemble(now)
-        if previous is None or previous.stale != self._state.stale:
+        if (previous.stale if previous else ()) != self._state.stale and not \
+                (previous is None and self._by_role.keys() <= set(self._state.stale)):
             await self._report_staleness(self._state)
         if self.store is not None:
             self.store.add_measurement(self._state)
@@ -228,7 +231,11 @@ class Agent:
 
     # --- internals ------------------------------------------------------------------------
     def _is_fresh(self, slot: DeviceSlot, now: datetime) -> bool:
-        return bool(slot.poller.is_fresh(now, slot.poll_interval_s * self.settings.stale_after_polls))
+        """Fresh: a reading within N poll periods plus one request timeout. Request timeouts
+        run in real seconds, so a clock faster than real time scales them into its seconds."""
+        speedup = float(getattr(self.clock, "speedup", 1.0))
+        max_age_s = slot.poll_interval_s * self.settings.stale_after_polls + slot.timeout_s * speedup
+        return bool(slot.poller.is_fresh(now, max_age_s))
 
     def _assemble(self, now: datetime) -> SiteState:
         readings: dict[str, Any] = {}
@@ -271,6 +278,7 @@ class Agent:
             try:
                 result = await asyncio.to_thread(self._replan_fn, request)
             except Exception as exc:
+                self._last_replan_at = now      # retry at the next interval or event
                 self.plan_error = f"planning failed, previous plan stays in force: {exc}"
                 log.exception("replan failed; the previous plan stays in force")
                 await self._emit("event", {"kind": "plan_error", "message": self.plan_error})

@@ -1,0 +1,191 @@
+"""Composition root: the one place that wires config, devices, agent, store, web and the aggregator.
+
+`hems run --config FILE` runs the agent on real devices with the system clock.
+`Runtime` is also what the simulated-home demo and the end-to-end tests start.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from hems import systemd
+from hems.config import Config, ConfigError, load_config
+from hems.control.agent import Agent, AgentSettings, DeviceSlot
+from hems.control.decide import CarLimits
+from hems.control.safety import SafetyLimits
+from hems.domain import Mode, Preferences
+from hems.domain.clock import Clock, SystemClock
+
+log = logging.getLogger(__name__)
+
+
+def agent_settings(config: Config) -> AgentSettings:
+    site, ev = config.site, config.ev
+    limits = SafetyLimits(
+        phases=site.phases, voltage_v=site.voltage_v, main_fuse_a=site.main_fuse_a,
+        max_import_w=site.max_import_w, max_export_w=site.max_export_w,
+        min_charge_w=ev.min_charge_w, max_charge_w=ev.max_charge_w,
+        min_discharge_w=ev.min_discharge_w, max_discharge_w=ev.max_discharge_w,
+        reserve_pct=ev.reserve_pct, max_soc_pct=ev.max_soc_pct,
+    )
+    car = CarLimits(capacity_wh=ev.capacity_wh, min_charge_w=ev.min_charge_w,
+                    max_charge_w=ev.max_charge_w, charge_efficiency=ev.charge_efficiency,
+                    max_soc_pct=ev.max_soc_pct)
+    weekly = {}
+    for day in range(7):
+        rule = ev.departure_for(day)
+        weekly[day] = (rule.departure, rule.target_soc_pct)
+    loop_s = min(d.poll_interval_s for d in config.devices)
+    return AgentSettings(
+        limits=limits, car=car, timezone=ZoneInfo(site.timezone), weekly=weekly,
+        loop_interval_s=loop_s, replan_interval_s=float(config.planner.interval_s),
+        default_preferences=Preferences(mode=Mode.SMART, reserve_pct=ev.reserve_pct),
+    )
+
+
+@dataclass
+class Runtime:
+    """A running agent with its web server, store and (optional) aggregator link."""
+    config: Config
+    clock: Clock
+    agent: Agent | None = None
+    store: Any = None
+    web_runner: web.AppRunner | None = None
+    link: Any = None
+    forecaster: Any = None
+    tasks: list[asyncio.Task] = field(default_factory=list)
+
+    async def start(self) -> None:
+        from hems.control.forecasting import Forecaster
+        from hems.control.planning import make_replan
+        from hems.devices.factory import build_devices
+        from hems.devices.poller import DevicePoller
+        from hems.store import Store
+
+        cfg = self.config
+        cfg.storage.data_dir.mkdir(parents=True, exist_ok=True)
+        self.forecaster = Forecaster(cfg, None)
+        self.store = Store(cfg.storage.data_dir / "hems.sqlite",
+                           flush_interval_s=cfg.storage.flush_interval_s, clock=self.clock,
+                           prices=self._price_at)
+        self.forecaster.store = self.store
+        devices = build_devices(cfg.devices, clock=self.clock)
+        slots = []
+        for dc in cfg.devices:
+            poller = DevicePoller(devices[dc.name], poll_interval_s=dc.poll_interval_s,
+                                  timeout_s=dc.timeout_s, clock=self.clock, role=dc.role)
+            slots.append(DeviceSlot(dc.name, dc.role, poller, dc.poll_interval_s, dc.timeout_s))
+        self.agent = Agent(agent_settings(cfg), slots, self.clock, store=self.store,
+                           replan=make_replan(cfg, self.forecaster))
+        await self.agent.start()
+        await self._start_web()
+        await self._start_link()
+        self.tasks.append(asyncio.create_task(self.agent.run(), name="agent"))
+        self.tasks.append(asyncio.create_task(self._housekeeping(), name="housekeeping"))
+        systemd.notify_ready()
+
+    def _price_at(self, minute_utc: datetime) -> tuple[float, float]:
+        """(import, export) price per kWh of one minute, for the store's cost column."""
+        imp, exp = self.forecaster.prices([minute_utc], minute_utc)
+        return float(imp[0]), float(exp[0])
+
+    async def _start_web(self) -> None:
+        from hems.web.server import create_web_app
+
+        app = create_web_app(self.agent, self.store, self.config, self.clock)
+        self.web_runner = web.AppRunner(app, access_log=None)
+        await self.web_runner.setup()
+        site = web.TCPSite(self.web_runner, self.config.web.bind, self.config.web.port)
+        await site.start()
+        log.info("web UI on http://%s:%d/", self.config.web.bind, self.config.web.port)
+
+    async def _start_link(self) -> None:
+        agg = self.config.aggregator
+        if agg is None or not agg.enabled:
+            return
+        from hems.aggregator.link import AggregatorLink
+
+        self.link = AggregatorLink(agg, self.agent, self.store, self.clock)
+        await self.link.start()
+
+    async def _housekeeping(self) -> None:
+        """Flush batched writes and feed the systemd watchdog while the loop is alive."""
+        while True:
+            await asyncio.sleep(5.0)
+            systemd.notify_watchdog()
+            state = self.agent.state if self.agent else None
+            if state is not None:
+                systemd.notify_status(status_line(self.agent))
+            if self.store is not None:
+                self.store.maybe_flush()
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.link is not None:
+            await self.link.stop()
+        if self.agent is not None:
+            await self.agent.stop()
+        if self.web_runner is not None:
+            await self.web_runner.cleanup()
+        if self.store is not None:
+            self.store.close()
+
+
+def status_line(agent: Agent) -> str:
+    """One line of what the home does now, for the terminal and systemd."""
+    st, sp = agent.state, agent.last_setpoint
+    if st is None:
+        return "waiting for the first measurements"
+    def w(x: float | None) -> str:
+        return "  n/a" if x is None else f"{x / 1000 + 0.0:5.2f}".replace("-0.00", " 0.00")
+    grid = st.meter.grid_power_w if st.meter else None
+    pv = st.pv.pv_power_w if st.pv else None
+    ev = st.charger.ev_power_w if st.charger else None
+    soc = st.charger.soc_pct if st.charger and st.charger.soc_pct is not None else None
+    plugged = "plugged" if st.charger and st.charger.plugged else "away"
+    soc_s = f"{soc:5.1f} %" if soc is not None else "  n/a"
+    reason = sp.reason if sp else ""
+    local = st.at.astimezone(agent.settings.timezone)
+    return (f"{local:%a %Y-%m-%d %H:%M} | pv {w(pv)} kW | house {w(st.load_w)} kW | "
+            f"grid {w(grid)} kW | car {w(ev)} kW {soc_s} {plugged} | {reason}")
+
+
+async def run_until_signalled(runtime: Runtime) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await runtime.start()
+    try:
+        await stop.wait()
+    finally:
+        log.info("stopping")
+        await runtime.stop()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", default="config.toml", help="config file (default: config.toml)")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        for line in exc.errors:
+            print(line)
+        return 1
+    asyncio.run(run_until_signalled(Runtime(config, SystemClock())))
+    return 0
