@@ -51,3 +51,22 @@ async def test_devices_behind_one_gateway_share_one_connection(serve, clock):
     assert (await devices["roof"].read()).pv_power_w == pytest.approx(2500.0, abs=1)
     assert (await devices["car"].read()).soc_pct == pytest.approx(80.0)
     await buses.close_all()
+
+
+async def test_the_bus_closes_when_its_last_device_closes(serve, clock):
+    server = await serve([SunSpecMeter(unit_id=1, clock=clock),
+                          SunSpecCharger(plant=ChargePoint(), unit_id=3, clock=clock)])
+    buses = BusRegistry()
+    devices = build_devices([tcp("grid", "meter", "sunspec", server.port, 1),
+                             tcp("car", "charger", "sunspec", server.port, 3)],
+                            clock=clock, buses=buses)
+    bus = buses.get(next(iter(buses._buses)))
+    for d in devices.values():
+        await d.read()
+    assert bus._client is not None and bus._client.connected
+    await devices["grid"].close()
+    assert bus._client is not None and bus._client.connected      # the charger still uses it
+    await devices["car"].close()
+    assert bus._client is None
+    assert (await devices["car"].read()).state is not None          # reconnects on demand
+    await buses.close_all()

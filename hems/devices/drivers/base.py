@@ -25,6 +25,7 @@ class ProfileDriver:
         self._connected = False
 
     async def connect(self) -> None:
+        self.link.bus.attach(self)
         await self.engine.connect()
         self._connected = True
         await self._after_connect()
@@ -37,7 +38,9 @@ class ProfileDriver:
             await self.connect()
 
     async def close(self) -> None:
+        """Forget what was discovered; close the bus connection if no other device uses it."""
         self._connected = False
+        await self.link.bus.detach(self)
 
     async def values(self) -> dict:
         await self.ensure_connected()

@@ -84,7 +84,18 @@ class ModbusBus:
         self._lock = asyncio.Lock()
         self._client: AsyncModbusTcpClient | AsyncModbusSerialClient | None = None
         self._last_frame_end = 0.0
+        self._users: set[int] = set()
         self.requests = 0
+
+    def attach(self, user: object) -> None:
+        """A device starts using this bus."""
+        self._users.add(id(user))
+
+    async def detach(self, user: object) -> None:
+        """A device stops using this bus; the connection closes when nobody uses it."""
+        self._users.discard(id(user))
+        if not self._users:
+            await self.close()
 
     def _make_client(self):
         common = dict(timeout=self.timeout_s, retries=0, reconnect_delay=0, name=str(self.endpoint))
