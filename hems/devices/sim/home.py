@@ -197,13 +197,14 @@ class SimHome:
         if now <= self._planned_until:
             return
         known = set(self._pending)
-        for trip in self.schedule.trips_between(self._planned_until, now):
+        horizon = now + timedelta(hours=6)           # plan ahead: not every step
+        for trip in self.schedule.trips_between(self._planned_until, horizon):
             if trip not in known and trip.arrive > self._at and trip.depart >= self.start_at:
                 self._pending.append(trip)
             elif trip not in known and trip.depart < self.start_at < trip.arrive:
                 self._pending.append(trip)            # the car was already away at the start
         self._pending.sort(key=lambda t: t.depart)
-        self._planned_until = now
+        self._planned_until = horizon
 
     def _trip_at(self, when: datetime) -> Trip | None:
         for trip in self.schedule.trips_between(when, when + timedelta(seconds=1)):

@@ -7,6 +7,7 @@ tests/devices/sim checks these layouts against pysunspec2's model definitions.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from hems.devices.sim.registers import words
@@ -159,10 +160,14 @@ class ModelLayout:
         return sum(p.size for p in self.points) - 2
 
     def point(self, name: str) -> Point:
-        for p in self.points:
-            if p.name == name:
-                return p
-        raise KeyError(f"model {self.model_id} has no point {name!r}")
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"model {self.model_id} has no point {name!r}") from None
+
+    @functools.cached_property
+    def _by_name(self) -> dict[str, Point]:
+        return {p.name: p for p in self.points}
 
 
 def _parse(model_id: int, text: str) -> ModelLayout:
