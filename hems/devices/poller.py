@@ -2,7 +2,9 @@
 
 The control loop calls `poll_once()` at the device's interval with its injected clock. A poll
 tries up to `1 + retries` times (one try while the device is offline, so a dead device does
-not hold a shared bus), each bounded by `timeout_s`, with a backoff between tries. A reading
+not hold a shared bus), with a backoff between tries. `timeout_s` is the per-request timeout
+(the bus enforces it on every Modbus request); a whole read, which may take several requests
+(SunSpec discovery after a reconnect), is cut after `read_timeout_factor * timeout_s`. A reading
 is accepted only if it is plausible; it is then stamped with the clock's time. One log line
 when a device goes offline, one when it comes back, never one per poll.
 """
@@ -70,12 +72,14 @@ def implausible(reading: Any, limits: Limits = Limits()) -> str | None:
 class DevicePoller:
     def __init__(self, device: Any, poll_interval_s: float, timeout_s: float, clock: Clock,
                  role: str | None = None, retries: int = 2, backoff_s: float = 0.2,
-                 limits: Limits = Limits(), name: str | None = None) -> None:
+                 limits: Limits = Limits(), name: str | None = None,
+                 read_timeout_factor: float = 4.0) -> None:
         if poll_interval_s <= 0 or timeout_s <= 0:
             raise ValueError("poll_interval_s and timeout_s must be > 0")
         self.device = device
         self.poll_interval_s = poll_interval_s
         self.timeout_s = timeout_s
+        self.read_timeout_s = timeout_s * max(1.0, read_timeout_factor)
         self.clock = clock
         self.role = role
         self.retries = max(0, retries)
@@ -107,7 +111,7 @@ class DevicePoller:
                 "polls": self.polls}
 
     async def _try_once(self) -> Reading:
-        reading = await asyncio.wait_for(self.device.read(), self.timeout_s)
+        reading = await asyncio.wait_for(self.device.read(), self.read_timeout_s)
         why = implausible(reading, self.limits)
         if why is not None:
             self.refused += 1
@@ -127,7 +131,7 @@ class DevicePoller:
             except asyncio.CancelledError:
                 raise
             except asyncio.TimeoutError:
-                error = f"no reading within {self.timeout_s:g} s"
+                error = f"no reading within {self.read_timeout_s:g} s"
                 await self._reset()
             except _Implausible as exc:
                 error = f"implausible reading refused: {exc}"
