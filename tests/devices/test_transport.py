@@ -95,3 +95,10 @@ def test_plan_blocks_merges_near_spans_only():
     assert plan_blocks([("holding", 0, 2), ("holding", 200, 2)], gap=125) == [
         ("holding", 0, 2), ("holding", 200, 2)]              # never beyond 125 registers
     assert plan_blocks([("holding", 0, 2), ("holding", 100, 2)], gap=125) == [("holding", 0, 102)]
+
+
+def test_rtu_inter_frame_gap():
+    from hems.devices.modbus import SerialEndpoint
+    assert SerialEndpoint("/dev/ttyUSB0", 9600).frame_gap_s == pytest.approx(3.5 * 11 / 9600)
+    assert SerialEndpoint("/dev/ttyUSB0", 19200).frame_gap_s == pytest.approx(0.002005, abs=1e-6)
+    assert SerialEndpoint("/dev/ttyUSB0", 115200).frame_gap_s == 0.00175   # the spec's floor
