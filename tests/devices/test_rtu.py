@@ -85,3 +85,44 @@ async def test_scan_a_serial_bus(bus_pair):
     text = out.getvalue()
     assert 'transport = "rtu"' in text and f'serial_port = "{pair.client_port}"' in text
     assert "No answer from 4 unit id(s): 1, 3-4, 6" in text
+
+
+async def test_a_silent_device_does_not_stop_the_other_on_the_bus(bus_pair, clock):
+    pair, meter_sim, charger_sim = bus_pair
+    buses = BusRegistry()
+    cfgs = [Cfg("grid", "meter", "sdm630", pair.client_port, 2),
+            Cfg("ev", "charger", "sunspec", pair.client_port, 5)]
+    for c in cfgs:
+        c.timeout_s = 0.3
+    devices = build_devices(cfgs, clock=clock, buses=buses)
+    grid, ev = (DevicePoller(d, poll_interval_s=1, timeout_s=0.3, clock=clock, retries=1)
+                for d in devices.values())
+    assert await grid.poll_once() and await ev.poll_once()
+    meter_sim.silent = True
+    for _ in range(3):
+        clock.advance(1)
+        g, e = await asyncio.gather(grid.poll_once(), ev.poll_once())
+        assert g is None and e is not None and e.soc_pct == pytest.approx(35.0)
+    assert not grid.status()["online"] and "no answer" in grid.status()["last_error"]
+    assert not grid.is_fresh(clock.now(), 2.5) and ev.is_fresh(clock.now(), 2.5)
+    meter_sim.silent = False
+    assert (await grid.poll_once()).grid_power_w == pytest.approx(1400.0, abs=0.01)
+    await buses.close_all()
+
+
+async def test_busy_exception_replies(serve, clock):
+    from pymodbus.constants import ExcCodes
+    meter = eastron.SDM630(clock=clock)
+    meter.set_power(500.0)
+    server = await serve(meter)
+    buses = BusRegistry()
+    cfg = Cfg("grid", "meter", "sdm630", None, 1)
+    cfg.transport, cfg.host, cfg.port = "tcp", "127.0.0.1", server.port
+    poller = DevicePoller(build_devices([cfg], clock=clock, buses=buses)["grid"],
+                          poll_interval_s=1, timeout_s=1, clock=clock)
+    meter.answer_exception = ExcCodes.DEVICE_BUSY
+    assert await poller.poll_once() is None
+    assert "exception 6 (device busy)" in poller.status()["last_error"]
+    meter.answer_exception = None
+    assert (await poller.poll_once()).grid_power_w == pytest.approx(500.0)
+    await buses.close_all()
