@@ -19,6 +19,7 @@ from hems.devices.sim.device import RegisterDevice
 from hems.devices.sim.eastron import SDM630
 from hems.devices.sim.evtec import EVTEC_CHARGER, EvtecBiDiPro
 from hems.devices.sim.house_data import HouseProfile
+from hems.devices.sim.load_peaks import LoadPeaks
 from hems.devices.sim.plant import CarSpec, ChargePoint, ChargerSpec
 from hems.devices.sim.quasar import WallboxQuasar
 from hems.devices.sim.server import SimServer
@@ -63,7 +64,7 @@ class SimHome:
                  pv_rating_w: float = 5000.0, pv_scale: float = 1.0, load_scale: float = 1.0,
                  voltage_v: float | None = None, load_split: tuple[float, float, float] = (0.40, 0.33, 0.27),
                  charger_timeout_s: int = 0, tz: str = "Europe/Paris",
-                 profile: HouseProfile | None = None) -> None:
+                 profile: HouseProfile | None = None, load_peaks: bool = False) -> None:
         if charger_kind not in CHARGER_KINDS:
             raise ValueError(f"charger_kind {charger_kind!r} is not one of {CHARGER_KINDS}")
         if meter_kind not in METER_KINDS:
@@ -76,6 +77,7 @@ class SimHome:
         self.ports = self._choose_ports(base_port, ports)
         self.profile = profile or HouseProfile.load()
         self.schedule = TripSchedule(seed, tz)
+        self.peaks = LoadPeaks(self.profile, seed) if load_peaks else None
         self.pv_scale, self.load_scale, self.load_split = pv_scale, load_scale, load_split
         self.energy = HomeEnergy()
         self.trips: list[TripRecord] = []
@@ -258,6 +260,8 @@ class SimHome:
 
     def _set_inputs(self, t: datetime) -> None:
         self._load_w = self.profile.load_at(t) * self.load_scale
+        if self.peaks is not None:
+            self._load_w += self.peaks.delta_w(t, self.load_scale)
         self.pv.available_w = self.profile.pv_at(t) * self.pv_scale
         self.meter.physics.set_power(self.phase_power_w, t)
 

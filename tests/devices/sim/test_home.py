@@ -211,3 +211,23 @@ def test_bad_specs_are_refused_with_a_clear_message() -> None:
         SimHome(ManualClock(MONDAY), MONDAY, charger_kind="abb")
     with pytest.raises(ValueError, match="ports needs"):
         SimHome(ManualClock(MONDAY), MONDAY, ports={"meter": 1502})
+
+
+def test_load_peaks_keep_the_energy_and_stay_positive() -> None:
+    t0 = datetime(2024, 11, 4, tzinfo=timezone.utc)
+    loads = {}
+    for peaks in (False, True):
+        clock = ManualClock(t0)
+        home = SimHome(clock, t0, seed=3, load_peaks=peaks)
+        series = []
+        for _ in range(24 * 60):
+            clock.advance(60)
+            home.step(clock.now())
+            series.append(home.load_w)
+        loads[peaks] = (series, home.energy.load_wh)
+    smooth, peaky = loads[False][0], loads[True][0]
+    assert loads[True][1] == pytest.approx(loads[False][1], rel=1e-3)
+    jumps = [p - s for p, s in zip(peaky, smooth)]
+    assert max(jumps) > 1500                     # an appliance at full power
+    assert sum(1 for j in jumps if abs(j) > 1) > 60
+    assert min(peaky) > 0
