@@ -109,3 +109,12 @@ def test_reader_survives_any_garbage_then_decodes(chunks: list[bytes], current_d
     frames = reader.feed(P.message(P.SET_PILOT, 3, (current_da,)))
     assert frames[-1][1:3] == (P.SET_PILOT, 3)
     assert P.unpack(P.SET_PILOT, frames[-1][3]) == (current_da,)
+
+
+def test_factory_shares_one_link() -> None:
+    from hems.devices.bridge import build_bridge_devices
+    devs = build_bridge_devices("/dev/null", phases=3, s0_imp_per_kwh=800, s0_measures_charger=True)
+    assert set(devs) == {"bridge_frequency", "bridge_charger", "bridge_s0"}
+    assert len({id(d.link) for d in devs.values()}) == 1
+    assert devs["bridge_charger"].max_charge_w == pytest.approx(16 * 230 * 3)
+    assert "bridge_s0" not in build_bridge_devices("/dev/null")
