@@ -1,4 +1,4 @@
-"""Run the firmware test cases under MicroPython: micropython mp_runner.py REPO_ROOT [name ...]
+"""Run the firmware test cases (test_bridge_firmware.py, test_bridge_behaviour.py) under MicroPython: micropython mp_runner.py REPO_ROOT [name ...]
 
 Prints "PASS name" or "FAIL name: error" per case, passing MEASURE lines through, then "DONE".
 """
@@ -8,13 +8,18 @@ root = sys.argv[1]
 sys.path.insert(0, root)
 sys.path.insert(0, root + "/tests/firmware_bridge")
 
-import test_bridge_firmware as cases  # noqa: E402
+import test_bridge_behaviour  # noqa: E402
+import test_bridge_firmware  # noqa: E402
 
 wanted = sys.argv[2:]
-names = sorted(n for n in dir(cases) if n.startswith("test_") and (not wanted or n in wanted))
-for name in names:
+names = []
+for module in (test_bridge_firmware, test_bridge_behaviour):
+    for n in sorted(dir(module)):
+        if n.startswith("test_") and (not wanted or n in wanted):
+            names.append((n, getattr(module, n)))
+for name, case in names:
     try:
-        getattr(cases, name)()
+        case()
         print("PASS " + name)
     except Exception as exc:  # report every case, never stop
         print("FAIL %s: %s %s" % (name, type(exc).__name__, exc))

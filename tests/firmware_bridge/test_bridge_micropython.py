@@ -1,6 +1,6 @@
 """The firmware under real MicroPython (unix port from PyPI) and compiled for the RP2040.
 
-Every case in test_bridge_firmware.py runs a second time in a MicroPython process; every
+Every case in test_bridge_firmware.py and test_bridge_behaviour.py runs a second time in a MicroPython process; every
 firmware file is compiled by mpy-cross for armv6m (the Pico's Cortex-M0+).
 """
 from __future__ import annotations
@@ -21,8 +21,12 @@ FIRMWARE_FILES = sorted((ROOT / "firmware_bridge").glob("*.py"))
 
 
 def case_names() -> list[str]:
-    tree = ast.parse((HERE / "test_bridge_firmware.py").read_text())
-    return [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")]
+    names = []
+    for module in ("test_bridge_firmware.py", "test_bridge_behaviour.py"):
+        tree = ast.parse((HERE / module).read_text())
+        names += [n.name for n in tree.body
+                  if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")]
+    return names
 
 
 @pytest.fixture(scope="module")
