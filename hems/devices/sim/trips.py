@@ -52,14 +52,22 @@ class TripSchedule:
     def __init__(self, seed: int = 0, tz: str = "Europe/Paris") -> None:
         self.seed = seed
         self.tz = ZoneInfo(tz)
+        self._cache: dict[tuple[int, date], tuple[Trip, ...]] = {}
 
     def _local(self, day: date, minute: float) -> datetime:
         local = datetime.combine(day, time(0), tzinfo=self.tz) + timedelta(minutes=minute)
         return local.astimezone(timezone.utc)
 
-    @functools.lru_cache(maxsize=64)
     def trips_on(self, day: date) -> tuple[Trip, ...]:
-        """The trips leaving on local date `day`."""
+        """The trips leaving on local date `day` (for the current seed)."""
+        key = (self.seed, day)
+        if key not in self._cache:
+            if len(self._cache) > 256:
+                self._cache.clear()
+            self._cache[key] = self._draw(day)
+        return self._cache[key]
+
+    def _draw(self, day: date) -> tuple[Trip, ...]:
         rng = np.random.default_rng([self.seed, day.toordinal()])
         if day.weekday() < 5:
             depart_min = 7 * 60 + 30 + float(np.clip(rng.normal(0, 15), -45, 45))

@@ -5,7 +5,7 @@ import pytest
 from pymodbus.client import AsyncModbusTcpClient
 
 from hems.devices.sim.eastron import SDM120, SDM630
-from tests.devices.sim.conftest import serve
+from .helpers import serve
 
 F32 = AsyncModbusTcpClient.DATATYPE.FLOAT32
 

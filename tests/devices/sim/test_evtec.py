@@ -6,7 +6,7 @@ from pymodbus.client import AsyncModbusTcpClient
 
 from hems.devices.sim import ChargePoint
 from hems.devices.sim.evtec import EVTEC_CHARGER, EvtecBiDiPro
-from tests.devices.sim.conftest import read, serve
+from .helpers import read, serve
 
 DT = AsyncModbusTcpClient.DATATYPE
 

@@ -12,7 +12,7 @@ from hems.devices.sim import CarSpec
 from hems.devices.sim.home import SimHome
 from hems.devices.sim.trips import TripSchedule
 from hems.domain.clock import ManualClock, ScaledClock
-from tests.devices.sim.conftest import read, s16, walk_chain
+from .helpers import read, s16, walk_chain
 
 DT = AsyncModbusTcpClient.DATATYPE
 PARIS = ZoneInfo("Europe/Paris")
@@ -110,6 +110,9 @@ def test_schedule_weekdays_weekends_and_seeds() -> None:
         TripSchedule(seed=3).trips_between(start, start + timedelta(days=7))
     assert TripSchedule(seed=4).trips_between(start, start + timedelta(days=7)) != \
         schedule.trips_between(start, start + timedelta(days=7))
+    schedule.seed = 4                                       # a new seed takes effect at once
+    assert schedule.trips_between(start, start + timedelta(days=7)) == \
+        TripSchedule(seed=4).trips_between(start, start + timedelta(days=7))
 
 
 def test_phases_and_curtailment_without_network() -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from hems.devices.sim import ChargePoint
 from hems.devices.sim.quasar import WallboxQuasar
-from tests.devices.sim.conftest import read, s16, serve
+from .helpers import read, s16, serve
 
 
 async def _state(client) -> tuple[int, int, int]:

@@ -5,7 +5,7 @@ import pytest
 from pymodbus.client import AsyncModbusTcpClient
 
 from hems.devices.sim import ChargePoint, SunSpecCharger, SunSpecMeter, SunSpecPvInverter
-from tests.devices.sim.conftest import read, s16, serve, walk_chain
+from .helpers import read, s16, serve, walk_chain
 
 DT = AsyncModbusTcpClient.DATATYPE
 
