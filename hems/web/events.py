@@ -26,10 +26,12 @@ MIN_STATE_INTERVAL_S = 1.0
 QUEUE_MAX = 100
 CLOSE = "__close__"
 STREAMS: web.AppKey[set] = web.AppKey("hems_sse_streams", set)
+CLOSING: web.AppKey[asyncio.Event] = web.AppKey("hems_sse_closing", asyncio.Event)
 
 
 async def close_streams(app: web.Application) -> None:
     """On shutdown: end every open stream so the server stops at once."""
+    app[CLOSING].set()
     for queue in list(app.get(STREAMS, ())):
         queue.put_nowait((CLOSE, None))
 
@@ -40,6 +42,8 @@ def encode(event: str, data: Any) -> bytes:
 
 @access("read")
 async def get_events(request: web.Request) -> web.StreamResponse:
+    if request.app[CLOSING].is_set():
+        raise web.HTTPServiceUnavailable(text="hems is shutting down")
     agent = request.app[keys.AGENT]
     clock = request.app[keys.CLOCK]
     queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(maxsize=QUEUE_MAX)
@@ -106,4 +110,5 @@ def _streams(app: web.Application) -> set:
 
 def add_routes(app: web.Application) -> None:
     app[STREAMS] = set()
+    app[CLOSING] = asyncio.Event()
     app.router.add_get("/api/v1/events", get_events)

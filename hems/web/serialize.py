@@ -9,6 +9,8 @@ import math
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
 from hems.domain import ChargerReading, Commitment, EvSession, Plan, Preferences, Setpoint, SiteState
 
 
@@ -97,9 +99,14 @@ def plan_json(plan: Plan | None) -> dict[str, Any] | None:
         "cost": num(plan.cost, 3),
         "solve_ms": num(plan.solve_ms, 2),
         "breakdown": {k: num(v, 3) for k, v in plan.breakdown.items() if isinstance(v, (int, float))},
-        "series": {k: [num(x, 4) for x in v] for k, v in plan.breakdown.items() if isinstance(v, (list, tuple))},
+        "series": {k: series_json(v) for k, v in plan.breakdown.items() if isinstance(v, (list, tuple, np.ndarray))},
         "target_shortfall_pct": num(plan.target_shortfall_pct),
     }
+
+
+def series_json(values: Any) -> list[Any]:
+    """A per-interval list from the plan's breakdown: numbers rounded, words (reasons) kept."""
+    return [v if isinstance(v, str) or v is None else num(v, 4) for v in values]
 
 
 def commitment_json(c: Commitment) -> dict[str, Any]:

@@ -146,7 +146,8 @@ class FakeAgent:
         plan = Plan(start=self.now, interval_s=900, ev_w=ev, soc_pct=soc, grid_w=ev - 500.0, cost=1.5,
                     breakdown={"import": 2.0})
         plan.breakdown.update(import_price_per_kwh=price.tolist(), export_price_per_kwh=(price * 0.3).tolist(),
-                              pv_w=pv.tolist(), load_w=np.full(n, 450.0).tolist())
+                              pv_w=pv.tolist(), load_w=np.full(n, 450.0).tolist(),
+                              reasons=["charging from solar" if p > 2000 else "idle: waiting for sun" for p in pv])
         self._plan = plan
 
     async def set_preferences(self, prefs: Preferences, who: str) -> None:

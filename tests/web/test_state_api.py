@@ -43,7 +43,8 @@ async def test_plan_has_series_and_commitments(owner, agent):
     body = await (await owner.get("/api/v1/plan")).json()
     plan = body["plan"]
     assert plan["interval_s"] == 900 and len(plan["ev_w"]) == 96 and len(plan["soc_pct"]) == 97
-    assert set(plan["series"]) == {"import_price_per_kwh", "export_price_per_kwh", "pv_w", "load_w"}
+    assert set(plan["series"]) == {"import_price_per_kwh", "export_price_per_kwh", "pv_w", "load_w", "reasons"}
+    assert plan["series"]["reasons"][0] in ("charging from solar", "idle: waiting for sun")
     assert plan["breakdown"] == {"import": 2.0}
     assert body["commitments"][0]["min_ev_w"] == -3000.0
     assert body["currency"] == "EUR" and body["timezone"] == "Europe/Amsterdam"

@@ -19,9 +19,11 @@ export function render(root, ctx) {
   const socEl = h("div", { class: "chart" });
   const priceEl = h("div", { class: "chart" });
   const events = h("ul", { class: "list" });
+  const steps = h("ol", { class: "timeline" });
   root.append(
     warn,
     card("Plan", summary),
+    card("What hems will do", steps),
     card("Power", h("p", { class: "hint" }, "Forecast solar and house use, and what hems plans for the car (+ charging, − supplying the home or grid)."), powerEl),
     card("Car battery", socEl),
     card("Electricity price", priceEl),
@@ -37,7 +39,7 @@ export function render(root, ctx) {
     setTimezone(v.timezone);
     for (const c of charts) c.destroy();
     charts = [];
-    for (const el of [powerEl, socEl, priceEl, summary, events]) clear(el);
+    for (const el of [powerEl, socEl, priceEl, summary, events, steps]) clear(el);
     warn.hidden = !v.plan_error && !(v.plan && v.plan.target_shortfall_pct > 0.5);
     warn.textContent = v.plan_error ||
       (v.plan ? `The car cannot reach the target in time: about ${pct(v.plan.target_shortfall_pct)} short.` : "");
@@ -55,6 +57,11 @@ export function render(root, ctx) {
     const p = v.plan, s = p.series || {};
     const n = p.ev_w.length;
     const xs = toTimes(p.start, p.interval_s, n);
+    for (const step of timeline(xs, p.ev_w, s.reasons || [], 8)) {
+      steps.append(h("li", {}, h("span", { class: "when" }, dayTime(new Date(step.at * 1000).toISOString())),
+        h("span", { class: `what ${step.power > 50 ? "charge" : step.power < -50 ? "discharge" : "idle"}` }, capital(step.reason))));
+    }
+    if (!steps.firstChild) steps.append(h("li", { class: "muted" }, "No steps in this plan."));
     const xsSoc = toTimes(p.start, p.interval_s, n + 1);
     const bands = v.commitments.map((c) => ({ from: Date.parse(c.start) / 1000, to: Date.parse(c.end) / 1000,
       label: `event ${(c.min_ev_w / 1000).toFixed(1)}…${(c.max_ev_w / 1000).toFixed(1)} kW` }));
@@ -103,6 +110,18 @@ export function render(root, ctx) {
   const off = ctx.on("plan", () => load());
   return () => { alive = false; off(); for (const c of charts) c.destroy(); };
 }
+
+// Consecutive intervals with the same reason become one step (at most `max` steps).
+function timeline(xs, evW, reasons, max) {
+  const out = [];
+  for (let k = 0; k < xs.length && out.length < max; k++) {
+    const reason = reasons[k] || (evW[k] > 50 ? "charging" : evW[k] < -50 ? "supplying the home" : "idle");
+    if (!out.length || out[out.length - 1].reason !== reason) out.push({ at: xs[k], reason, power: evW[k] });
+  }
+  return out;
+}
+
+function capital(text) { return text ? text[0].toUpperCase() + text.slice(1) : ""; }
 
 function stat(label, value) {
   return h("div", { class: "stat" }, h("span", { class: "stat-label" }, label), h("span", { class: "stat-value" }, value));

@@ -1,0 +1,37 @@
+"""The real agent (hems.app.Runtime) on the simulated home, on free ports, for browser tests."""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import AsyncIterator
+
+from hems.app import Runtime
+from hems.config import SimConfig, load_config
+from hems.demo import make_home, sim_start
+from hems.domain.clock import ScaledClock
+from tests.conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@asynccontextmanager
+async def sim_runtime(data_dir: Path, speedup: float = 60.0) -> AsyncIterator[tuple[Runtime, str]]:
+    """Start the simulated home and hems on it (config.toml with free ports); yield (runtime, url)."""
+    cfg = load_config(ROOT / "config.toml")
+    cfg = replace(cfg, devices=tuple(replace(d, port=free_port()) for d in cfg.devices),
+                  web=replace(cfg.web, bind="127.0.0.1", port=free_port()),
+                  storage=replace(cfg.storage, data_dir=data_dir), aggregator=None)
+    sim = replace(cfg.sim or SimConfig(), speedup=speedup)
+    start = sim_start(cfg, sim)
+    clock = ScaledClock(start, sim.speedup)
+    home = make_home(cfg, clock, start, sim)
+    await home.start()
+    await home.run(step_s=1.0)
+    runtime = Runtime(cfg, clock)
+    try:
+        await runtime.start()
+        yield runtime, f"http://127.0.0.1:{cfg.web.port}"
+    finally:
+        await runtime.stop()
+        await home.stop()
