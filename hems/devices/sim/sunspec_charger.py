@@ -121,9 +121,13 @@ class SunSpecCharger(RegisterDevice):
         m.set("Hz", 50.0)
         m.set("TotWhInj", p.discharged_wh)
         m.set("TotWhAbs", p.charged_wh)
-        m.set("WL1", der_w / p.spec.phases)
-        m.set("AL1", p.current_a)
-        m.set("VL1", p.spec.voltage_v)
+        for n in range(1, 4):
+            on = n <= p.spec.phases
+            m.set(f"WL{n}", der_w / p.spec.phases if on else None)
+            m.set(f"AL{n}", p.current_a if on else None)
+            m.set(f"VL{n}", p.spec.voltage_v if on else None)
+        if p.spec.phases == 3:
+            m.set("LLV", p.spec.voltage_v * 3 ** 0.5)
         m.set("TmpCab", 30.0 + 10 * abs(p.actual_w) / p.spec.max_power_w)
         m.set_raw("Alrm", 1 if p.fault else 0)
         if p.plugged:

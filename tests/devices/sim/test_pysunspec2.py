@@ -88,3 +88,18 @@ async def test_pysunspec2_writes_the_charger_setpoint(clock) -> None:
     clock.advance(5)
     charger.refresh(clock.now())
     assert charger.plant.actual_w == pytest.approx(4200)
+
+
+async def test_pysunspec2_three_phase_charger(clock) -> None:
+    from hems.devices.sim import ChargerSpec
+    plant = ChargePoint(spec=ChargerSpec(phases=3, max_current_a=16), soc_pct=50.0)
+    charger = SunSpecCharger(clock=clock, plant=plant)
+    charger.control.set("WSet", -6900)
+    charger.control.set_raw("WSetEna", 1)
+    charger.after_write(charger.control.address("WSet"), 2, clock.now())
+    clock.advance(5)
+    models = await _scan_served(charger)
+    m = models[701]
+    assert m["ACType"] == 2 and m["W"] == -6900
+    assert (m["WL1"], m["WL2"], m["WL3"]) == (-2300, -2300, -2300)
+    assert m["AL3"] == pytest.approx(10.0) and m["LLV"] == pytest.approx(398.4, abs=0.1)
