@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -45,6 +46,16 @@ def _persistence(values: np.ndarray, i: int, n: int, per_day: int) -> np.ndarray
     return values[i + lead - back]
 
 
+def _day_mean(values: np.ndarray, i: int, n: int, days: int) -> np.ndarray:
+    """Mean of the same time of day over the last `days` days fully before index i (NaN ignored)."""
+    lead = np.arange(n)
+    back = (lead // 48 + 1) * 48
+    stack = np.stack([values[i + lead - back - 48 * d] for d in range(days)])
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(stack, axis=0)
+
+
 def _metrics(pred: list, naive: list, truth: list) -> dict[str, float]:
     p, q, y = (np.concatenate(a) for a in (pred, naive, truth))
     ok = np.isfinite(y) & np.isfinite(p) & np.isfinite(q)
@@ -62,36 +73,38 @@ def _pv_truth(house: dict, site: PvSite) -> np.ndarray:
     return pv
 
 
-def evaluate_pv(house: dict, site: PvSite, start: int = WARMUP, stop: int | None = None) -> tuple[dict, float]:
+def evaluate_pv(house: dict, site: PvSite, start: int = WARMUP, stop: int | None = None) -> tuple[dict, float, dict]:
     pv = _pv_truth(house, site)
     t = house["time"]
     stop = stop or len(t) - HORIZON
-    pred, naive, truth = [], [], []
-    t0 = time.perf_counter()
-    calls = 0
-    for i in range(start, stop, ISSUE_EVERY):
+    pred, naive, truth, mean3 = [], [], [], []
+    elapsed = 0.0
+    for i in range(max(start, 3 * 48), stop, ISSUE_EVERY):
         h = slice(max(0, i - PV_HISTORY), i)
+        t0 = time.perf_counter()
         pred.append(pv_forecast_w(t[i:i + HORIZON], site, t[h], pv[h]))
+        elapsed += time.perf_counter() - t0
         naive.append(_persistence(pv, i, HORIZON, 48))
+        mean3.append(_day_mean(pv, i, HORIZON, 3))
         truth.append(pv[i:i + HORIZON])
-        calls += 1
-    return _metrics(pred, naive, truth), (time.perf_counter() - t0) / calls * 1000
+    return (_metrics(pred, naive, truth), elapsed / len(pred) * 1000, _metrics(mean3, naive, truth))
 
 
-def evaluate_load(house: dict, start: int = WARMUP) -> tuple[dict, float, dict]:
+def evaluate_load(house: dict, start: int = WARMUP) -> tuple[dict, float, dict[str, dict]]:
     load, t = house["load_w"], house["time"]
-    pred, naive, truth, week = [], [], [], []
-    t0 = time.perf_counter()
-    calls = 0
-    for i in range(max(start, 7 * 48), len(t) - HORIZON, ISSUE_EVERY):
+    pred, naive, truth, week, mean7 = [], [], [], [], []
+    elapsed = 0.0
+    for i in range(max(start, 8 * 48), len(t) - HORIZON, ISSUE_EVERY):
         h = slice(max(0, i - LOAD_HISTORY), i)
+        t0 = time.perf_counter()
         pred.append(load_forecast_w(t[i:i + HORIZON], TZ, t[h], load[h]))
+        elapsed += time.perf_counter() - t0
         naive.append(_persistence(load, i, HORIZON, 48))
         week.append(_persistence(load, i, HORIZON, 7 * 48))
+        mean7.append(_day_mean(load, i, HORIZON, 7))
         truth.append(load[i:i + HORIZON])
-        calls += 1
-    return (_metrics(pred, naive, truth), (time.perf_counter() - t0) / calls * 1000,
-            _metrics(week, naive, truth))
+    return (_metrics(pred, naive, truth), elapsed / len(pred) * 1000,
+            {"same time last week": _metrics(week, naive, truth), "mean of the last 7 days": _metrics(mean7, naive, truth)})
 
 
 def evaluate_prices(times: np.ndarray, price: np.ndarray) -> tuple[dict, float]:
@@ -124,7 +137,7 @@ def fit_orientation(house: dict, peak_w: float) -> PvSite:
     for tilt in (15, 25, 35, 45):
         for az in (120, 150, 180, 210, 240):
             site = PvSite(48.83, 6.86, peak_w, tilt, az)
-            m, _ = evaluate_pv(house, site, WARMUP, WARMUP + 60 * 48)
+            m, _, _ = evaluate_pv(house, site, WARMUP, WARMUP + 60 * 48)
             if best is None or m["mae"] < best[0]:
                 best = (m["mae"], site)
     return best[1]
@@ -139,17 +152,19 @@ def main() -> None:
     peak_w = float(np.nanmax(house["pv_w"])) / 0.85
     rows = []
     site = PvSite(48.83, 6.86, peak_w, 35.0, 180.0)
-    m, ms = evaluate_pv(house, site)
+    m, ms, mean3 = evaluate_pv(house, site)
     rows.append(("PV, south 35 deg (assumed)", "W", m, ms))
+    rows.append(("  reference: PV mean of the last 3 days", "W", mean3, 0.0))
     if args.fit:
         fitted = fit_orientation(house, peak_w)
-        m, ms = evaluate_pv(house, fitted, WARMUP + 60 * 48)
+        m, ms, _ = evaluate_pv(house, fitted, WARMUP + 60 * 48)
         rows.append((f"PV, fitted tilt {fitted.tilt_deg:g} az {fitted.azimuth_deg:g} (after fit window)", "W", m, ms))
-        m, ms = evaluate_pv(house, site, WARMUP + 60 * 48)
+        m, ms, _ = evaluate_pv(house, site, WARMUP + 60 * 48)
         rows.append(("PV, south 35 deg, same window", "W", m, ms))
-    m, ms, week = evaluate_load(house)
+    m, ms, refs = evaluate_load(house)
     rows.append(("house load", "W", m, ms))
-    rows.append(("house load: same time last week (for reference)", "W", week, 0.0))
+    for name, ref in refs.items():
+        rows.append((f"  reference: load {name}", "W", ref, 0.0))
     m, ms = evaluate_prices(times, price)
     rows.append(("spot price beyond published (2024)", "EUR/kWh", m, ms))
     print(f"{'forecaster':58} {'unit':8} {'n':>7} {'mean':>8} {'MAE':>8} {'RMSE':>8} {'MAE naive':>9} "

@@ -4,8 +4,8 @@ forecast beyond what the market has published.
 fixed    constant prices.
 tou      import price by local weekday and time (the tariff's periods), constant export.
 dynamic  spot price where published (import = spot + markup; export = spot, or a fixed feed-in);
-         beyond, the spot price is forecast as the recency-weighted mean of the same local hour
-         over the last `days` published days (prices repeat daily far more than they persist).
+         beyond, a daily level (the last days' means) plus the hourly shape and the weekend
+         offset of the last two weeks (see spot_price_forecast).
 """
 from __future__ import annotations
 
@@ -19,8 +19,7 @@ from hems.forecast.timeutil import local_parts, step_s, utc_seconds, zone
 
 
 def price_forecast(times_utc: Any, tariff: Any, known_times: Any = (), known_price_per_kwh: Any = (), *,
-                   tz: str | ZoneInfo | None = None, days: float = 7.0,
-                   half_life_days: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
+                   tz: str | ZoneInfo | None = None, days: float = 14.0) -> tuple[np.ndarray, np.ndarray]:
     """(import_price_per_kwh, export_price_per_kwh) per interval starting at times_utc.
 
     tariff: hems.config.TariffConfig (or anything with its attributes). known_times /
@@ -34,7 +33,7 @@ def price_forecast(times_utc: Any, tariff: Any, known_times: Any = (), known_pri
     if kind == "tou":
         return tou_import_price(t, tariff.periods, tz), np.full(t.shape, float(tariff.export_price_per_kwh or 0.0))
     if kind == "dynamic":
-        spot = spot_price_forecast(t, known_times, known_price_per_kwh, tz=tz, days=days, half_life_days=half_life_days)
+        spot = spot_price_forecast(t, known_times, known_price_per_kwh, tz=tz, days=days)
         imp = spot + float(tariff.import_markup_per_kwh or 0.0)
         exp = spot.copy() if getattr(tariff, "export", "spot") == "spot" else np.full(t.shape, float(tariff.export_price_per_kwh))
         return imp, exp
@@ -60,9 +59,16 @@ def tou_import_price(t: np.ndarray, periods: Any, tz: str | ZoneInfo | None) -> 
 
 
 def spot_price_forecast(t: np.ndarray, known_times: Any, known_price_per_kwh: Any, *, tz: str | ZoneInfo | None = None,
-                        days: float = 7.0, half_life_days: float = 3.0) -> np.ndarray:
-    """Spot price per kWh: the published price where there is one, else the weighted mean of the
-    same local hour over the last `days` days of published prices (0 with no prices at all)."""
+                        days: float = 14.0, level_half_life_days: float = 1.0) -> np.ndarray:
+    """Spot price per kWh: the published price where there is one; beyond, a daily level plus an
+    hourly shape plus a weekend offset, all learned from the last `days` days of published prices
+    (0 with no prices at all).
+
+    level   recency-weighted mean of the daily means (half-life `level_half_life_days`), weekend
+            effect removed: price levels persist for days (fuel prices, wind spells);
+    shape   mean deviation of each local hour from its day's mean: the daily cycle repeats;
+    weekend mean weekend-day level minus mean weekday level, added on Saturdays and Sundays.
+    """
     kt = utc_seconds(known_times)
     kp = np.asarray(known_price_per_kwh, dtype=float)
     ok = np.isfinite(kp)
@@ -76,20 +82,34 @@ def spot_price_forecast(t: np.ndarray, known_times: Any, known_price_per_kwh: An
     idx = np.searchsorted(kt, t, side="right") - 1
     covered = (idx >= 0) & (t < kt[np.clip(idx, 0, None)] + step)
     out[covered] = kp[idx[covered]]
-    if covered.all():
-        return out
-    end = kt[-1] + step
-    recent = kt >= end - days * 86400
-    _, _, sod = local_parts(kt[recent], tz)
-    hour = (sod // 3600).astype(int) % 24
-    w = 0.5 ** ((end - kt[recent]) / 86400.0 / half_life_days)
-    num = np.bincount(hour, w * kp[recent], minlength=24)
-    den = np.bincount(hour, w, minlength=24)
-    mean_all = np.sum(w * kp[recent]) / np.sum(w)
-    by_hour = np.where(den > 0, num / np.where(den > 0, den, 1.0), mean_all)
-    _, _, sod_t = local_parts(t[~covered], tz)
-    out[~covered] = by_hour[(sod_t // 3600).astype(int) % 24]
+    if not covered.all():
+        out[~covered] = _daily_model(t[~covered], kt, kp, kt[-1] + step, tz, days, level_half_life_days)
     return out
+
+
+def _daily_model(t: np.ndarray, kt: np.ndarray, kp: np.ndarray, end: float, tz: Any, days: float,
+                 level_half_life_days: float) -> np.ndarray:
+    recent = kt >= end - days * 86400
+    day, weekday, sod = local_parts(kt[recent], tz)
+    x = kp[recent]
+    hour = (sod // 3600).astype(int) % 24
+    days_seen, inverse = np.unique(day, return_inverse=True)
+    count = np.bincount(inverse).astype(float)
+    full = count >= 0.9 * count.max()              # partial days would bias their day's mean
+    day_mean = np.bincount(inverse, x) / count
+    in_full = full[inverse]
+    resid = (x - day_mean[inverse])[in_full]
+    shape = np.bincount(hour[in_full], resid, minlength=24) / np.maximum(np.bincount(hour[in_full], minlength=24), 1)
+    day_level = np.bincount(inverse, x - shape[hour]) / count   # shape removed: fair for partial days too
+    is_weekend = (days_seen + 3) % 7 >= 5
+    weekend = 0.0
+    if is_weekend.any() and (~is_weekend).any():
+        weekend = float(np.average(day_level[is_weekend], weights=count[is_weekend])
+                        - np.average(day_level[~is_weekend], weights=count[~is_weekend]))
+    w = 0.5 ** ((days_seen.max() - days_seen) / level_half_life_days) * count / count.max()
+    level = float(np.sum(w * (day_level - weekend * is_weekend)) / np.sum(w))
+    _, wd_t, sod_t = local_parts(t, tz)
+    return level + shape[(sod_t // 3600).astype(int) % 24] + weekend * (wd_t >= 5)
 
 
 def dayahead_known_until(now: datetime, market_tz: str | ZoneInfo = "Europe/Amsterdam",

@@ -54,7 +54,7 @@ def _solar_hour(utc_s: np.ndarray, longitude_deg: float) -> np.ndarray:
 
 def pv_forecast_w(times_utc: Any, site: PvSite, history_times: Any = (), history_pv_w: Any = (), *,
                   days: float = 14.0, half_life_days: float = 4.0, default_ratio: float = 0.6,
-                  recent_h: float = 2.0, persistence_tau_h: float = 2.0, prior_weight_wh: float | None = None,
+                  recent_h: float = 1.0, persistence_tau_h: float = 8.0, prior_weight_wh: float | None = None,
                   interval_s: float | None = None) -> np.ndarray:
     """Forecast PV power (W, + generation) per interval starting at times_utc.
 
