@@ -308,3 +308,9 @@ def test_droop_response_time_on_a_frequency_step():
     assert first_ms < 500
     assert 115 <= final <= 125                         # 16 A - 20 A/Hz * 0.2 Hz = 12 A
     assert host.last(P.STATUS)["flags"] & P.FL_DROOP_ACTIVE
+
+
+def test_frequency_60hz_grid_with_default_config():
+    errors, est = run_estimator(lambda t: 60000, 20, jitter_us=30)
+    mean, rms, worst = stats(errors)
+    assert abs(est.freq_mhz - 60000) < 15 and rms < 8

@@ -278,6 +278,30 @@ async def test_welded_contact_reported_as_fault(link: BridgeLink, firmware: Firm
         await charger.clear_faults()
 
 
+async def test_unplugged_bridge_is_a_device_error_then_recovers(tmp_path: Path) -> None:
+    socat, proc, fw = start_firmware(tmp_path)
+    link = BridgeLink(fw.host_tty, timeout_s=0.5)
+    meter = BridgePulseMeter("s0", link, stale_after_s=0.3)
+    await meter.connect()
+    await meter.read()
+    for p in (proc, socat):                                # the USB cable is pulled
+        p.kill()
+        p.wait()
+    await asyncio.sleep(0.6)
+    with pytest.raises(DeviceError, match="s0: bridge"):
+        await meter.read()
+    socat, proc, fw = start_firmware(tmp_path)             # plugged in again
+    try:
+        assert await wait_for(lambda: Path(fw.host_tty).exists())
+        reading = await meter.read()
+        assert reading.grid_power_w == 0.0 and link.connected
+    finally:
+        await link.close()
+        for p in (proc, socat):
+            p.terminate()
+            p.wait(timeout=5)
+
+
 async def test_lost_port_is_a_device_error(tmp_path: Path) -> None:
     link = BridgeLink(str(tmp_path / "nothing"), timeout_s=0.3)
     with pytest.raises(DeviceError, match="cannot open"):
