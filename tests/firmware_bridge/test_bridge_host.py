@@ -79,6 +79,7 @@ def test_status_decoding() -> None:
     (dict(relay=P.RL_COMMANDED | P.RL_FEEDBACK_WIRED), ChargerState.CONNECTED),  # no feedback
     (dict(pilot_state=ord("E")), ChargerState.FAULT),
     (dict(faults=P.F_DIODE), ChargerState.FAULT),
+    (dict(pilot_state=ord("D"), relay=0, faults=P.F_VENT_REQUIRED), ChargerState.FAULT),
     (dict(faults=P.F_WATCHDOG), ChargerState.CHARGING),     # host silence is not a car fault
     (dict(pilot_state=ord("?")), ChargerState.UNKNOWN),
 ])

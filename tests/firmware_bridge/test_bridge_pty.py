@@ -315,3 +315,12 @@ def test_cli_status(firmware: Firmware) -> None:
     out = json.loads(proc.stdout)
     assert out["hello"]["version"] == P.PROTOCOL_VERSION
     assert out["status"]["pilot_state"] == "A"
+
+
+def test_cli_charge_offers_current_while_alive(firmware: Firmware) -> None:
+    proc = subprocess.run([sys.executable, "-m", "hems.cli", "bridge", "--port", firmware.host_tty,
+                           "charge", "--current", "10", "--seconds", "1.2"],
+                          capture_output=True, text=True, timeout=30, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert "pilot A 10.0 A" in proc.stdout
+    assert "state car=A duty=1000" in firmware.cmd("state")   # stopped again on exit

@@ -52,7 +52,8 @@ class BridgeFrequencySource(_BridgeDevice):
 def charger_state(status: BridgeStatus) -> tuple[ChargerState, str | None]:
     """hems charger state (and fault text) from the pilot state, relay and faults."""
     latched = [f for f in status.faults
-               if f in ("diode", "pilot_error", "welded_contact", "relay_stuck_open")]
+               if f in ("diode", "pilot_error", "welded_contact", "relay_stuck_open",
+                        "ventilation_required")]
     if latched:
         return ChargerState.FAULT, ", ".join(latched)
     state = status.pilot_state
