@@ -53,12 +53,20 @@ def utc_offset_s(utc_s: np.ndarray, tz: str | ZoneInfo | None) -> np.ndarray:
     out = np.zeros_like(utc_s)
     if utc_s.size == 0:
         return out
-    years = (utc_s.astype("int64").astype("datetime64[s]").astype("datetime64[Y]").astype(int) + 1970)
-    for year in np.unique(years):
-        mask = years == year
-        starts, offs = _offset_table(z.key, int(year))
+    first, last = (_year(float(v)) for v in (np.min(utc_s), np.max(utc_s)))
+    for year in range(first, last + 1):
+        starts, offs = _offset_table(z.key, year)
+        if first == last:
+            return offs[np.searchsorted(starts, utc_s, side="right") - 1]
+        y0 = datetime(year, 1, 1, tzinfo=timezone.utc).timestamp()
+        y1 = datetime(year + 1, 1, 1, tzinfo=timezone.utc).timestamp()
+        mask = (utc_s >= y0) & (utc_s < y1)
         out[mask] = offs[np.searchsorted(starts, utc_s[mask], side="right") - 1]
     return out
+
+
+def _year(utc_s: float) -> int:
+    return datetime.fromtimestamp(utc_s, timezone.utc).year
 
 
 def local_parts(utc_s: np.ndarray, tz: str | ZoneInfo | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
