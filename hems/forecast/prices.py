@@ -10,7 +10,7 @@ dynamic  spot price where published (import = spot + markup; export = spot, or a
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
-from typing import Any
+from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -38,6 +38,17 @@ def price_forecast(times_utc: Any, tariff: Any, known_times: Any = (), known_pri
         exp = spot.copy() if getattr(tariff, "export", "spot") == "spot" else np.full(t.shape, float(tariff.export_price_per_kwh))
         return imp, exp
     raise ValueError(f"unknown tariff kind {kind!r} (fixed, tou or dynamic)")
+
+
+def price_lookup(tariff: Any, known_times: Any = (), known_price_per_kwh: Any = (), *,
+                 tz: str | ZoneInfo | None = None) -> Callable[[datetime], tuple[float, float]]:
+    """A function giving (import, export) price per kWh at one instant (aware datetime)."""
+    kt, kp = utc_seconds(known_times), np.asarray(known_price_per_kwh, dtype=float)
+
+    def at(when: datetime) -> tuple[float, float]:
+        imp, exp = price_forecast(np.array([when.timestamp()]), tariff, kt, kp, tz=tz)
+        return float(imp[0]), float(exp[0])
+    return at
 
 
 def tou_import_price(t: np.ndarray, periods: Any, tz: str | ZoneInfo | None) -> np.ndarray:

@@ -10,7 +10,7 @@ import pytest
 
 from hems.config import TariffConfig, TouPeriod
 from hems.forecast import (as_datetime64, dayahead_known_until, default_load_profile_w, load_forecast_w,
-                           load_prices_csv, price_forecast, utc_seconds)
+                           load_prices_csv, price_forecast, price_lookup, utc_seconds)
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -101,6 +101,9 @@ def test_price_forecast_fixed_feed_in_and_no_prices():
     tariff = TariffConfig(kind="dynamic", import_markup_per_kwh=0.1, export="fixed", export_price_per_kwh=0.07)
     imp, exp = price_forecast(times, tariff, [], [])
     assert np.all(exp == 0.07) and np.all(imp == 0.1)
+    known = as_datetime64([datetime(2024, 5, 6, h, tzinfo=timezone.utc) for h in range(24)])
+    lookup = price_lookup(tariff, known, np.arange(24) / 100, tz="Europe/Paris")
+    assert lookup(datetime(2024, 5, 6, 5, 30, tzinfo=timezone.utc)) == pytest.approx((0.15, 0.07))
     fixed = TariffConfig(kind="fixed", import_price_per_kwh=0.3, export_price_per_kwh=0.08)
     imp, exp = price_forecast(times, fixed)
     assert np.all(imp == 0.3) and np.all(exp == 0.08)
