@@ -66,6 +66,7 @@ class DeviceConfig:
     baudrate: int | None = None              # rtu
     parity: str | None = None                # rtu: N | E | O
     stopbits: int | None = None              # rtu
+    comm_timeout_s: float | None = None      # charger: falls back on its own after this silence
 
 
 @dataclass(frozen=True)
@@ -308,6 +309,7 @@ def _device(name: str, t: Table) -> DeviceConfig:
         baudrate=t.get("baudrate", choice(1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200), 9600) if rtu else None,
         parity=t.get("parity", choice("N", "E", "O"), "N") if rtu else None,
         stopbits=t.get("stopbits", choice(1, 2), 1) if rtu else None,
+        comm_timeout_s=t.get("comm_timeout_s", number(5, 3600, "a duration in s (5-3600)"), None),
     )
     if transport is None:
         t.used.update(t.data)  # which keys belong here depends on the transport

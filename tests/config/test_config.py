@@ -75,6 +75,7 @@ BAD = [
     ({"tariff.prices_csv": "nope.csv"},
      f'tariff.prices_csv: "nope.csv" is not a CSV file of day-ahead prices (no such file: {ROOT / "nope.csv"})'),
     ({"tariff.export_price_per_kwh": 0.05}, 'tariff.export_price_per_kwh: applies only with export = "fixed"'),
+    ({"devices.charger.comm_timeout_s": 1}, "devices.charger.comm_timeout_s: 1 is not a duration in s (5-3600)"),
     ({"web.port": 0}, "web.port: 0 is not a TCP port (1-65535)"),
     ({"web.readonly_lan": "yes"}, 'web.readonly_lan: "yes" is not true or false'),
     ({"planner.interval_s": 700}, "planner.interval_s: 700 is not an interval in s (300, 600, 900, 1800 or 3600)"),
@@ -154,6 +155,7 @@ def test_example_config_loads_with_units_and_resolved_paths():
     assert cfg.storage.data_dir == ROOT / "var"
     assert (cfg.web.bind, cfg.web.port, cfg.web.readonly_lan) == ("127.0.0.1", 8080, False)
     assert cfg.aggregator is None and cfg.sim is not None and cfg.sim.speedup == 60
+    assert cfg.device("charger").comm_timeout_s == 30 and cfg.device("meter").comm_timeout_s is None
     assert cfg.ev.departure_for(0).departure == time(7, 30)       # Monday: the default
     assert cfg.ev.departure_for(6).target_soc_pct == 60            # Sunday: its own
     with pytest.raises(AttributeError):
