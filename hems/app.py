@@ -45,11 +45,43 @@ def agent_settings(config: Config) -> AgentSettings:
         rule = ev.departure_for(day)
         weekly[day] = (rule.departure, rule.target_soc_pct)
     loop_s = min(d.poll_interval_s for d in config.devices)
+    charger = config.device("charger")
+    comm_s = charger.comm_timeout_s if charger is not None and charger.comm_timeout_s else 30.0
     return AgentSettings(
         limits=limits, car=car, timezone=ZoneInfo(site.timezone), weekly=weekly,
         loop_interval_s=loop_s, replan_interval_s=float(config.planner.interval_s),
+        heartbeat_interval_s=min(10.0, comm_s / 3.0),
         default_preferences=Preferences(mode=Mode.SMART, reserve_pct=ev.reserve_pct),
     )
+
+
+def build_agent(cfg: Config, clock: Clock) -> tuple[Agent, Any, Any]:
+    """The agent wired to its store, forecaster, planner and device pollers (not started)."""
+    from hems.control.forecasting import Forecaster
+    from hems.control.planning import make_replan
+    from hems.devices.factory import build_devices
+    from hems.devices.poller import DevicePoller
+    from hems.store import Store
+
+    forecaster = Forecaster(cfg, None)
+
+    def price_at(minute_utc: datetime) -> tuple[float, float]:
+        """(import, export) price per kWh of one minute, for the store's cost column."""
+        imp, exp = forecaster.prices([minute_utc], minute_utc)
+        return float(imp[0]), float(exp[0])
+
+    cfg.storage.data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(cfg.storage.data_dir / "hems.sqlite", flush_interval_s=cfg.storage.flush_interval_s,
+                  clock=clock, prices=price_at)
+    forecaster.store = store
+    devices = build_devices(cfg.devices, clock=clock)
+    slots = []
+    for dc in cfg.devices:
+        poller = DevicePoller(devices[dc.name], poll_interval_s=dc.poll_interval_s,
+                              timeout_s=dc.timeout_s, clock=clock, role=dc.role)
+        slots.append(DeviceSlot(dc.name, dc.role, poller, dc.poll_interval_s, dc.timeout_s))
+    agent = Agent(agent_settings(cfg), slots, clock, store=store, replan=make_replan(cfg, forecaster))
+    return agent, store, forecaster
 
 
 @dataclass
@@ -65,38 +97,13 @@ class Runtime:
     tasks: list[asyncio.Task] = field(default_factory=list)
 
     async def start(self) -> None:
-        from hems.control.forecasting import Forecaster
-        from hems.control.planning import make_replan
-        from hems.devices.factory import build_devices
-        from hems.devices.poller import DevicePoller
-        from hems.store import Store
-
-        cfg = self.config
-        cfg.storage.data_dir.mkdir(parents=True, exist_ok=True)
-        self.forecaster = Forecaster(cfg, None)
-        self.store = Store(cfg.storage.data_dir / "hems.sqlite",
-                           flush_interval_s=cfg.storage.flush_interval_s, clock=self.clock,
-                           prices=self._price_at)
-        self.forecaster.store = self.store
-        devices = build_devices(cfg.devices, clock=self.clock)
-        slots = []
-        for dc in cfg.devices:
-            poller = DevicePoller(devices[dc.name], poll_interval_s=dc.poll_interval_s,
-                                  timeout_s=dc.timeout_s, clock=self.clock, role=dc.role)
-            slots.append(DeviceSlot(dc.name, dc.role, poller, dc.poll_interval_s, dc.timeout_s))
-        self.agent = Agent(agent_settings(cfg), slots, self.clock, store=self.store,
-                           replan=make_replan(cfg, self.forecaster))
+        self.agent, self.store, self.forecaster = build_agent(self.config, self.clock)
         await self.agent.start()
         await self._start_web()
         await self._start_link()
         self.tasks.append(asyncio.create_task(self.agent.run(), name="agent"))
         self.tasks.append(asyncio.create_task(self._housekeeping(), name="housekeeping"))
         systemd.notify_ready()
-
-    def _price_at(self, minute_utc: datetime) -> tuple[float, float]:
-        """(import, export) price per kWh of one minute, for the store's cost column."""
-        imp, exp = self.forecaster.prices([minute_utc], minute_utc)
-        return float(imp[0]), float(exp[0])
 
     async def _start_web(self) -> None:
         from hems.web.server import create_web_app

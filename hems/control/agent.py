@@ -293,6 +293,8 @@ class Agent:
             await self._emit("plan", self._plan)
 
     def _request(self, state: SiteState, now: datetime) -> tuple[float, str]:
+        if state.charger is None or not state.charger.plugged:
+            return 0.0, "no car plugged in"
         trip = self.next_trip(now)
         mode = self._prefs.mode
         far = now + timedelta(days=7)

@@ -76,6 +76,24 @@ def problem_json(cfg: Config, req: PlanRequest, times: list[datetime], prices: t
     }
 
 
+def plan_reasons(ev_w: np.ndarray, grid_w: np.ndarray, pv_w: np.ndarray, load_w: np.ndarray,
+                 import_price: np.ndarray, export_price: np.ndarray, currency: str) -> list[str]:
+    """Why the plan does what it does in each interval, in the owner's words."""
+    out = []
+    for k, p in enumerate(ev_w):
+        if p > 0 and pv_w[k] - load_w[k] >= 0.8 * p:
+            out.append("charging from solar")
+        elif p > 0:
+            out.append(f"charging: cheap hour ({import_price[k]:.2f} {currency}/kWh)")
+        elif p < 0 and grid_w[k] > -100:
+            out.append(f"discharging: powering the house at a peak price ({import_price[k]:.2f} {currency}/kWh)")
+        elif p < 0:
+            out.append(f"discharging: selling at a peak price ({export_price[k]:.2f} {currency}/kWh)")
+        else:
+            out.append("idle: waiting for cheaper hours or sun")
+    return out
+
+
 def make_replan(cfg: Config, forecaster: Forecaster) -> Callable[[PlanRequest], tuple[Plan, Any] | None]:
     """The function the agent calls in its worker thread."""
     from hems.planner import Problem, flexibility, solve
@@ -93,6 +111,8 @@ def make_replan(cfg: Config, forecaster: Forecaster) -> Callable[[PlanRequest], 
             solve_ms=float(result.solve_ms), breakdown=dict(result.breakdown),
             target_shortfall_pct=float(result.target_shortfall_pct),
         )
+        plan.breakdown["reasons"] = plan_reasons(plan.ev_w, plan.grid_w, pv_w, load_w, prices[0], prices[1],
+                                                 cfg.tariff.currency)
         plan.breakdown["import_price_per_kwh"] = prices[0].tolist()
         plan.breakdown["export_price_per_kwh"] = prices[1].tolist()
         plan.breakdown["pv_w"] = np.asarray(pv_w).tolist()

@@ -47,5 +47,6 @@ def build_devices(device_configs: Iterable[Any], clock: Clock | None = None,
     for cfg in device_configs:
         profile = load_profile(cfg.profile, role=cfg.role)
         bus = buses.get(endpoint_of(cfg), timeout_s=float(cfg.timeout_s))
-        devices[cfg.name] = make_driver(cfg.name, profile, bus.unit(int(cfg.unit)), clock)
+        devices[cfg.name] = make_driver(cfg.name, profile, bus.unit(int(cfg.unit)), clock,
+                                        heartbeat_timeout_s=getattr(cfg, "comm_timeout_s", None))
     return devices
