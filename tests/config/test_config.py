@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hems.config import ConfigError, load_config, parse_config
+from hems.config import PROFILES_DIR, ConfigError, known_profiles, load_config, parse_config
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config.toml"
@@ -46,8 +46,9 @@ BAD = [
     ({"devices.charger.port": 70000}, "devices.charger.port: 70000 is not a TCP port (1-65535)"),
     ({"devices.meter.unit": 0}, "devices.meter.unit: 0 is not a Modbus unit id (1-247)"),
     ({"devices.meter.role": "grid"}, 'devices.meter.role: "grid" is not "meter", "pv" or "charger"'),
-    ({"devices.pv.profile": "fronius-x"},
-     'devices.pv.profile: "fronius-x" is not a known profile ("sunspec")'),
+    ({"devices.pv.profile": "fronius-x"},   # the list is read from hems/devices/profiles/ at validation
+     'devices.pv.profile: "fronius-x" is not a known profile (' + ", ".join(f'"{p}"' for p in known_profiles()[:-1])
+     + (" or " if len(known_profiles()) > 1 else "") + f'"{known_profiles()[-1]}")'),
     ({"devices.pv.transport": "udp"}, 'devices.pv.transport: "udp" is not "tcp" or "rtu"'),
     ({"devices.meter.poll_interval_s": 0}, "devices.meter.poll_interval_s: 0 is not a duration in s (0.1-3600)"),
     ({"devices.meter.baudrate": 9600}, 'devices.meter.baudrate: does not apply to transport "tcp"'),
@@ -106,6 +107,14 @@ def test_bad_config_names_key_value_and_expectation(changes, message):
         assert len(errors) == 1 and errors[0].startswith("colour: unknown key")
         return
     assert errors == message.split("\n")
+
+
+def test_profiles_are_read_from_the_folder_at_validation_time():
+    stems = {p.stem for p in PROFILES_DIR.glob("*.toml")}
+    assert set(known_profiles()) == stems | {"sunspec"}
+    assert known_profiles()[0] == "sunspec"
+    for name in known_profiles():
+        parse_config(mutated({"devices.meter.profile": name}), base_dir=ROOT)
 
 
 def test_rtu_device_and_shared_bus_settings():
