@@ -210,3 +210,32 @@ def test_committed_rows_survive_kill_9(db):
     store = Store(db)                                        # and hems can open it again
     assert len(store.events(limit=10**6)) == n_events
     store.close()
+
+
+def test_reads_from_another_thread_while_the_loop_writes(db):
+    import threading
+
+    store = Store(db, flush_interval_s=0.0, clock=ManualClock(T0))   # flush on every add
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def reader() -> None:
+        try:
+            while not stop.is_set():
+                m = store.measurements(T0, T0 + timedelta(days=1))
+                assert len(m["time"]) == len(m["grid_w"])
+                store.energy_by_day("UTC", T0.date(), T0.date() + timedelta(days=1))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    for s in range(0, 3600, 5):
+        store.add_measurement(state(T0 + timedelta(seconds=s), 100.0 + s))
+        if s % 60 == 0:
+            store.add_event("tick", str(s))
+    stop.set()
+    thread.join(timeout=30)
+    store.close()
+    assert not errors, errors
+    assert count(db, "measurements") == 60 and count(db, "events") == 60
