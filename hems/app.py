@@ -81,6 +81,7 @@ def build_agent(cfg: Config, clock: Clock) -> tuple[Agent, Any, Any]:
                               timeout_s=dc.timeout_s, clock=clock, role=dc.role)
         slots.append(DeviceSlot(dc.name, dc.role, poller, dc.poll_interval_s, dc.timeout_s))
     agent = Agent(agent_settings(cfg), slots, clock, store=store, replan=make_replan(cfg, forecaster))
+    agent.price_sink = forecaster.set_price_curve
     return agent, store, forecaster
 
 

@@ -83,6 +83,7 @@ class Agent:
         self._replan_wanted = True
         self._replan_task: asyncio.Task | None = None
         self.plan_error: str | None = None
+        self.price_sink: Callable[..., None] | None = None     # forecaster.set_price_curve
         self._listeners: list[Listener] = []
         self._stop = asyncio.Event()
         self._write_lock = asyncio.Lock()
@@ -160,6 +161,18 @@ class Agent:
         sp = await self._control_step()
         return sp.ev_power_w if sp is not None else 0.0
 
+    async def set_price_override(self, start: datetime, interval_s: int, price_per_kwh: list[float]) -> None:
+        """A price curve from the aggregator: the planner uses it (import and export) where it
+        covers the horizon, and replans at once."""
+        if self.price_sink is None:
+            raise RuntimeError("this agent has no forecaster to take a price curve")
+        self.price_sink(start, interval_s, list(price_per_kwh), list(price_per_kwh))
+        if self.store is not None:
+            self.store.add_event("prices", f"{len(price_per_kwh)} prices from {start.isoformat()}",
+                                 who="aggregator")
+        await self.replan_now()
+        await self._control_step()
+
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
@@ -205,6 +218,8 @@ class Agent:
             s.next_poll_at = now + timedelta(seconds=s.poll_interval_s)
         now = self.clock.now()          # the polls took time (much of it on a scaled clock)
         previous, self._state = self._state, self._assemble(now)
+        if _plugged(previous) != _plugged(self._state):
+            self.request_replan()       # the car came or went
         if (previous.stale if previous else ()) != self._state.stale and not \
                 (previous is None and self._by_role.keys() <= set(self._state.stale)):
             await self._report_staleness(self._state)
@@ -384,6 +399,12 @@ class Agent:
             log.warning("stored preferences unreadable, using defaults: %s", exc)
             return prefs
         return _prefs_from_json(stored, prefs) if stored else prefs
+
+
+def _plugged(state: SiteState | None) -> bool | None:
+    if state is None or state.charger is None:
+        return None
+    return state.charger.plugged
 
 
 def _public(reading: Any) -> dict[str, Any]:

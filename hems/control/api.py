@@ -41,5 +41,8 @@ class AgentApi(Protocol):
         """Follow a fast regulation signal in [-1, 1] within an accepted band at once.
         Returns the EV power (W) actually written after the safety rules."""
 
+    async def set_price_override(self, start: Any, interval_s: int, price_per_kwh: list[float]) -> None:
+        """An aggregator's price curve (per kWh, from `start`, one per interval) for the planner."""
+
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call listener(topic, payload) on 'state', 'plan', 'setpoint', 'event'; returns unsubscribe."""
