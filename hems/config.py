@@ -15,7 +15,7 @@ import re
 import sys
 import zoneinfo
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -566,6 +566,8 @@ def show(value: Any) -> str:
         return "a table"
     if isinstance(value, float) and value.is_integer():
         return str(int(value)) if abs(value) < 1e15 else repr(value)
+    if isinstance(value, (date, time)):
+        return value.isoformat()
     if isinstance(value, list):
         return "[" + ", ".join(show(v) for v in value) + "]"
     return str(value)
@@ -702,6 +704,8 @@ def timezone() -> _Check:
 
 def clock_time(allow_24: bool = False) -> _Check:
     def fn(v: Any) -> time:
+        if isinstance(v, time) and v.tzinfo is None:   # TOML local time, e.g. 07:30:00 unquoted
+            return v.replace(second=0, microsecond=0)
         if not isinstance(v, str) or not re.fullmatch(r"\d\d:\d\d", v):
             raise ValueError
         h, m = int(v[:2]), int(v[3:])
@@ -713,6 +717,8 @@ def clock_time(allow_24: bool = False) -> _Check:
 
 def iso_date(first: str, last: str) -> _Check:
     def fn(v: Any) -> str:
+        if isinstance(v, date) and not isinstance(v, datetime):   # TOML date, unquoted
+            v = v.isoformat()
         if not isinstance(v, str) or not first <= date.fromisoformat(v).isoformat() <= last:
             raise ValueError
         return v

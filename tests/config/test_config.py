@@ -140,6 +140,26 @@ def test_all_errors_reported_at_once():
                                                  "web.bogus", "tariff.kind"}
 
 
+def test_toml_native_times_and_dates(tmp_path):
+    text = EXAMPLE.read_text().replace('default_departure = "07:30"', "default_departure = 06:45:00") \
+        .replace('start = "2024-06-03"', "start = 2024-09-02")
+    path = tmp_path / "config.toml"
+    path.write_text(text.replace('prices_csv = "hems/data/', f'prices_csv = "{ROOT}/hems/data/'))
+    cfg = load_config(path)
+    assert cfg.ev.default_departure == time(6, 45) and cfg.sim.start == "2024-09-02"
+    assert cfg.storage.data_dir == tmp_path / "var"                  # relative to the config file
+    path.write_text(path.read_text().replace("start = 2024-09-02", "start = 2023-09-02"))
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.errors == ['sim.start: 2023-09-02 is not a date "YYYY-MM-DD" from 2024-03-01 to 2025-02-26']
+
+
+def test_the_hems_command_routes_check_config(tmp_path):
+    ok = subprocess.run([sys.executable, "-m", "hems.cli", "check-config", str(EXAMPLE)],
+                        capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert ok.returncode == 0 and ok.stdout.startswith("OK: "), ok.stderr[-2000:]
+
+
 def test_tou_periods_must_cover_the_week_once():
     periods = [{"days": "weekdays", "start": "07:00", "end": "23:00", "price_per_kwh": 0.30},
                {"days": "all", "start": "22:00", "end": "07:00", "price_per_kwh": 0.18}]
