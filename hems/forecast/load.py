@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from hems.forecast.timeutil import local_parts, step_s, utc_seconds
+from hems.forecast.timeutil import coarsen, local_parts, step_s, utc_seconds
 
 SLOT_S = 900
 SLOTS = 86400 // SLOT_S
@@ -44,8 +44,7 @@ def load_forecast_w(times_utc: Any, tz: str | ZoneInfo | None, history_times: An
     tz: the home's time zone (the profile follows local time, DST included).
     """
     t = utc_seconds(times_utc)
-    ht = utc_seconds(history_times)
-    hl = np.asarray(history_load_w, dtype=float)
+    ht, hl = coarsen(utc_seconds(history_times), np.asarray(history_load_w, dtype=float), SLOT_S)
     profile = load_profile_w(ht, hl, tz, days=days, half_life_days=half_life_days,
                              weekly_half_life_days=weekly_half_life_days, prior_days=prior_days,
                              weekly_prior_days=weekly_prior_days, default_mean_w=default_mean_w)

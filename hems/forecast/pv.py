@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from hems.forecast.solar import clear_sky, plane_of_array, solar_position
-from hems.forecast.timeutil import step_s, utc_seconds
+from hems.forecast.timeutil import coarsen, step_s, utc_seconds
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,8 @@ def pv_forecast_w(times_utc: Any, site: PvSite, history_times: Any = (), history
     """
     t = utc_seconds(times_utc)
     cs = clear_sky_pv_w(t, site, interval_s)
-    ratio = _learned_ratio(t, site, utc_seconds(history_times), np.asarray(history_pv_w, dtype=float),
+    ht, hp = coarsen(utc_seconds(history_times), np.asarray(history_pv_w, dtype=float))
+    ratio = _learned_ratio(t, site, ht, hp,
                            days, half_life_days, default_ratio, recent_h, persistence_tau_h, prior_weight_wh)
     return np.clip(cs * ratio, 0.0, site.peak_w)
 

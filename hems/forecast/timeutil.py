@@ -82,3 +82,23 @@ def step_s(utc_s: np.ndarray, default: float = 0.0) -> float:
     if len(utc_s) < 2:
         return default
     return float(np.median(np.diff(utc_s)))
+
+
+def coarsen(utc_s: np.ndarray, values: np.ndarray, bin_s: float = 900.0) -> tuple[np.ndarray, np.ndarray]:
+    """Means of finite values per bin_s bin (bin starts, means), for series finer than bin_s;
+    coarser or empty series are returned as they are. Learning from 15-min means instead of
+    per-minute rows keeps the forecasts cheap on a Pi."""
+    utc_s = np.asarray(utc_s, dtype=float)
+    values = np.asarray(values, dtype=float)
+    if utc_s.size < 2 or step_s(utc_s) >= bin_s:
+        return utc_s, values
+    ok = np.isfinite(values)
+    if not ok.any():
+        return utc_s[:0], values[:0]
+    bins = np.floor(utc_s[ok] / bin_s).astype("int64")
+    first = bins.min()
+    idx = bins - first
+    total = np.bincount(idx, values[ok])
+    count = np.bincount(idx)
+    keep = count > 0
+    return (np.flatnonzero(keep) + first) * bin_s, total[keep] / count[keep]

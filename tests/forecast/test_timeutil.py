@@ -30,3 +30,21 @@ def test_times_accept_aware_datetimes_and_datetime64():
     aware = [datetime(2024, 6, 1, 12, tzinfo=ZoneInfo("Europe/Paris"))]
     assert utc_seconds(aware)[0] == datetime(2024, 6, 1, 10, tzinfo=timezone.utc).timestamp()
     assert as_datetime64(aware)[0] == np.datetime64("2024-06-01T10:00:00")
+
+
+def test_per_minute_history_is_learned_like_its_15_minute_means():
+    from hems.forecast import load_forecast_w
+    from hems.forecast.timeutil import coarsen
+
+    start = datetime(2024, 5, 1, tzinfo=timezone.utc).timestamp()
+    minutes = start + 60.0 * np.arange(14 * 1440)
+    load = 300 + 200 * np.sin(minutes / 86400 * 2 * np.pi) + np.where((minutes // 60) % 7 == 0, 900.0, 0.0)
+    load[::11] = np.nan
+    bins, means = coarsen(minutes, load)
+    assert np.all(np.diff(bins) == 900) and len(bins) == 14 * 96
+    first = load[:15]
+    assert means[0] == np.mean(first[np.isfinite(first)])
+    future = start + 14 * 86400 + 900.0 * np.arange(96)
+    a = load_forecast_w(future, "Europe/Paris", minutes, load)
+    b = load_forecast_w(future, "Europe/Paris", bins, means)
+    assert np.allclose(a, b)
