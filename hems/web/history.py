@@ -7,6 +7,7 @@ function (import, export per kWh at a UTC minute) when hems gave it one.
 """
 from __future__ import annotations
 
+import json
 import logging
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
@@ -82,21 +83,45 @@ def curves(dense: dict[str, np.ndarray], start: datetime) -> dict[str, Any]:
                                     for k in range(n)]}
     for key, arr in dense.items():
         blocks = arr[: n * CURVE_STEP_MIN].reshape(n, CURVE_STEP_MIN)
-        with np.errstate(invalid="ignore"):
-            means = np.nanmean(blocks, axis=1) if np.isfinite(blocks).any() else np.full(n, np.nan)
+        counts = np.isfinite(blocks).sum(axis=1)
+        sums = np.nansum(blocks, axis=1)
+        means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
         out[key] = [num(v) for v in means]
     return out
 
 
-def earnings(store: Any, start: datetime, end: datetime) -> dict[str, Any] | None:
-    """Aggregator settlement in the period, when the store keeps settlements."""
-    fn = getattr(store, "settlements", None)
-    if not callable(fn):
+def settlements(store: Any, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Settlement messages of events that started in [start, end), from the aggregator link's
+    outbox (store table agg_outbox: signed envelopes whose `msg` is the settlement JSON)."""
+    if not callable(getattr(store, "query", None)):
+        return []
+    try:
+        rows = store.query("SELECT payload FROM agg_outbox ORDER BY created_at")
+    except Exception as exc:            # a database without the aggregator tables
+        log.debug("no settlements: %s", exc)
+        return []
+    out = []
+    for (payload,) in rows:
+        try:
+            msg = json.loads(json.loads(payload)["msg"])
+            at = datetime.fromisoformat(msg["start"].replace("Z", "+00:00"))
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("unreadable settlement in the outbox: %s", exc)
+            continue
+        if start <= at < end:
+            out.append(msg)
+    return out
+
+
+def earnings(store: Any, start: datetime, end: datetime, payment_per_kwh: float | None) -> dict[str, Any] | None:
+    """Flexibility delivered to the aggregator in the period and, when the owner entered the
+    contract's payment per kWh (Settings), the money it earned."""
+    msgs = settlements(store, start, end)
+    if not msgs:
         return None
-    rows = fn(start, end)
-    total = sum(float(r.get("amount", 0.0) or 0.0) for r in rows)
-    energy = sum(float(r.get("energy_kwh", 0.0) or 0.0) for r in rows)
-    return {"total": num(total, 2), "energy_kwh": num(energy, 2), "events": len(rows)}
+    delivered_kwh = sum(abs(float(m["total"].get("delivered_kwh", 0.0))) for m in msgs)
+    total = delivered_kwh * payment_per_kwh if payment_per_kwh is not None else None
+    return {"events": len(msgs), "delivered_kwh": num(delivered_kwh, 2), "total": num(total, 2)}
 
 
 def history_view(app: web.Application, period: str, text: str | None) -> dict[str, Any]:
@@ -128,7 +153,8 @@ def history_view(app: web.Application, period: str, text: str | None) -> dict[st
     view["buckets"] = [{"day": b["day"], **{k: num(b[k], 2) for k in ENERGY_KEYS}, "cost": num(b["cost"], 2)}
                        for b in buckets]
     view["curves"] = curves(dense, start) if period == "day" else None
-    view["earnings"] = earnings(store, start, end)
+    payment = (app[keys.DB].get_setting("settings.aggregator", {}) or {}).get("payment_per_kwh")
+    view["earnings"] = earnings(store, start, end, payment)
     if view["earnings"] is None:
         view["notes"].append("no aggregator settlements recorded")
     return view

@@ -63,6 +63,7 @@ FIELDS: dict[str, dict[str, Any]] = {
         "host": _host,
         "port": lambda v, f: int(require_number(v, f, 1, 65535)),
         "site_id": _site_id,
+        "payment_per_kwh": _price,     # what the aggregator contract pays per kWh delivered (display only)
     },
     "web": {"lan_read_only": require_bool},
 }
@@ -126,9 +127,10 @@ async def put_settings(request: web.Request) -> web.Response:
     return await get_settings(request)
 
 
-def apply_overrides(config: Any, db: WebDb) -> Any:
-    """The config with the owner's saved settings applied (called once at start)."""
-    over = overrides(db)
+def apply_overrides(config: Any, store: Any) -> Any:
+    """The config with the owner's saved settings applied; hems.app calls it once at start,
+    before it builds the agent, the planner and the aggregator link."""
+    over = overrides(store if isinstance(store, WebDb) else WebDb(store))
     for section in ("tariff", "site", "aggregator"):
         holder = getattr(config, section, None)
         changes = {k: v for k, v in over[section].items() if holder is not None and hasattr(holder, k)}

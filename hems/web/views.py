@@ -1,6 +1,8 @@
 """Read-only API views: the plan with its forecasts and events, devices, the audit log."""
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timezone
 from typing import Any
 
 from aiohttp import web
@@ -10,7 +12,35 @@ from hems.web.auth import access
 from hems.web.serialize import commitment_json, iso, jsonable, plan_json, trip_json
 from hems.web.sitetime import tz_name
 
-AGGREGATOR: web.AppKey[Any] = web.AppKey("hems_aggregator_link", object)
+LINK: web.AppKey[dict] = web.AppKey("hems_aggregator_link", dict)   # {"link": AggregatorLink}
+
+
+def attach_aggregator(app: web.Application, link: Any) -> None:
+    """Show this aggregator link's status on the Devices page (callable after the app started)."""
+    app[LINK]["link"] = link
+
+
+def _link_status(link: Any) -> dict[str, Any]:
+    if callable(getattr(link, "status", None)):
+        return dict(link.status())
+    connected = getattr(getattr(link, "mqtt", None), "connected", None)
+    return {"connected": connected.is_set()} if hasattr(connected, "is_set") else {}
+
+
+def dispatch_log(store: Any, limit: int = 8) -> list[dict[str, Any]]:
+    """The latest dispatch answers from the aggregator link's log (store table agg_log), newest first."""
+    if store is None or not callable(getattr(store, "query", None)):
+        return []
+    try:
+        rows = store.query("SELECT at, kind, status, reason FROM agg_log ORDER BY id DESC LIMIT ?", (limit,))
+    except Exception as exc:   # an older database without the table
+        log.debug("no dispatch log: %s", exc)
+        return []
+    return [{"at": iso(datetime.fromtimestamp(at, tz=timezone.utc)), "kind": kind, "status": status, "reason": reason}
+            for at, kind, status, reason in rows]
+
+
+log = logging.getLogger(__name__)
 
 
 def plan_view(app: web.Application) -> dict[str, Any]:
@@ -47,10 +77,10 @@ def aggregator_status(app: web.Application) -> dict[str, Any]:
         "connected": None,
         "last_error": None,
     }
-    link = app.get(AGGREGATOR)
+    link = app[LINK].get("link")
     if link is not None:
-        status = link.status() if callable(getattr(link, "status", None)) else {}
-        out.update(jsonable(dict(status)))
+        out.update(jsonable(_link_status(link)))
+    out["log"] = dispatch_log(app[keys.STORE])
     return out
 
 
@@ -75,6 +105,7 @@ async def get_audit(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
+    app[LINK] = {}
     app.router.add_get("/api/v1/plan", get_plan)
     app.router.add_get("/api/v1/devices", get_devices)
     app.router.add_get("/api/v1/audit", get_audit)

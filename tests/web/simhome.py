@@ -21,7 +21,7 @@ async def sim_runtime(data_dir: Path, speedup: float = 60.0) -> AsyncIterator[tu
     cfg = load_config(ROOT / "config.toml")
     cfg = replace(cfg, devices=tuple(replace(d, port=free_port()) for d in cfg.devices),
                   web=replace(cfg.web, bind="127.0.0.1", port=free_port()),
-                  storage=replace(cfg.storage, data_dir=data_dir), aggregator=None)
+                  storage=replace(cfg.storage, data_dir=data_dir, flush_interval_s=2.0), aggregator=None)
     sim = replace(cfg.sim or SimConfig(), speedup=speedup)
     start = sim_start(cfg, sim)
     clock = ScaledClock(start, sim.speedup)

@@ -29,6 +29,7 @@ async def shoot(page, name: str, full: bool = True) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     size = page.viewport_size
+    await page.evaluate("document.getElementById('toast').hidden = true")
     if full:
         height = await page.evaluate("document.documentElement.scrollHeight")
         await page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
@@ -136,12 +137,13 @@ async def test_owner_journey_on_the_simulated_home(browser, tmp_path):
         await page.wait_for_selector("[data-mode=solar_only][aria-checked=true]")
         await shoot(page, "car")
 
-        for name in ("overview", "history", "devices", "settings"):
+        for name in ("overview", "devices", "settings", "history"):
             await page.goto(f"{url}/#/{name}")
             await page.wait_for_selector(f"#view[data-page={name}] .card")
             await asyncio.sleep(1.0)
+            if name == "settings":
+                await page.wait_for_selector("text=set mode")      # the audit log names the change
             await shoot(page, name)
-        await page.wait_for_selector("text=set mode")          # the audit log names the change
 
         # an unauthenticated change is refused, and so is one without the CSRF token
         anon = await (await browser.new_context()).new_page()

@@ -1,5 +1,5 @@
 // Thin wrapper over the vendored uPlot: site time zone, width follows the card, bands and markers.
-import { timezone } from "./dom.js";
+import { tickLabel, timezone } from "./dom.js";
 
 export const COLORS = {
   pv: "#e8a317", load: "#3b6fd8", car: "#0f9d74", grid: "#7c5cc4", price: "#c2417a",
@@ -24,7 +24,10 @@ export function chart(el, spec) {
     if (s.value) entry.value = (u, v) => (v === null || v === undefined ? "–" : s.value(v));
     series.push(entry);
   }
-  const axes = [{ stroke: "#6b7785", grid: { stroke: "#eef1f4" }, ticks: { stroke: "#dde3e9" } },
+  const xValues = spec.daily
+    ? (u, splits) => splits.map((t) => new Date(t * 1000).toLocaleDateString("en-GB", { day: "numeric", month: "short", timeZone: tz }))
+    : (u, splits) => splits.map(tickLabel);
+  const axes = [{ stroke: "#6b7785", grid: { stroke: "#eef1f4" }, ticks: { stroke: "#dde3e9" }, values: xValues },
     { scale: "y", label: spec.axes.y, stroke: "#6b7785", grid: { stroke: "#eef1f4" }, ticks: { show: false }, size: 48 }];
   if (spec.axes.y2) {
     axes.push({ scale: "y2", side: 1, label: spec.axes.y2, stroke: "#6b7785", grid: { show: false }, size: 44 });

@@ -28,12 +28,23 @@ export function kw(w, digits = 1) {
 export function pct(v) { return v === null || v === undefined ? "–" : `${Math.round(v)} %`; }
 
 let siteTz = undefined;
+let clockOffsetMs = 0;   // hems' clock minus the browser's (a simulated home runs on its own clock)
+export function setNow(iso) { if (iso) clockOffsetMs = Date.parse(iso) - Date.now(); }
+export function nowMs() { return Date.now() + clockOffsetMs; }
 export function setTimezone(tz) { siteTz = tz || undefined; }
 export function timezone() { return siteTz; }
 
 export function timeOf(iso) {
   if (!iso) return "–";
-  return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", timeZone: siteTz });
+  return new Date(iso).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: siteTz });
+}
+
+// Axis ticks: "HH:MM", and the day ("Tue 4") at local midnight.
+export function tickLabel(tsS) {
+  const d = new Date(tsS * 1000);
+  const hm = d.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: siteTz });
+  if (hm === "00:00") return d.toLocaleDateString("en-GB", { weekday: "short", day: "numeric", timeZone: siteTz });
+  return hm;
 }
 
 export function dayTime(iso) {
@@ -41,7 +52,7 @@ export function dayTime(iso) {
   const d = new Date(iso);
   const opts = { timeZone: siteTz };
   const key = (x) => x.toLocaleDateString("en-CA", opts);
-  const now = new Date();
+  const now = new Date(nowMs());
   const tomorrow = new Date(now.getTime() + 86400000);
   let day = d.toLocaleDateString([], { weekday: "short", day: "numeric", month: "short", ...opts });
   if (key(d) === key(now)) day = "today";
@@ -51,7 +62,7 @@ export function dayTime(iso) {
 
 export function ago(iso) {
   if (!iso) return "never";
-  const s = Math.round((Date.now() - new Date(iso).getTime()) / 1000);
+  const s = Math.round((nowMs() - new Date(iso).getTime()) / 1000);
   if (s < 5) return "just now";
   if (s < 90) return `${s} s ago`;
   if (s < 5400) return `${Math.round(s / 60)} min ago`;

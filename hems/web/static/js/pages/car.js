@@ -1,6 +1,6 @@
 // Car: next trip (departure + target), one-tap charge now, mode, reserve, weekly schedule.
 import { del, get, post, put } from "../api.js";
-import { card, clear, dayTime, h, pct, setTimezone } from "../dom.js";
+import { card, clear, dayTime, h, pct, setNow, setTimezone } from "../dom.js";
 
 const MODES = [
   ["smart", "Smart", "Cheapest and greenest: charges when power is cheap or solar, may supply the home at peak prices."],
@@ -28,6 +28,7 @@ export function render(root, ctx) {
 
   function draw(v) {
     setTimezone(v.timezone);
+    setNow(v.now);
     clear(root);
     const prefs = v.preferences, trip = v.next_trip;
     if (!canEdit) root.append(h("div", { class: "banner info" }, "View only: log in as the owner to make changes."));

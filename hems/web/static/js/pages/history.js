@@ -57,7 +57,8 @@ export function render(root, ctx) {
         stat("If charged on arrival", money(t.baseline_cost, v.currency)),
         stat(savings !== null && savings < 0 ? "Extra cost" : "Saved by hems", money(savings === null ? null : Math.abs(savings), v.currency),
           savings !== null && savings >= 0 ? "good" : ""),
-        stat("Aggregator earnings", v.earnings ? money(v.earnings.total, v.currency) : "–")),
+        stat("Aggregator earnings", !v.earnings ? "–" : v.earnings.total !== null ? money(v.earnings.total, v.currency)
+          : `${v.earnings.delivered_kwh.toFixed(1)} kWh`)),
       v.notes.length ? h("p", { class: "hint" }, v.notes.join(" · ")) : null));
     body.append(card("Energy",
       h("div", { class: "stats" },
@@ -78,7 +79,7 @@ export function render(root, ctx) {
     } else if (v.buckets.length) {
       const xs = v.buckets.map((b) => Date.parse(`${b.day}T12:00:00Z`) / 1000);
       const kv = (x) => `${x.toFixed(1)} kWh`;
-      charts.push(chart(el, { height: 240, axes: { y: "kWh" }, data: [xs, v.buckets.map((b) => b.pv_kwh), v.buckets.map((b) => b.load_kwh),
+      charts.push(chart(el, { height: 240, daily: true, axes: { y: "kWh" }, data: [xs, v.buckets.map((b) => b.pv_kwh), v.buckets.map((b) => b.load_kwh),
         v.buckets.map((b) => b.ev_charge_kwh), v.buckets.map((b) => b.import_kwh)],
         series: [{ label: "Solar", color: COLORS.pv, fill: "rgba(232, 163, 23, 0.5)", bars: true, value: kv },
           { label: "House", color: COLORS.load, value: kv }, { label: "Car", color: COLORS.car, value: kv },

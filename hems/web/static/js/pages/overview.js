@@ -1,6 +1,6 @@
 // Overview: live power flow (PV, house, grid, car), the car's SoC, what hems does now and why.
 import { get } from "../api.js";
-import { card, clear, dayTime, h, kw, pct, timeOf } from "../dom.js";
+import { card, clear, dayTime, h, kw, money, pct, setNow, timeOf } from "../dom.js";
 
 const HUB = [160, 125];
 const NODES = {
@@ -12,7 +12,7 @@ const NODES = {
 const MODE_NAMES = { smart: "Smart", solar_only: "Solar only", fast: "Fast now", off: "Off" };
 
 function flowDiagram() {
-  const svg = h("svg", { viewBox: "0 0 320 252", class: "flow", role: "img", "aria-label": "Power flow" });
+  const svg = h("svg", { viewBox: "0 0 320 272", class: "flow", role: "img", "aria-label": "Power flow" });
   const parts = {};
   for (const [key, n] of Object.entries(NODES)) {
     const line = h("path", { class: `wire ${n.cls}`, d: `M${n.x} ${n.y} L${HUB[0]} ${HUB[1]}` });
@@ -52,6 +52,7 @@ export function render(root, ctx) {
   const carLine = h("p", { class: "muted" });
   const tripLine = h("p", {});
 
+  const today = h("div", { class: "stats" });
   root.append(
     warn,
     card(null, h("div", { class: "now-head" }, h("span", { class: "eyebrow" }, "Now"), modeChip), headline, detail),
@@ -59,9 +60,21 @@ export function render(root, ctx) {
     card("Car", h("div", { class: "soc-row" },
       h("div", { class: "soc-bar" }, socFill, socReserve, socTarget), socText), carLine, tripLine,
     h("a", { class: "button", href: "#/car" }, "Departure & mode")),
+    card("Today", today, h("a", { href: "#/history" }, "History")),
   );
 
+  async function loadToday() {
+    let v;
+    try { v = await get("/history?period=day"); } catch { return; }
+    if (!alive || !v.totals) return;
+    const t = v.totals;
+    clear(today).append(
+      stat("Solar", `${t.pv_kwh.toFixed(1)} kWh`, "pv"), stat("House", `${t.load_kwh.toFixed(1)} kWh`, "house"),
+      stat("Car charged", `${t.ev_charge_kwh.toFixed(1)} kWh`, "car"), stat("Cost so far", money(t.cost, v.currency), "grid"));
+  }
+
   function update(s) {
+    setNow(s.at);
     const load = s.house_load_w, grid = s.grid_power_w, ev = s.ev_power_w, pv = s.pv_power_w;
     setFlow(parts.pv, NODES.pv, pv, true, pv !== null && pv >= 50 ? "Solar · producing" : "Solar");
     setFlow(parts.grid, NODES.grid, grid, grid !== null && grid > 0,
@@ -93,10 +106,16 @@ export function render(root, ctx) {
   }
 
   let alive = true;
+  loadToday();
+  const todayTimer = setInterval(loadToday, 60000);
   get("/state").then((s) => alive && update(s)).catch((e) => ctx.toast(e.message, "error"));
   const off = ctx.on("state", update);
   const offCar = ctx.on("preferences", () => get("/state").then((s) => alive && update(s)).catch(() => {}));
-  return () => { alive = false; off(); offCar(); };
+  return () => { alive = false; off(); offCar(); clearInterval(todayTimer); };
+}
+
+function stat(label, value, tone) {
+  return h("div", { class: `stat ${tone}` }, h("span", { class: "stat-label" }, label), h("span", { class: "stat-value" }, value));
 }
 
 function capital(text) { return text ? text[0].toUpperCase() + text.slice(1) : ""; }

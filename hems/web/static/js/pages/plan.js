@@ -1,7 +1,7 @@
 // Plan: the next 24-48 h: prices, PV and load forecasts, planned car power, SoC, events, departure.
 import { get } from "../api.js";
 import { COLORS, chart } from "../charts.js";
-import { card, clear, dayTime, h, money, pct, setTimezone, timeOf } from "../dom.js";
+import { card, clear, dayTime, h, money, pct, setNow, setTimezone, timeOf } from "../dom.js";
 
 const SYNC = "plan";
 
@@ -37,6 +37,7 @@ export function render(root, ctx) {
     try { v = await get("/plan"); } catch (e) { ctx.toast(e.message, "error"); return; }
     if (!alive) return;
     setTimezone(v.timezone);
+    setNow(v.now);
     for (const c of charts) c.destroy();
     charts = [];
     for (const el of [powerEl, socEl, priceEl, summary, events, steps]) clear(el);
@@ -48,7 +49,7 @@ export function render(root, ctx) {
       stat("Next trip", trip ? dayTime(trip.departure) : "none set"),
       stat("Target", trip ? pct(trip.target_soc_pct) : "–"),
       stat("Planned cost", v.plan ? money(v.plan.cost, v.currency) : "–"),
-      stat("Planned at", v.plan ? timeOf(v.now) : "–"),
+      stat("Plan starts", v.plan ? timeOf(v.plan.start) : "–"),
     );
     if (!v.plan) {
       powerEl.append(h("p", { class: "muted" }, "No plan yet: hems plans as soon as it has measurements and forecasts."));

@@ -52,6 +52,7 @@ export function render(root, ctx) {
       ["Broker host", "host", s.aggregator.host, { autocomplete: "off" }],
       ["Broker port", "port", s.aggregator.port, { type: "number" }],
       ["Site id", "site_id", s.aggregator.site_id, { autocomplete: "off" }],
+      ["Your contract pays per kWh delivered (for the History page)", "payment_per_kwh", s.aggregator.payment_per_kwh, num],
     ], load, later)));
     root.append(card("Access", sectionForm(ctx, "web", [
       ["Anyone on the home network may view (not change) without logging in", "lan_read_only", null,

@@ -1,0 +1,45 @@
+"""The OpenAPI document matches the routes, and each route's access level is the documented one."""
+from __future__ import annotations
+
+import re
+
+from hems.web.openapi import DOC
+
+
+def _routes(app) -> set[tuple[str, str]]:
+    out = set()
+    for route in app.router.routes():
+        info = route.resource.get_info() if route.resource is not None else {}
+        path = info.get("path") or info.get("formatter")
+        if path and path.startswith("/api/") and route.method not in ("HEAD", "OPTIONS"):
+            out.add((route.method.lower(), path))
+    return out
+
+
+async def test_every_route_is_documented_and_back(client):
+    routes = _routes(client.server.app)
+    documented = {(m, p) for p, ops in DOC["paths"].items() for m in ops}
+    assert routes == documented
+
+
+async def test_documented_access_matches_handlers(client):
+    for route in client.server.app.router.routes():
+        info = route.resource.get_info() if route.resource is not None else {}
+        path = info.get("path") or info.get("formatter")
+        if not path or not path.startswith("/api/") or route.method in ("HEAD", "OPTIONS"):
+            continue
+        op = DOC["paths"][path][route.method.lower()]
+        assert op["x-access"] == route.handler.hems_access, (route.method, path)
+
+
+async def test_openapi_served_and_well_formed(client):
+    resp = await client.get("/api/v1/openapi.json")
+    assert resp.status == 200
+    doc = await resp.json()
+    assert doc["openapi"].startswith("3.")
+    for path, ops in doc["paths"].items():
+        assert re.match(r"^/api/v1/", path)
+        for op in ops.values():
+            assert op["summary"] and "200" in op["responses"]
+            if "requestBody" in op:
+                assert "422" in op["responses"] and "415" in op["responses"]
