@@ -157,6 +157,12 @@ class BridgeConfig:
     serial_port: str
     baudrate: int = 115200
     heartbeat_interval_s: float = 1.0
+    heartbeat_timeout_s: float = 3.0         # the bridge's watchdog trips after this silence
+    max_current_a: float = 16.0              # what the charging hardware may draw per phase
+    s0_imp_per_kwh: float | None = None      # an S0 energy meter wired to the bridge
+    droop_enabled: bool = False              # local fast frequency response on the bridge
+    droop_deadband_hz: float = 0.2
+    droop_slope_a_per_hz: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -203,7 +209,11 @@ class Config:
 def known_profiles() -> tuple[str, ...]:
     """Valid device profile names, read from the profiles folder now (it grows)."""
     stems = sorted(p.stem for p in PROFILES_DIR.glob("*.toml")) if PROFILES_DIR.is_dir() else []
-    return ("sunspec", *[s for s in stems if s != "sunspec"])
+    return ("sunspec", *[s for s in stems if s != "sunspec"], *BRIDGE_PROFILES)
+
+
+# Devices behind the microcontroller bridge ([bridge]): transport = "bridge".
+BRIDGE_PROFILES = ("bridge_pilot", "bridge_s0")   # an AC charger via the pilot; an S0 meter
 
 
 def load_config(path: str | Path) -> Config:
@@ -241,6 +251,9 @@ def parse_config(data: dict[str, Any], source: str = "<dict>", base_dir: Path | 
         source=source,
         base_dir=base,
     )
+    if cfg.bridge is None and any(d.transport == "bridge" for d in cfg.devices):
+        names = ", ".join(f"devices.{d.name}" for d in cfg.devices if d.transport == "bridge")
+        top.errors.append(f'{names}: transport "bridge" needs a [bridge] table with its serial_port')
     top.finish()
     if top.errors:
         raise ConfigError(top.errors)
@@ -293,7 +306,7 @@ def _devices(t: Table | None) -> tuple[DeviceConfig, ...]:
 
 
 def _device(name: str, t: Table) -> DeviceConfig:
-    transport = t.get("transport", choice("tcp", "rtu"))
+    transport = t.get("transport", choice("tcp", "rtu", "bridge"))
     tcp, rtu = transport == "tcp", transport == "rtu"
     d = DeviceConfig(
         name=name,
@@ -313,13 +326,26 @@ def _device(name: str, t: Table) -> DeviceConfig:
     )
     if transport is None:
         t.used.update(t.data)  # which keys belong here depends on the transport
-    other = ("serial_port", "baudrate", "parity", "stopbits") if tcp else ("host", "port") if rtu else ()
+    serial_keys, tcp_keys = ("serial_port", "baudrate", "parity", "stopbits"), ("host", "port")
+    other = serial_keys if tcp else tcp_keys if rtu else serial_keys + tcp_keys if transport == "bridge" else ()
+    _check_bridge_profile(t, d)
     for key in other:
         if key in t.data:
             t.used.add(key)
             t.error(key, f"does not apply to transport \"{transport}\"")
     t.finish()
     return d
+
+
+def _check_bridge_profile(t: Table, d: DeviceConfig) -> None:
+    """Bridge profiles go with transport "bridge" and their role, and nothing else does."""
+    wanted = {"bridge_pilot": "charger", "bridge_s0": "meter"}
+    if d.profile in wanted and d.transport not in (None, "bridge"):
+        t.error("transport", f'{show(d.transport)} does not fit profile "{d.profile}" (use "bridge")')
+    elif d.transport == "bridge" and d.profile is not None and d.profile not in wanted:
+        t.error("profile", f'{show(d.profile)} is not a bridge device ("bridge_pilot" or "bridge_s0")')
+    elif d.profile in wanted and d.role is not None and d.role != wanted[d.profile]:
+        t.error("role", f'{show(d.role)} does not fit profile "{d.profile}" (role "{wanted[d.profile]}")')
 
 
 def _check_addresses(t: Table, devices: list[DeviceConfig]) -> None:
@@ -523,7 +549,19 @@ def _bridge(t: Table | None) -> BridgeConfig | None:
                      baudrate=t.get("baudrate", choice(9600, 19200, 38400, 57600, 115200, 230400, 460800,
                                                          921600), 115200),
                      heartbeat_interval_s=t.get("heartbeat_interval_s",
-                                                number(0.1, 60, "a duration in s (0.1-60)"), 1.0))
+                                                number(0.1, 60, "a duration in s (0.1-60)"), 1.0),
+                     heartbeat_timeout_s=t.get("heartbeat_timeout_s",
+                                               number(0.5, 60, "a duration in s (0.5-60)"), 3.0),
+                     max_current_a=t.get("max_current_a", number(6, 80, "a current in A (6-80)"), 16.0),
+                     s0_imp_per_kwh=t.get("s0_imp_per_kwh",
+                                          number(1, 100000, "pulses per kWh (1-100000)"), None),
+                     droop_enabled=t.get("droop_enabled", boolean(), False),
+                     droop_deadband_hz=t.get("droop_deadband_hz", number(0, 1, "a frequency in Hz (0-1)"), 0.2),
+                     droop_slope_a_per_hz=t.get("droop_slope_a_per_hz",
+                                                number(0, 1000, "a slope in A/Hz (0-1000)"), 20.0))
+    if None not in (b.heartbeat_interval_s, b.heartbeat_timeout_s) and b.heartbeat_interval_s >= b.heartbeat_timeout_s:
+        t.error("heartbeat_interval_s", f"{show(b.heartbeat_interval_s)} must be shorter than "
+                f"heartbeat_timeout_s ({show(b.heartbeat_timeout_s)})")
     t.finish()
     return b
 

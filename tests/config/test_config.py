@@ -49,7 +49,7 @@ BAD = [
     ({"devices.pv.profile": "fronius-x"},   # the list is read from hems/devices/profiles/ at validation
      'devices.pv.profile: "fronius-x" is not a known profile (' + ", ".join(f'"{p}"' for p in known_profiles()[:-1])
      + (" or " if len(known_profiles()) > 1 else "") + f'"{known_profiles()[-1]}")'),
-    ({"devices.pv.transport": "udp"}, 'devices.pv.transport: "udp" is not "tcp" or "rtu"'),
+    ({"devices.pv.transport": "udp"}, 'devices.pv.transport: "udp" is not "tcp", "rtu" or "bridge"'),
     ({"devices.meter.poll_interval_s": 0}, "devices.meter.poll_interval_s: 0 is not a duration in s (0.1-3600)"),
     ({"devices.meter.baudrate": 9600}, 'devices.meter.baudrate: does not apply to transport "tcp"'),
     ({"site.phases": 2}, "site.phases: 2 is not 1 or 3"),
@@ -111,10 +111,43 @@ def test_bad_config_names_key_value_and_expectation(changes, message):
 
 def test_profiles_are_read_from_the_folder_at_validation_time():
     stems = {p.stem for p in PROFILES_DIR.glob("*.toml")}
-    assert set(known_profiles()) == stems | {"sunspec"}
+    assert set(known_profiles()) == stems | {"sunspec", "bridge_pilot", "bridge_s0"}
     assert known_profiles()[0] == "sunspec"
-    for name in known_profiles():
+    for name in set(known_profiles()) - {"bridge_pilot", "bridge_s0"}:
         parse_config(mutated({"devices.meter.profile": name}), base_dir=ROOT)
+
+
+BRIDGE = {"serial_port": "/dev/ttyACM0"}
+BRIDGE_CASES = [
+    ({"devices.charger": {"role": "charger", "profile": "bridge_pilot", "transport": "bridge"}},
+     ['devices.charger: transport "bridge" needs a [bridge] table with its serial_port']),
+    ({"bridge": BRIDGE, "devices.charger": {"role": "charger", "profile": "bridge_s0", "transport": "bridge"}},
+     ['devices.charger.role: "charger" does not fit profile "bridge_s0" (role "meter")']),
+    ({"bridge": BRIDGE, "devices.charger": {"role": "charger", "profile": "sunspec", "transport": "bridge"}},
+     ['devices.charger.profile: "sunspec" is not a bridge device ("bridge_pilot" or "bridge_s0")']),
+    ({"bridge": BRIDGE, "devices.charger": {"role": "charger", "profile": "bridge_pilot", "transport": "tcp",
+                                            "host": "10.0.0.2"}},
+     ['devices.charger.transport: "tcp" does not fit profile "bridge_pilot" (use "bridge")']),
+    ({"bridge": {**BRIDGE, "heartbeat_interval_s": 5}, "devices.charger": {
+        "role": "charger", "profile": "bridge_pilot", "transport": "bridge", "port": 502}},
+     ['devices.charger.port: does not apply to transport "bridge"',
+      "bridge.heartbeat_interval_s: 5 must be shorter than heartbeat_timeout_s (3)"]),
+    ({"bridge": {**BRIDGE, "heartbeat_interval_s": "1s"}},      # a bad value is reported, not compared
+     ['bridge.heartbeat_interval_s: "1s" is not a duration in s (0.1-60)']),
+]
+
+
+@pytest.mark.parametrize("changes,expected", BRIDGE_CASES)
+def test_bridge_devices(changes, expected):
+    assert sorted(errors_of(mutated(changes))) == sorted(expected)
+
+
+def test_bridge_charger_and_s0_meter_load():
+    cfg = parse_config(mutated({
+        "bridge": {**BRIDGE, "s0_imp_per_kwh": 1000, "max_current_a": 32},
+        "devices.charger": {"role": "charger", "profile": "bridge_pilot", "transport": "bridge"}}), base_dir=ROOT)
+    assert cfg.device("charger").transport == "bridge"
+    assert cfg.bridge.s0_imp_per_kwh == 1000 and cfg.bridge.max_current_a == 32
 
 
 def test_rtu_device_and_shared_bus_settings():
