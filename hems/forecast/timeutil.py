@@ -86,10 +86,15 @@ def step_s(utc_s: np.ndarray, default: float = 0.0) -> float:
 
 def coarsen(utc_s: np.ndarray, values: np.ndarray, bin_s: float = 900.0) -> tuple[np.ndarray, np.ndarray]:
     """Means of finite values per bin_s bin (bin starts, means), for series finer than bin_s;
-    coarser or empty series are returned as they are. Learning from 15-min means instead of
+    coarser or empty series are returned as they are (sorted by time). Learning from 15-min means instead of
     per-minute rows keeps the forecasts cheap on a Pi."""
     utc_s = np.asarray(utc_s, dtype=float)
     values = np.asarray(values, dtype=float)
+    if utc_s.shape != values.shape:
+        raise ValueError(f"history has {utc_s.size} times but {values.size} values")
+    if utc_s.size > 1 and np.any(np.diff(utc_s) < 0):
+        order = np.argsort(utc_s, kind="stable")
+        utc_s, values = utc_s[order], values[order]
     if utc_s.size < 2 or step_s(utc_s) >= bin_s:
         return utc_s, values
     ok = np.isfinite(values)
