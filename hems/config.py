@@ -9,6 +9,7 @@ Relative paths resolve against the config file's folder. Powers are W, energies 
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import json
 import math
 import re
@@ -486,7 +487,7 @@ def _periods(t: Table) -> tuple[TouPeriod, ...]:
 def _web(t: Table | None) -> WebConfig:
     if t is None:
         return WebConfig()
-    w = WebConfig(bind=t.get("bind", string("an IP address to listen on"), "127.0.0.1"),
+    w = WebConfig(bind=t.get("bind", ip_address(), "127.0.0.1"),
                   port=t.get("port", integer(1, 65535, "a TCP port (1-65535)"), 8080),
                   readonly_lan=t.get("readonly_lan", boolean(), False))
     t.finish()
@@ -718,6 +719,16 @@ def string(expected: str) -> _Check:
             raise ValueError
         return v
     return _Check(expected, fn)
+
+
+def ip_address() -> _Check:
+    def fn(v: Any) -> str:
+        if not isinstance(v, str):
+            raise ValueError
+        if v != "localhost":
+            ipaddress.ip_address(v)
+        return v
+    return _Check('an IP address to listen on, e.g. "127.0.0.1", or "0.0.0.0" for the home network', fn)
 
 
 def boolean() -> _Check:

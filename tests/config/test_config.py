@@ -77,6 +77,8 @@ BAD = [
      f'tariff.prices_csv: "nope.csv" is not a CSV file of day-ahead prices (no such file: {ROOT / "nope.csv"})'),
     ({"tariff.export_price_per_kwh": 0.05}, 'tariff.export_price_per_kwh: applies only with export = "fixed"'),
     ({"devices.charger.comm_timeout_s": 1}, "devices.charger.comm_timeout_s: 1 is not a duration in s (5-3600)"),
+    ({"web.bind": "192.168.1"},
+     'web.bind: "192.168.1" is not an IP address to listen on, e.g. "127.0.0.1", or "0.0.0.0" for the home network'),
     ({"web.port": 0}, "web.port: 0 is not a TCP port (1-65535)"),
     ({"web.readonly_lan": "yes"}, 'web.readonly_lan: "yes" is not true or false'),
     ({"planner.interval_s": 700}, "planner.interval_s: 700 is not an interval in s (300, 600, 900, 1800 or 3600)"),
