@@ -117,7 +117,8 @@ function timeline(xs, evW, reasons, max) {
   const out = [];
   for (let k = 0; k < xs.length && out.length < max; k++) {
     const reason = reasons[k] || (evW[k] > 50 ? "charging" : evW[k] < -50 ? "supplying the home" : "idle");
-    if (!out.length || out[out.length - 1].reason !== reason) out.push({ at: xs[k], reason, power: evW[k] });
+    const key = reason.replace(/\s*\(.*\)\s*$/, "");      // "cheap hour (0.23 EUR/kWh)" and "(0.22 …)" are one step
+    if (!out.length || out[out.length - 1].key !== key) out.push({ at: xs[k], key, reason: key, power: evW[k] });
   }
   return out;
 }
