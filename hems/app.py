@@ -44,15 +44,52 @@ def agent_settings(config: Config) -> AgentSettings:
     for day in range(7):
         rule = ev.departure_for(day)
         weekly[day] = (rule.departure, rule.target_soc_pct)
-    loop_s = min(d.poll_interval_s for d in config.devices)
     charger = config.device("charger")
     comm_s = charger.comm_timeout_s if charger is not None and charger.comm_timeout_s else 30.0
+    heartbeat_s = min(10.0, comm_s / 3.0)
+    if config.bridge is not None:       # the bridge's watchdog wants a faster heartbeat
+        heartbeat_s = min(heartbeat_s, config.bridge.heartbeat_interval_s)
+    loop_s = min(heartbeat_s, *(d.poll_interval_s for d in config.devices))
     return AgentSettings(
         limits=limits, car=car, timezone=ZoneInfo(site.timezone), weekly=weekly,
         loop_interval_s=loop_s, replan_interval_s=float(config.planner.interval_s),
-        heartbeat_interval_s=min(10.0, comm_s / 3.0),
+        heartbeat_interval_s=heartbeat_s,
         default_preferences=Preferences(mode=Mode.SMART, reserve_pct=ev.reserve_pct),
     )
+
+
+def bridge_devices(cfg: Config, clock: Clock) -> dict[str, Any]:
+    """The devices behind the microcontroller bridge, named as in the config, plus its
+    frequency source under "bridge_frequency" (it runs the local frequency response)."""
+    wanted = {d.profile: d.name for d in cfg.devices if d.transport == "bridge"}
+    if cfg.bridge is None:
+        return {}
+    from hems.devices.bridge import build_bridge_devices
+
+    b = cfg.bridge
+    built = build_bridge_devices(
+        b.serial_port, baudrate=b.baudrate, phases=cfg.site.phases, voltage_v=cfg.site.voltage_v,
+        max_current_a=b.max_current_a, heartbeat_timeout_s=b.heartbeat_timeout_s,
+        s0_imp_per_kwh=b.s0_imp_per_kwh, clock=clock)
+    out: dict[str, Any] = {"bridge_frequency": built["bridge_frequency"]}
+    if "bridge_pilot" in wanted:
+        out[wanted["bridge_pilot"]] = built["bridge_charger"]
+    if "bridge_s0" in wanted:
+        if "bridge_s0" not in built:
+            raise ValueError("a bridge_s0 meter needs bridge.s0_imp_per_kwh")
+        out[wanted["bridge_s0"]] = built["bridge_s0"]
+    return out
+
+
+def droop_settings(cfg: Config) -> Any:
+    """The bridge's local fast frequency response, from [bridge]; None without a bridge."""
+    if cfg.bridge is None:
+        return None
+    from hems.devices.bridge import DroopSettings
+
+    b = cfg.bridge
+    return DroopSettings(enabled=b.droop_enabled, deadband_hz=b.droop_deadband_hz,
+                         slope_a_per_hz=b.droop_slope_a_per_hz, min_a=0.0, max_a=b.max_current_a)
 
 
 def build_agent(cfg: Config, clock: Clock) -> tuple[Agent, Any, Any]:
@@ -74,7 +111,8 @@ def build_agent(cfg: Config, clock: Clock) -> tuple[Agent, Any, Any]:
     store = Store(cfg.storage.data_dir / "hems.sqlite", flush_interval_s=cfg.storage.flush_interval_s,
                   clock=clock, prices=price_at)
     forecaster.store = store
-    devices = build_devices(cfg.devices, clock=clock)
+    devices = build_devices([d for d in cfg.devices if d.transport != "bridge"], clock=clock)
+    devices.update(bridge_devices(cfg, clock))
     slots = []
     for dc in cfg.devices:
         poller = DevicePoller(devices[dc.name], poll_interval_s=dc.poll_interval_s,
@@ -82,6 +120,7 @@ def build_agent(cfg: Config, clock: Clock) -> tuple[Agent, Any, Any]:
         slots.append(DeviceSlot(dc.name, dc.role, poller, dc.poll_interval_s, dc.timeout_s))
     agent = Agent(agent_settings(cfg), slots, clock, store=store, replan=make_replan(cfg, forecaster))
     agent.price_sink = forecaster.set_price_curve
+    agent.frequency_source = devices.get("bridge_frequency")
     return agent, store, forecaster
 
 
@@ -99,7 +138,7 @@ class Runtime:
 
     async def start(self) -> None:
         self.agent, self.store, self.forecaster = build_agent(self.config, self.clock)
-        await self.agent.start()
+        await self.agent.start(droop=droop_settings(self.config))
         await self._start_web()
         await self._start_link()
         self.tasks.append(asyncio.create_task(self.agent.run(), name="agent"))

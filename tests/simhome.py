@@ -31,9 +31,10 @@ def sim_config(data_dir: Path, web_port: int = 8080, **sections: dict[str, Any])
     data["storage"]["data_dir"] = str(data_dir)
     data["web"]["port"] = web_port
     for name, values in sections.items():
-        if name == "devices":
+        if name == "devices":          # a field set to None is removed
             for dev, fields in values.items():
-                data["devices"][dev].update(fields)
+                merged = {**data["devices"][dev], **fields}
+                data["devices"][dev] = {k: v for k, v in merged.items() if v is not None}
         else:
             data.setdefault(name, {}).update(values)
     return parse_config(data, source="test", base_dir=ROOT)
@@ -60,6 +61,7 @@ class HomeRig:
         sections = dict(self.sections)
         extra = sections.get("devices", {})
         sections["devices"] = {role: {"port": port, **extra.get(role, {})}
+                               if extra.get(role, {}).get("transport") != "bridge" else extra[role]
                                for role, port in self.home.ports.items()}
         self.config = sim_config(self.data_dir, self.web_port, **sections)
         self.agent, self.store, _ = build_agent(self.config, self.clock)

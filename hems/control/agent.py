@@ -84,6 +84,7 @@ class Agent:
         self._replan_task: asyncio.Task | None = None
         self.plan_error: str | None = None
         self.price_sink: Callable[..., None] | None = None     # forecaster.set_price_curve
+        self.frequency_source: Any = None       # the bridge's mains frequency (FrequencySource)
         self._listeners: list[Listener] = []
         self._stop = asyncio.Event()
         self._write_lock = asyncio.Lock()
@@ -178,12 +179,21 @@ class Agent:
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     # --- the loop -------------------------------------------------------------------------
-    async def start(self) -> None:
+    async def start(self, droop: Any = None) -> None:
+        """Connect the devices; with a frequency source, hand it the droop settings it runs
+        on its own (the fast frequency response does not wait for this loop)."""
         for s in self._slots.values():
             try:
                 await s.poller.device.connect()
             except Exception as exc:  # the poller reports it and retries
                 log.warning("%s: could not connect yet: %s", s.name, exc)
+        if self.frequency_source is not None:
+            try:
+                await self.frequency_source.connect()
+                if droop is not None:
+                    await self.frequency_source.set_droop(droop)
+            except Exception as exc:
+                log.warning("frequency source: %s", exc)
 
     async def run(self) -> None:
         await self.start()
@@ -201,9 +211,10 @@ class Agent:
                 await asyncio.wait_for(charger.poller.device.write_power(0.0), 2.0)
             except Exception as exc:
                 log.warning("could not idle the charger on stop: %s", exc)
-        for s in self._slots.values():
+        for device in [s.poller.device for s in self._slots.values()] + [self.frequency_source]:
             try:
-                await s.poller.device.close()
+                if device is not None:
+                    await device.close()
             except Exception:
                 pass
         if self.store is not None:
