@@ -66,7 +66,8 @@ async def browser():
 
 @pytest.mark.timeout(240)
 async def test_owner_journey_on_the_simulated_home(browser, tmp_path):
-    async with sim_runtime(tmp_path / "data") as (runtime, url):
+    # a sunny Saturday afternoon in June, the car at home
+    async with sim_runtime(tmp_path / "data", day="2024-06-08", hour=13.0) as (runtime, url):
         ctx = await browser.new_context(viewport=PHONE, locale="en-GB", device_scale_factor=2)
         page = await ctx.new_page()
         errors: list[str] = []
