@@ -74,8 +74,41 @@ async def test_quasar_idle_timeout_and_retake(serve, buses, clock):
     clock.advance(ch.heartbeat_timeout_s + 1)     # hems silent longer than the idle timeout
     sim.refresh(clock.now())
     assert not sim.remote and sim.idle_timeouts == 1 and sim.setpoint_w == 0.0
+    assert sim._get(quasar.IDLE_TIMEOUT) == 0     # user control clears the timeout ...
     await ch.refresh_heartbeat()                  # hems back: remote control taken again
     assert sim.remote and sim.setpoint_w == pytest.approx(3000.0)
+    assert [sim._get(a) for a in (81, 82, 83, 88)] == [1, 0, 1, int(ch.heartbeat_timeout_s)]
+
+
+async def test_quasar_handshake_disables_autostart(serve, buses, clock):
+    plant = ChargePoint(soc_pct=48.0)
+    sim = quasar.WallboxQuasar(plant=plant, clock=clock)
+    server = await serve(sim)
+    ch = driver("wallbox_quasar", server, buses, clock)
+    await ch.write_power(-2000.0)
+    assert [sim._get(a) for a in (81, 82, 83)] == [1, 0, 1]
+    await ch.write_power(0.0)
+    plant.unplug()
+    clock.advance(5)
+    assert (await ch.read()).state is ChargerState.NO_CAR
+    plant.plug()                                  # a car comes back: nothing starts by itself
+    clock.advance(5)
+    r = await ch.read()
+    assert r.state is ChargerState.CONNECTED and r.ev_power_w == 0.0 and sim.setpoint_w == 0.0
+
+
+async def test_quasar_locked_and_fault(serve, buses, clock):
+    plant = ChargePoint(plugged=False)
+    sim = quasar.WallboxQuasar(plant=plant, clock=clock)
+    server = await serve(sim)
+    ch = driver("wallbox_quasar", server, buses, clock)
+    sim.holding.set(quasar.LOCK, [1])             # locked from the app, no car
+    r = await ch.read()
+    assert r.state is ChargerState.NO_CAR and r.fault is None
+    plant.plug()
+    plant.fault = "isolation"
+    r = await ch.read()
+    assert r.state is ChargerState.FAULT and "code 1" in r.fault
 
 
 async def test_evtec(serve, buses, clock):
@@ -96,6 +129,37 @@ async def test_evtec(serve, buses, clock):
     assert r.state is ChargerState.DISCHARGING and r.ev_power_w == pytest.approx(-3000.0, abs=1.0)
     with pytest.raises(DeviceError, match="exception 3"):
         await ch.write_power(-50_000.0 + 1)         # beyond what the charger offers: refused
+
+
+async def test_evtec_session_setup_is_not_controllable(serve, buses, clock):
+    plant = ChargePoint(spec=evtec.EVTEC_CHARGER, plugged=False, soc_pct=55.0)
+    sim = evtec.EvtecBiDiPro(plant=plant, clock=clock, setup_s=10.0)
+    server = await serve(sim)
+    ch = driver("evtec_bidipro10", server, buses, clock)
+    plant.plug()
+    r = await ch.read()                           # state 5: a car, not controllable yet
+    assert r.state is ChargerState.UNKNOWN and not r.plugged
+    await ch.write_power(0.0)
+    with pytest.raises(DeviceError, match="exception 3"):
+        await ch.write_power(3000.0)
+    clock.advance(11)
+    r = await ch.read()
+    assert r.state is ChargerState.CONNECTED and r.soc_pct == pytest.approx(55.0, abs=0.1)
+    await ch.write_power(3000.0)
+    clock.advance(5)
+    assert (await ch.read()).state is ChargerState.CHARGING
+
+
+async def test_evtec_zero_soc_and_fault(serve, buses, clock):
+    plant = ChargePoint(spec=evtec.EVTEC_CHARGER, soc_pct=0.0)
+    sim = evtec.EvtecBiDiPro(plant=plant, clock=clock)
+    server = await serve(sim)
+    ch = driver("evtec_bidipro10", server, buses, clock)
+    r = await ch.read()
+    assert r.state is ChargerState.CONNECTED and r.soc_pct is None   # 0 per mille: no value
+    plant.fault = "overtemperature"
+    r = await ch.read()
+    assert r.state is ChargerState.FAULT and "code 1" in r.fault
 
 
 async def test_evtec_no_car_refuses_setpoints(serve, buses, clock):

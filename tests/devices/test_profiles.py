@@ -36,6 +36,18 @@ def test_chargers_with_a_timeout_register_have_a_heartbeat():
         assert load_profile(name).heartbeat is not None
 
 
+@pytest.mark.parametrize("name,states", [("wallbox_quasar", range(12)), ("evtec_bidipro10", range(13))])
+def test_vendor_chargers_map_every_documented_state(name, states):
+    assert set(load_profile(name).states) == set(states)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_profile_names_its_sources(name):
+    text = (PROFILE_DIR / f"{name}.toml").read_text()
+    header = text[:text.index("[profile]")]
+    assert "Source" in header, f"{name}.toml: no sources in the header comment"
+
+
 def test_role_mismatch_and_unknown_name():
     with pytest.raises(ProfileError, match="for role 'meter', not 'charger'"):
         load_profile("sdm630", role="charger")

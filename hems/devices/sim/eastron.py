@@ -1,10 +1,15 @@
 """Simulated Eastron SDM630 (three-phase) and SDM120 (single-phase) energy meters.
 
 Measurements are input registers (function 4), float32 big-endian, two registers each, in
-volts, amps, watts (+ = import), hertz and kWh. Configuration is in holding registers
-(function 3), also float32: parity/stop bits at 0x12, the Modbus node address at 0x14, the baud
-rate code at 0x1C; the serial number is a uint32 at 0xFC00. Configuration is read-only here
-(a real meter needs its keypad to change it). Reserved addresses inside a block read 0.
+volts, amps, watts (+ = import), hertz and kWh: V 0x00.., A 0x06.., W 0x0C.., VA 0x12..,
+var 0x18.., PF 0x1E..; SDM630 also average V 0x2A, average and sum of A 0x2E/0x30, total W
+0x34, VA 0x38, PF 0x3E, line-to-line V 0xC8.., neutral A 0xE0; both frequency 0x46, import and
+export kWh 0x48/0x4A, total kWh 0x156. Configuration is in holding registers (function 3), also
+float32: parity/stop bits at 0x12, the Modbus node address at 0x14, the baud rate code at 0x1C
+(SDM630: 0 = 2400, 1 = 4800, 2 = 9600, 3 = 19200, 4 = 38400; SDM120: 0 = 2400, 1 = 4800,
+2 = 9600, 5 = 1200); the serial number is a uint32 at 0xFC00. Configuration is read-only here
+(a real meter needs its keypad or a password to change it). Reserved addresses inside a block
+read 0. Sources: Eastron's SDM630 and SDM120 Modbus protocol documents (hems/devices/README.md).
 """
 from __future__ import annotations
 
@@ -19,7 +24,8 @@ from hems.domain.clock import Clock
 # Input register blocks each model serves (start, count); anything outside is "illegal address".
 _SDM630_BLOCKS = ((0x00, 0x50), (0xC8, 0x1A), (0xE0, 0x02), (0x156, 0x04))
 _SDM120_BLOCKS = ((0x00, 0x50), (0x156, 0x04))
-_BAUD_CODES = {2400: 0.0, 4800: 1.0, 9600: 2.0, 19200: 3.0, 38400: 4.0, 1200: 5.0}
+_SDM630_BAUD_CODES = {2400: 0.0, 4800: 1.0, 9600: 2.0, 19200: 3.0, 38400: 4.0}
+_SDM120_BAUD_CODES = {2400: 0.0, 4800: 1.0, 9600: 2.0, 1200: 5.0}
 
 
 class EastronMeter(RegisterDevice):
@@ -27,9 +33,13 @@ class EastronMeter(RegisterDevice):
 
     PHASES = 3
     BLOCKS: tuple[tuple[int, int], ...] = _SDM630_BLOCKS
+    BAUD_CODES: dict[int, float] = _SDM630_BAUD_CODES
 
     def __init__(self, *, unit_id: int = 1, clock: Clock | None = None, voltage_v: float = 230.0,
                  baudrate: int = 9600, serial_number: int = 19_000_123) -> None:
+        if baudrate not in self.BAUD_CODES:
+            raise ValueError(f"{type(self).__name__} has no {baudrate} baud setting "
+                             f"(one of {sorted(self.BAUD_CODES)})")
         super().__init__(unit_id, clock, has_input=True)
         self.physics = PhaseMeter(self.PHASES, voltage_v)
         assert self.input is not None
@@ -37,7 +47,7 @@ class EastronMeter(RegisterDevice):
             self.input.define(start, [0] * count)
         self.holding.define(0x12, encode("float32", 0.0))                       # 1 stop bit, no parity
         self.holding.define(0x14, encode("float32", float(unit_id)))
-        self.holding.define(0x1C, encode("float32", _BAUD_CODES.get(baudrate, 2.0)))
+        self.holding.define(0x1C, encode("float32", self.BAUD_CODES[baudrate]))
         self.holding.define(0xFC00, int_to_regs(serial_number, 2))
         self.refresh(self.clock.now())
 
@@ -92,8 +102,10 @@ def _neutral_current_a(phase_power_w: tuple[float, ...], voltage_v: float) -> fl
 class SDM630(EastronMeter):
     PHASES = 3
     BLOCKS = _SDM630_BLOCKS
+    BAUD_CODES = _SDM630_BAUD_CODES
 
 
 class SDM120(EastronMeter):
     PHASES = 1
     BLOCKS = _SDM120_BLOCKS
+    BAUD_CODES = _SDM120_BAUD_CODES

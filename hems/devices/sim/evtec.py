@@ -1,7 +1,8 @@
 """A simulated EVtec BiDiPro 10: bidirectional DC charger, Modbus TCP, one unit, holding registers.
 
-The map is 100-register objects, big-endian words: the charge point at 0..43 and connector n at
-X = n*100 (connectors 1..8; one is active, the others read 0).
+The "ECP4 / Modbus 2.0" map (see hems/devices/README.md, Sources): 100-register objects,
+big-endian words, the charge point at 0..43 and connector n at X = n*100 (connectors 1..8; one
+is active, the others read 0). The real charger listens on TCP port 5020.
 
 | addr | type | meaning |
 |---|---|---|
@@ -9,24 +10,30 @@ X = n*100 (connectors 1..8; one is active, the others read 0).
 | 16 | string10 | serial number |
 | 26 | string10 | model (contains "crema") |
 | 42 | int32 | communication timeout, s (0 = off, max 600): with no request for that long the charger idles (setpoint := 0) |
-| X+0 | int32 | connector state: 1 no car, 7 charging, 8 discharging, 10 connected idle, 12 error |
+| X+0 | int32 | connector state, see below |
 | X+2 | int32 | session state (non-zero while a car is connected) |
-| X+4 | int32 | session type: 5 bidirectional (discharge allowed), 0 none |
+| X+4 | int32 | session type: 5 bidirectional (discharge allowed) once the session is up, 0 none |
 | X+10 | float32 | power, W (+ = charging, - = discharging) |
-| X+12 | int32 | SoC, per mille |
+| X+12 | int32 | SoC, per mille (0 without a car) |
 | X+14 | int32 | connector type: 1 CCS |
 | X+22 | float32 | lower limit potential, W: < 0 when V2G is offered (the discharge floor) |
-| X+30 | float32 | upper limit, W (charge ceiling) |
+| X+30 | float32 | upper limit, W (charge ceiling; 0 until the session is up) |
 | X+38 | float32 | lower limit, W (charge floor) |
 | X+54 | uint64 | error bitmask, 0 = none |
 | X+76 | string10 | car id, empty when no car |
 | X+86 | int32 | power setpoint, W (negative = discharge); outside [X+22, 0] and [X+38, X+30]: refused |
 | X+88 | int32 | suspend mode (accepted, no effect, as on the real charger) |
+
+Connector states (ECP4): 0 boot, 1 ready (no car), 2 unavailable, 3 reserved, 4 contract
+authorisation, 5 plugged in, 6 initialise connection, 7 charging, 8 discharging (grid feed-in),
+9 session stop, 10 wait for grid (connected, idle), 11 charging end, 12 error. This simulator
+shows 1, 5, 6, 7, 8, 10 and 12: with `setup_s > 0` a newly plugged car spends the first half of
+it in state 5 and the second in state 6, when the window is closed (only 0 W is accepted).
 """
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pymodbus.constants import ExcCodes
 
@@ -41,7 +48,8 @@ VERSION, SERIAL, MODEL, COMM_TIMEOUT = 0, 16, 26, 42
 OFF_STATE, OFF_SESSION_STATE, OFF_SESSION_TYPE, OFF_POWER, OFF_SOC, OFF_CONNECTOR_TYPE = 0, 2, 4, 10, 12, 14
 OFF_LOWER_POTENTIAL, OFF_UPPER, OFF_LOWER, OFF_ERROR, OFF_CAR_ID = 22, 30, 38, 54, 76
 OFF_SETPOINT, OFF_SUSPEND = 86, 88
-ST_NO_CAR, ST_CHARGING, ST_DISCHARGING, ST_IDLE, ST_ERROR = 1, 7, 8, 10, 12
+ST_NO_CAR, ST_PLUGGED, ST_INITIALISING = 1, 5, 6
+ST_CHARGING, ST_DISCHARGING, ST_IDLE, ST_ERROR = 7, 8, 10, 12
 SESSION_BIDIRECTIONAL = 5
 MAX_COMM_TIMEOUT_S = 600
 
@@ -51,7 +59,7 @@ EVTEC_CHARGER = ChargerSpec(phases=3, voltage_v=230.0, min_current_a=2.0, max_cu
 class EvtecBiDiPro(RegisterDevice):
     def __init__(self, *, plant: ChargePoint | None = None, unit_id: int = 1,
                  clock: Clock | None = None, connector: int = 1, comm_timeout_s: int = 0,
-                 serial: str = "BDP10-0042") -> None:
+                 serial: str = "BDP10-0042", setup_s: float = 0.0) -> None:
         super().__init__(unit_id, clock)
         if not 1 <= connector <= 8:
             raise ValueError(f"connector {connector} is not in 1..8")
@@ -67,7 +75,10 @@ class EvtecBiDiPro(RegisterDevice):
             h.define(n * 100, [0] * 100)
         h.define(self.base + OFF_SETPOINT, [0] * 4, writable=True)
         self.comm_timeouts = 0                         # how often the communication timeout fired
+        self.setup_s = float(setup_s)                  # plug-in to controllable session
         self._last_request_at = self.clock.now()
+        self._was_plugged = self.plant.plugged         # a car present at power-up: session is up
+        self._session_up_at = self._last_request_at
         self.refresh(self._last_request_at)
 
     def _get_int32(self, address: int) -> int:
@@ -81,10 +92,14 @@ class EvtecBiDiPro(RegisterDevice):
         """The power setpoint in force, hems sign (+ = charging)."""
         return float(self._get_int32(self.base + OFF_SETPOINT))
 
+    def _setting_up(self, now: datetime) -> bool:
+        """A car is plugged in but its session is not up yet (states 5 and 6)."""
+        return self.plant.plugged and now < self._session_up_at
+
     def _window_w(self) -> tuple[float, float, float]:
         """(discharge floor, charge floor, charge ceiling) offered now."""
         p = self.plant
-        if not p.plugged or p.fault:
+        if not p.plugged or p.fault or self._setting_up(self.clock.now()):
             return 0.0, 0.0, 0.0
         ceiling = min(p.spec.max_power_w, p.car.max_charge_w)
         floor = -min(p.spec.max_power_w, p.car.max_discharge_w)
@@ -128,28 +143,38 @@ class EvtecBiDiPro(RegisterDevice):
 
     def advance(self, now: datetime) -> None:
         self._check_comm_timeout(now)
-        if not self.plant.plugged and self.setpoint_w != 0:
+        plugged = self.plant.plugged
+        if plugged and not self._was_plugged:
+            self._session_up_at = now + timedelta(seconds=self.setup_s)
+        self._was_plugged = plugged
+        if not plugged and self.setpoint_w != 0:
             self._put(OFF_SETPOINT, "int32", 0)             # a session ends with the car
-        self.plant.command(self.setpoint_w)
+        self.plant.command(0.0 if self._setting_up(now) else self.setpoint_w)
         self.plant.advance(now)
+
+    def _state(self, now: datetime) -> int:
+        p = self.plant
+        if p.fault:
+            return ST_ERROR
+        if not p.plugged:
+            return ST_NO_CAR
+        if self._setting_up(now):
+            half_s = self.setup_s / 2
+            return ST_PLUGGED if now < self._session_up_at - timedelta(seconds=half_s) else ST_INITIALISING
+        if p.actual_w > 0.5:
+            return ST_CHARGING
+        if p.actual_w < -0.5:
+            return ST_DISCHARGING
+        return ST_IDLE
 
     def refresh(self, now: datetime) -> None:
         self.advance(now)
         p = self.plant
         floor, lower, upper = self._window_w()
-        if p.fault:
-            state = ST_ERROR
-        elif not p.plugged:
-            state = ST_NO_CAR
-        elif p.actual_w > 0.5:
-            state = ST_CHARGING
-        elif p.actual_w < -0.5:
-            state = ST_DISCHARGING
-        else:
-            state = ST_IDLE
-        self._put(OFF_STATE, "int32", state)
+        session_up = p.plugged and not self._setting_up(now)
+        self._put(OFF_STATE, "int32", self._state(now))
         self._put(OFF_SESSION_STATE, "int32", 3 if p.plugged else 0)
-        self._put(OFF_SESSION_TYPE, "int32", SESSION_BIDIRECTIONAL if p.plugged else 0)
+        self._put(OFF_SESSION_TYPE, "int32", SESSION_BIDIRECTIONAL if session_up else 0)
         self._put(OFF_POWER, "float32", p.actual_w)
         self._put(OFF_SOC, "int32", round(p.soc_pct * 10) if p.plugged else 0)
         self._put(OFF_CONNECTOR_TYPE, "int32", 1)

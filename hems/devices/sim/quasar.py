@@ -1,23 +1,34 @@
 """A simulated Wallbox Quasar (1): bidirectional DC charger, Modbus TCP, holding registers, int16.
 
+Register map and behaviour per Wallbox's Quasar Modbus register list as V2G Liberty ships it
+(see hems/devices/README.md, Sources):
+
 | reg | meaning |
 |---|---|
-| 81  | control: 0 user, 1 remote. Setpoints and actions only take effect in remote |
-| 82  | start charging on connect (1 = yes); set back to 1 when control returns to user |
-| 83  | setpoint type: 0 current (258), 1 power (260) |
-| 88  | Modbus idle timeout, s (0 = off): with no request for that long the charger leaves remote control and stops |
-| 256 | lock (0 unlocked) |
-| 257 | action: 1 start, 2 stop |
-| 258 | current setpoint, A, signed (negative = discharge) |
-| 260 | power setpoint, W, signed (negative = discharge) |
-| 514 | max available power, W (1380..7400) |
-| 526 | actual power, W, signed (+ = charging) |
-| 537 | state: 0 no car, 1 charging, 2 waiting for car demand, 4 paused, 7 error, 11 discharging |
-| 538 | EV state of charge, %; reads 0 when no power flows (not a real value) |
-| 539-542 | error registers (0 = none) |
+| 81 (0x51)  | control: 0 user, 1 remote. Setpoints and actions only take effect in remote |
+| 82 (0x52)  | start charging/discharging on connect (1 = yes, the default) |
+| 83 (0x53)  | setpoint type: 0 current (258), 1 power (260) |
+| 88 (0x58)  | Modbus idle timeout, s (0 = off): with no request for that long the charger leaves remote control and stops |
+| 256 (0x100) | lock (0 unlocked, 1 locked) |
+| 257 (0x101) | action: 1 start, 2 stop |
+| 258 (0x102) | current setpoint, A, -32..32 (negative = discharge) |
+| 260 (0x104) | power setpoint, W, -7400..7400 (negative = discharge) |
+| 514 (0x202) | max available power, W (1380..7400, writable) |
+| 526 (0x20E) | actual power, W, signed (+ = charging) |
+| 537 (0x219) | state, see below |
+| 538 (0x21A) | EV state of charge, %; reads 0 when no power flows or no car (not a real value) |
+| 539-542 (0x21B-0x21E) | error codes: unrecoverable high, low, recoverable high, low (0 = none) |
 
-In user control the charger starts at full power when a car is plugged in and register 82 is 1,
-as the owner's app would; the agent takes over by writing 81 = 1.
+States: 0 no car, 1 charging, 2 waiting for car demand, 3 waiting for a schedule (app),
+4 paused, 5 end of schedule, 6 no car and locked, 7 error, 8 in queue (Power Sharing),
+9 Power Sharing not configured (error), 10 in queue (Power Boost), 11 discharging. This
+simulator shows 0, 1, 2, 4, 6, 7 and 11.
+
+Going back to user control (a write of 81 = 0, or the idle timeout) resets 82 to 1 (autostart),
+83 to 0 (current) and 88 to 0 (no timeout), as the real charger does. With 82 = 1 a newly
+plugged car starts at once: at full power in user control, as the owner's app would; in remote
+control by setting the action to start, so the last setpoint resumes. A controller therefore
+writes 82 = 0 after taking remote control.
 """
 from __future__ import annotations
 
@@ -39,7 +50,7 @@ MAX_POWER, ACTUAL_POWER, STATE, SOC, ERRORS = 514, 526, 537, 538, 539
 
 USER, REMOTE = 0, 1
 START, STOP = 1, 2
-ST_NO_CAR, ST_CHARGING, ST_WAITING, ST_PAUSED, ST_ERROR, ST_DISCHARGING = 0, 1, 2, 4, 7, 11
+ST_NO_CAR, ST_CHARGING, ST_WAITING, ST_PAUSED, ST_LOCKED, ST_ERROR, ST_DISCHARGING = 0, 1, 2, 4, 6, 7, 11
 
 _LIMITS = {CONTROL: (0, 1), AUTOSTART: (0, 1), SETPOINT_TYPE: (0, 1), IDLE_TIMEOUT: (0, 32767),
            LOCK: (0, 1), ACTION: (1, 2), CURRENT_SETPOINT: (-32, 32), POWER_SETPOINT: (-7400, 7400),
@@ -109,20 +120,25 @@ class WallboxQuasar(RegisterDevice):
                 return ExcCodes.ILLEGAL_VALUE
         return None
 
+    def _to_user_control(self) -> None:
+        """What the charger resets when control returns to the user."""
+        self.holding.set(CONTROL, [USER])
+        self.holding.set(AUTOSTART, [1])
+        self.holding.set(SETPOINT_TYPE, [0])
+        self.holding.set(IDLE_TIMEOUT, [0])
+        self._user_w = 0.0
+
     def after_write(self, address: int, count: int, now: datetime) -> None:
         if address <= CONTROL < address + count and not self.remote:
-            self.holding.set(AUTOSTART, [1])                  # back to the default in user control
-            self._user_w = 0.0
+            self._to_user_control()
 
     def _check_idle(self, now: datetime) -> None:
         timeout_s = self._get(IDLE_TIMEOUT)
         if timeout_s <= 0 or not self.remote:
             return
         if (now - self._last_request_at).total_seconds() >= timeout_s:
-            self.holding.set(CONTROL, [USER])
-            self.holding.set(AUTOSTART, [1])
+            self._to_user_control()
             self.holding.set(ACTION, [STOP])
-            self._user_w = 0.0
             self.idle_timeouts += 1
             log.info("unit %d: no Modbus request for %d s, left remote control and stopped",
                      self.unit_id, timeout_s)
@@ -130,8 +146,11 @@ class WallboxQuasar(RegisterDevice):
     def advance(self, now: datetime) -> None:
         self._check_idle(now)
         plugged = self.plant.plugged
-        if plugged and not self._was_plugged and not self.remote and self._get(AUTOSTART) == 1:
-            self._user_w = float(self._get(MAX_POWER))
+        if plugged and not self._was_plugged and self._get(AUTOSTART) == 1:
+            if self.remote:
+                self.holding.set(ACTION, [START])             # the last setpoint resumes
+            else:
+                self._user_w = float(self._get(MAX_POWER))
         if not plugged:
             self._user_w = 0.0
         self._was_plugged = plugged
@@ -147,7 +166,7 @@ class WallboxQuasar(RegisterDevice):
         if p.fault:
             state = ST_ERROR
         elif not p.plugged:
-            state = ST_NO_CAR
+            state = ST_LOCKED if self._get(LOCK) == 1 else ST_NO_CAR
         elif p.actual_w > 0.5:
             state = ST_CHARGING
         elif p.actual_w < -0.5:
@@ -157,4 +176,4 @@ class WallboxQuasar(RegisterDevice):
         else:
             state = ST_PAUSED
         self._put(STATE, state)
-        self._put(ERRORS, 1 if p.fault else 0)
+        self._put(ERRORS + 3, 1 if p.fault else 0)             # a recoverable error code

@@ -66,3 +66,14 @@ async def test_sdm120_single_phase(clock) -> None:
         assert rr.isError() and rr.exception_code == 2
         meter.set_power(500.0)
         assert await _f32(client, 0x0C) == pytest.approx(500.0)                  # live
+
+
+async def test_sdm120_baud_rate_codes(clock) -> None:
+    meter = SDM120(clock=clock, baudrate=1200)
+    async with serve(meter) as client:
+        rr = await client.read_holding_registers(0x1C, count=2, device_id=1)
+        assert client.convert_from_registers(rr.registers, F32) == 5.0           # 1200 baud
+    with pytest.raises(ValueError, match="SDM120 has no 19200 baud"):
+        SDM120(clock=clock, baudrate=19200)
+    with pytest.raises(ValueError, match="SDM630 has no 1200 baud"):
+        SDM630(clock=clock, baudrate=1200)

@@ -79,3 +79,34 @@ async def test_communication_timeout(clock) -> None:
         clock.advance(5)
         assert await _i32(client, 186) == 0 and await _f32(client, 110) == 0.0
         assert evtec.comm_timeouts == 1
+
+
+async def test_session_setup_after_plug_in(clock) -> None:
+    plant = ChargePoint(spec=EVTEC_CHARGER, plugged=False, soc_pct=30.0)
+    evtec = EvtecBiDiPro(clock=clock, plant=plant, setup_s=10.0)
+    async with serve(evtec) as client:
+        assert await _i32(client, 100) == 1                              # ready, no car
+        plant.plug()
+        assert await _i32(client, 100) == 5                              # plugged in
+        assert await _i32(client, 104) == 0                              # no session type yet
+        assert await _f32(client, 130) == 0.0                            # window closed
+        rr = await _setpoint(client, 100, 3000)
+        assert rr.isError() and rr.exception_code == 3
+        assert not (await _setpoint(client, 100, 0)).isError()
+        clock.advance(6)
+        assert await _i32(client, 100) == 6                              # initialising
+        clock.advance(5)
+        assert await _i32(client, 100) == 10 and await _i32(client, 104) == 5
+        assert not (await _setpoint(client, 100, 3000)).isError()
+        clock.advance(10)
+        assert await _i32(client, 100) == 7 and await _f32(client, 110) == pytest.approx(3000.0)
+
+
+async def test_error_bitmask_and_state(clock) -> None:
+    plant = ChargePoint(spec=EVTEC_CHARGER)
+    evtec = EvtecBiDiPro(clock=clock, plant=plant)
+    async with serve(evtec) as client:
+        assert await read(client, 154, 4) == [0, 0, 0, 0]
+        plant.fault = "overtemperature"
+        assert await _i32(client, 100) == 12
+        assert client.convert_from_registers(await read(client, 154, 4), DT.UINT64) == 1

@@ -85,3 +85,46 @@ async def test_user_control_autostart_on_plug(clock) -> None:
         clock.advance(5)
         power, state, soc = await _state(client)
         assert (power, state, soc) == (7360, 1, 30)                    # charges at full power
+
+
+async def test_user_control_resets_autostart_setpoint_type_and_timeout(clock) -> None:
+    quasar = WallboxQuasar(clock=clock, plant=ChargePoint(soc_pct=50.0))
+    async with serve(quasar) as client:
+        assert not (await client.write_registers(81, [1, 0, 1], device_id=1)).isError()
+        await client.write_register(88, 120, device_id=1)
+        assert await read(client, 81, 8) == [1, 0, 1, 0, 0, 0, 0, 120]
+        await client.write_register(81, 0, device_id=1)                # back to the owner
+        assert await read(client, 81, 8) == [0, 1, 0, 0, 0, 0, 0, 0]   # autostart on, current, no timeout
+
+
+async def test_autostart_in_remote_control_resumes_the_last_setpoint(clock) -> None:
+    plant = ChargePoint(plugged=False, soc_pct=40.0)
+    quasar = WallboxQuasar(clock=clock, plant=plant)
+    async with serve(quasar) as client:
+        assert not (await client.write_registers(81, [1, 1, 1], device_id=1)).isError()
+        assert not (await client.write_registers(257, [2, 0, 0, (-3000) & 0xFFFF], device_id=1)).isError()
+        plant.plug()
+        clock.advance(5)
+        assert (await _state(client))[:2] == (-3000, 11)              # 82 = 1: started by itself
+        assert (await read(client, 257))[0] == 1
+        await client.write_register(257, 2, device_id=1)
+        await client.write_register(82, 0, device_id=1)                # what a controller does
+        plant.unplug()
+        clock.advance(5)
+        assert (await _state(client))[:2] == (0, 0)
+        plant.plug()
+        clock.advance(5)
+        assert (await _state(client))[:2] == (0, 4)                    # paused until told
+
+
+async def test_locked_without_a_car_and_error_registers(clock) -> None:
+    plant = ChargePoint(plugged=False)
+    quasar = WallboxQuasar(clock=clock, plant=plant)
+    async with serve(quasar) as client:
+        await client.write_register(256, 1, device_id=1)               # lock
+        assert (await _state(client))[1] == 6
+        assert await read(client, 539, 4) == [0, 0, 0, 0]
+        plant.plug()
+        plant.fault = "isolation"
+        assert (await _state(client))[1] == 7
+        assert await read(client, 539, 4) == [0, 0, 0, 1]              # a recoverable error code
