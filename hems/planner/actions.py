@@ -44,7 +44,7 @@ def _power_for(problem: Problem, energy_wh: np.ndarray, charging: bool, p_max: f
     p = np.linspace(0.0, p_max, 4001)
     e = np.abs(stored_wh(problem, p if charging else -p))
     e = np.maximum.accumulate(e)
-    return np.interp(energy_wh, e, p)
+    return np.interp(energy_wh, e, p, right=np.inf)   # more than p_max can move: no power does
 
 
 def choose_step_wh(problem: Problem, work: int = DEFAULT_WORK) -> float:
@@ -55,9 +55,28 @@ def choose_step_wh(problem: Problem, work: int = DEFAULT_WORK) -> float:
     if problem.soc_step_wh is not None:
         return float(problem.soc_step_wh)
     h = max(math.sqrt(span * max(e_c + e_d, 1.0) / work), span / 4000.0)
-    if e_c > 0:
-        h = e_c / max(1, round(e_c / h))
-    return h
+    return _fitting_step(problem, h, e_c, e_d)
+
+
+def _fitting_step(problem: Problem, h: float, e_c: float, e_d: float) -> float:
+    """A step near h at which the min and max powers of both directions lose least to rounding
+    (min powers round up, max powers round down to whole steps); it divides the energy of one
+    interval at full charging power, so charging at full power is always exact."""
+    e_cmin = float(stored_wh(problem, np.array([problem.min_charge_w]))[0])
+    e_dmin = float(-stored_wh(problem, np.array([-problem.min_discharge_w]))[0])
+    if e_c >= 0.8 * h:   # the full charging power stays exact: the step divides its energy
+        m = np.arange(max(1, math.floor(e_c / (1.25 * h))), math.ceil(e_c / (0.8 * h)) + 1)
+        steps = e_c / m
+    else:
+        steps = h * np.linspace(0.8, 1.25, 181)
+    loss = np.zeros_like(steps)
+    for e_min, e_max in ((e_cmin, e_c), (e_dmin, e_d)):
+        if e_max <= 0:
+            continue
+        if e_min > 0:
+            loss += (np.ceil(e_min / steps - 1e-9) * steps - e_min) / e_min
+        loss += (e_max - np.floor(e_max / steps + 1e-9) * steps) / e_max
+    return float(steps[int(np.argmin(loss + 1e-3 * np.abs(steps / h - 1)))])
 
 
 def move_power(problem: Problem, move_wh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -71,9 +90,9 @@ def move_power(problem: Problem, move_wh: np.ndarray) -> tuple[np.ndarray, np.nd
         power[up] = _power_for(problem, e[up], True, problem.max_charge_w)
     if problem.max_discharge_w > 0 and down.any():
         power[down] = -_power_for(problem, -e[down], False, problem.max_discharge_w)
-    ok_c = up & (power >= problem.min_charge_w - tol) & (power <= problem.max_charge_w + tol) \
+    ok_c = up & (power > 0) & (power >= problem.min_charge_w - tol) & (power <= problem.max_charge_w + tol) \
         & (problem.max_charge_w > 0)
-    ok_d = down & (-power >= problem.min_discharge_w - tol) \
+    ok_d = down & (power < 0) & (-power >= problem.min_discharge_w - tol) \
         & (-power <= problem.max_discharge_w + tol) & (problem.max_discharge_w > 0)
     power = np.where(ok_c, np.clip(power, problem.min_charge_w, problem.max_charge_w), power)
     power = np.where(ok_d, np.clip(power, -problem.max_discharge_w, -problem.min_discharge_w), power)

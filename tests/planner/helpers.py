@@ -63,3 +63,22 @@ def violations(problem: Problem, result: Result, tol_w: float = 1e-6, tol_pct: f
         if k <= n and soc[k] < target - result.target_shortfall_pct - tol_pct:
             out.append(f"target {target} at {k}: soc {soc[k]} below the reported shortfall")
     return out
+
+
+def objective(problem: Problem, ev_w: np.ndarray, soc_pct: np.ndarray) -> float:
+    """Cost plus the planner's penalties (target shortfall, aggregator bounds): what it minimises."""
+    from hems.planner.actions import BOUND_PENALTY_PER_KWH, TARGET_PENALTY_PER_KWH, bounds_w, interval_cost
+    terms = interval_cost(problem, ev_w)
+    energy = np.asarray(soc_pct) / 100.0 * problem.capacity_wh
+    total = float(np.sum(terms["import"] - terms["export_revenue"] + terms["degradation"]))
+    total -= problem.terminal_value_per_kwh * energy[-1] / 1000.0
+    floors: dict[int, float] = {}
+    for k, soc in zip(problem.target_index, problem.target_soc_pct):
+        if k <= problem.n:
+            floors[int(k)] = max(floors.get(int(k), 0.0), soc / 100.0 * problem.capacity_wh)
+    for k, e in floors.items():
+        total += TARGET_PENALTY_PER_KWH * max(e - energy[k], 0.0) / 1000.0
+    lo, hi = bounds_w(problem)
+    outside = (np.maximum(lo - ev_w, 0) + np.maximum(ev_w - hi, 0)) * problem.plugged
+    total += BOUND_PENALTY_PER_KWH * float(np.sum(outside)) * problem.dt_h / 1000.0
+    return total
