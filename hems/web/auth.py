@@ -226,10 +226,18 @@ async def post_password(request: web.Request) -> web.Response:
     """Change the password; every other session of the user is ended."""
     db: WebDb = request.app[keys.DB]
     session: Session = request[keys.SESSION]
+    limiter: LoginLimiter = request.app[keys.LIMITER]
+    now = request.app[keys.CLOCK].now()
     body = await body_json(request, allowed={"current_password", "new_password"})
     current = require_str(body.get("current_password"), "current_password", max_len=1000)
+    limit_keys = [f"user:{session.user.username}"]
+    wait_s = limiter.retry_after_s(limit_keys, now)
+    if wait_s > 0:
+        raise web.HTTPTooManyRequests(text=f"too many wrong passwords; try again in {int(wait_s) + 1} s",
+                                      headers={"Retry-After": str(int(wait_s) + 1)})
     found = db.user_by_name(session.user.username)
     if found is None or not await asyncio.to_thread(verify_password, current, found[1]):
+        limiter.failed(limit_keys, now)
         raise ApiError(403, "current password is wrong", "current_password")
     problem = password_problem(body.get("new_password"))
     if problem:

@@ -7,6 +7,7 @@ function (import, export per kWh at a UTC minute) when hems gave it one.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import date, datetime, time, timedelta, timezone
@@ -26,6 +27,9 @@ log = logging.getLogger(__name__)
 
 ENERGY_KEYS = ("import_kwh", "export_kwh", "pv_kwh", "ev_charge_kwh", "ev_discharge_kwh", "load_kwh")
 CURVE_STEP_MIN = 5
+CACHE_MAX = 24
+SETTLED_AFTER = timedelta(hours=1)
+CACHE: web.AppKey[dict] = web.AppKey("hems_history_cache", dict)   # finished periods -> view
 PRICE_STEP_MIN = 15
 
 
@@ -124,6 +128,23 @@ def earnings(store: Any, start: datetime, end: datetime, payment_per_kwh: float 
     return {"events": len(msgs), "delivered_kwh": num(delivered_kwh, 2), "total": num(total, 2)}
 
 
+def read_days(store: Any, tz: Any, first: date, after: date, start: datetime
+              ) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
+    """Energy per day and the per-minute grid, read one day at a time so the store's lock is
+    never held long (the agent writes through the same lock)."""
+    buckets: list[dict[str, Any]] = []
+    parts: list[dict[str, np.ndarray]] = []
+    day = first
+    while day < after:
+        nxt = day + timedelta(days=1)
+        t0 = datetime.combine(day, time(0), tz).astimezone(timezone.utc)
+        t1 = datetime.combine(nxt, time(0), tz).astimezone(timezone.utc)
+        buckets.extend(store.energy_by_day(tz, day, nxt))
+        parts.append(dense_minutes(store.measurements(t0, t1), t0, int((t1 - t0).total_seconds() // 60)))
+        day = nxt
+    return buckets, {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
 def history_view(app: web.Application, period: str, text: str | None) -> dict[str, Any]:
     store, tz, config = app[keys.STORE], app[keys.TZ], app[keys.CONFIG]
     now = app[keys.CLOCK].now()
@@ -137,10 +158,9 @@ def history_view(app: web.Application, period: str, text: str | None) -> dict[st
         view.update(totals=None, buckets=[], curves=None, earnings=None)
         view["notes"].append("no store: hems keeps no history in this mode")
         return view
-    buckets = store.energy_by_day(tz, first, after)
+    buckets, dense = read_days(store, tz, first, after, start)
     totals: dict[str, Any] = {k: num(sum(b[k] for b in buckets), 2) for k in ENERGY_KEYS}
-    n = int((end - start).total_seconds() // 60)
-    dense = dense_minutes(store.measurements(start, end), start, n)
+    n = len(dense["grid_w"])
     prices = minute_prices(getattr(store, "prices", None), start, n)
     max_charge_w = float(getattr(getattr(config, "ev", None), "max_charge_w", 11_000.0))
     if prices is not None:
@@ -162,12 +182,27 @@ def history_view(app: web.Application, period: str, text: str | None) -> dict[st
 
 @access("read")
 async def get_history(request: web.Request) -> web.Response:
+    """Computed in a worker thread (a month is ~45 000 minutes); finished periods are cached."""
     q = request.query
     unknown = sorted(set(q) - {"period", "date"})
     if unknown:
         raise ApiError(400, f"unknown query parameter {unknown[0]!r}; use period and date", unknown[0])
-    return web.json_response(history_view(request.app, q.get("period", "day"), q.get("date")))
+    app = request.app
+    period, text = q.get("period", "day"), q.get("date")
+    first, after = parse_period(period, text, app[keys.CLOCK].now().astimezone(app[keys.TZ]).date())
+    cache: dict = app[CACHE]
+    key = (period, first.isoformat())
+    view = cache.get(key)
+    if view is None:
+        view = await asyncio.to_thread(history_view, app, period, text)
+        settled = datetime.combine(after, time(0), app[keys.TZ]) + SETTLED_AFTER   # the store has flushed it
+        if settled <= app[keys.CLOCK].now() and view["totals"] is not None:
+            if len(cache) >= CACHE_MAX:
+                cache.pop(next(iter(cache)))
+            cache[key] = view
+    return web.json_response(view)
 
 
 def add_routes(app: web.Application) -> None:
+    app[CACHE] = {}
     app.router.add_get("/api/v1/history", get_history)
