@@ -10,7 +10,7 @@ Register map and behaviour per Wallbox's Quasar Modbus register list as V2G Libe
 | 83 (0x53)  | setpoint type: 0 current (258), 1 power (260) |
 | 88 (0x58)  | Modbus idle timeout, s (0 = off): with no request for that long the charger leaves remote control and stops |
 | 256 (0x100) | lock (0 unlocked, 1 locked) |
-| 257 (0x101) | action: 1 start, 2 stop |
+| 257 (0x101) | action: 1 start, 2 stop, 3 restart, 4 software update (3 and 4 only stop power here) |
 | 258 (0x102) | current setpoint, A, -32..32 (negative = discharge) |
 | 260 (0x104) | power setpoint, W, -7400..7400 (negative = discharge) |
 | 514 (0x202) | max available power, W (1380..7400, writable) |
@@ -53,7 +53,7 @@ START, STOP = 1, 2
 ST_NO_CAR, ST_CHARGING, ST_WAITING, ST_PAUSED, ST_LOCKED, ST_ERROR, ST_DISCHARGING = 0, 1, 2, 4, 6, 7, 11
 
 _LIMITS = {CONTROL: (0, 1), AUTOSTART: (0, 1), SETPOINT_TYPE: (0, 1), IDLE_TIMEOUT: (0, 32767),
-           LOCK: (0, 1), ACTION: (1, 2), CURRENT_SETPOINT: (-32, 32), POWER_SETPOINT: (-7400, 7400),
+           LOCK: (0, 1), ACTION: (1, 4), CURRENT_SETPOINT: (-32, 32), POWER_SETPOINT: (-7400, 7400),
            CURRENT_SETPOINT + 1: (-32768, 32767),             # reserved, accepted and ignored
            MAX_POWER: (1380, 7400)}
 

@@ -52,7 +52,7 @@ async def test_current_setpoint_and_minimum(clock) -> None:
 async def test_refuses_out_of_range_values(clock) -> None:
     quasar = WallboxQuasar(clock=clock)
     async with serve(quasar) as client:
-        for address, value in ((81, 2), (260, 9000), (257, 3), (514, 100)):
+        for address, value in ((81, 2), (260, 9000), (257, 5), (514, 100), (258, 33)):
             rr = await client.write_register(address, value, device_id=1)
             assert rr.isError() and rr.exception_code == 3, (address, value)
         rr = await client.write_register(526, 5, device_id=1)          # measurement: read-only
