@@ -65,17 +65,17 @@ def _level(problem: Problem, floors: dict[int, float], h: float, base: np.ndarra
     energy = problem.soc_wh + (base[:, None] + np.arange(n_states)[None, :]) * h
     state_cost = _state_cost(problem, floors, energy)
     values = _backward(problem, cost, state_cost, base, j0)
-    tie = _TIE_PER_W * np.abs(power)
+    biased = cost + _TIE_PER_W * np.abs(power)
     i = int(-base[0])
-    path = np.empty(problem.n + 1, dtype=np.int64)
-    path[0] = 0
-    chosen = np.zeros(problem.n)
+    picks = [0] * problem.n
     for t in range(problem.n):
-        j = int(np.argmin(cost[t] + values[t + 1, i:i + n_moves] + tie[t]))
-        chosen[t] = power[t, j]
+        j = (biased[t] + values[t + 1, i:i + n_moves]).argmin()
+        picks[t] = j
         i += j - j0
-        path[t + 1] = base[t + 1] + i
-    return path, chosen
+    picks = np.array(picks, dtype=np.int64)
+    state = -base[0] + np.concatenate([[0], np.cumsum(picks - j0)])   # index within each layer
+    path = base + state
+    return path, power[np.arange(problem.n), picks]
 
 
 def _state_cost(problem: Problem, floors: dict[int, float], energy: np.ndarray) -> np.ndarray:
