@@ -24,7 +24,8 @@ async def body_json(request: web.Request, allowed: set[str], required: set[str] 
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ApiError(400, f"request body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):
-        raise ApiError(422, f"request body must be a JSON object, not {type(body).__name__}")
+        kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(body), "a number")
+        raise ApiError(422, f"request body must be a JSON object, not {kind}")
     unknown = sorted(set(body) - allowed)
     if unknown:
         raise ApiError(422, f"unknown field {unknown[0]!r}; allowed: {', '.join(sorted(allowed))}", unknown[0])

@@ -139,7 +139,8 @@ async def test_lan_read_only_view(client, owner, agent):
 async def test_bad_login_bodies(client, owner):
     cases = [
         (b"not json", "application/json", 400, "not valid JSON"),
-        (b"[1, 2]", "application/json", 422, "JSON object"),
+        (b"[1, 2]", "application/json", 422, "JSON object, not an array"),
+        (b"null", "application/json", 422, "JSON object, not null"),
         (b'{"password": "x"}', "text/plain", 415, "application/json"),
         (b'{"password": "x", "role": "admin"}', "application/json", 422, "unknown field 'role'"),
         (b'{"username": "a b", "password": "x"}', "application/json", 422, "username"),

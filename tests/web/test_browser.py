@@ -5,7 +5,9 @@ each page go to test-artifacts/web/ and, refreshed, to docs/screenshots/."""
 from __future__ import annotations
 
 import asyncio
+import math
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -123,6 +125,11 @@ async def test_owner_journey_on_the_simulated_home(browser, tmp_path):
         assert plan_view["body"]["next_trip"]["target_soc_pct"] == 80.0
         plan = plan_view["body"]["plan"]
         assert plan is not None, plan_view["body"].get("plan_error")
+        # the plan in force now reaches 80 % by 07:30 (before: the weekend schedule's 60 % at 10:00)
+        start = datetime.fromisoformat(plan["start"].replace("Z", "+00:00"))
+        k = math.ceil((prefs.next_trip.departure - start).total_seconds() / plan["interval_s"])
+        assert 0 < k < len(plan["soc_pct"])
+        assert plan["soc_pct"][k] >= 79.0, plan["soc_pct"][max(0, k - 4):k + 2]
         await page.wait_for_selector(".uplot")
         await shoot(page, "plan")
 
