@@ -1,6 +1,6 @@
 """A year of home charging, closed loop at 15 min, on real data: what each strategy costs.
 
-    .venv/bin/python bench/economics.py [--days N] [--forecast simple|hems]
+    .venv/bin/python bench/economics.py [--days N] [--forecast hems|simple] [--no-milp]
 
 The house (real load and PV), the prices (NL day-ahead, import = spot + 0.15 EUR/kWh, export =
 spot) and the car's sessions (ElaadNL home statistics, fixed seed) are the same for every row.
@@ -33,6 +33,7 @@ ETA = 0.92
 RESERVE_PCT, TARGET_PCT, FIRST_SOC_PCT = 20.0, 80.0, 80.0
 DEGRADATION_PER_KWH = 0.02
 DT_H = STEP_S / 3600.0
+REPLAN_EVERY = 4          # intervals: hourly, as the forecasts are refreshed
 
 
 @dataclass
@@ -102,18 +103,21 @@ def evcc_style(ctx: "Ctx", s: Session, soc: float) -> Outcome:
 
 
 def hems_rolling(ctx: "Ctx", s: Session, soc: float, discharge: bool) -> Outcome:
-    """Replan every interval until departure with forecasts; apply the first interval."""
+    """Replan at arrival and at every hour (when the forecasts are refreshed) until departure;
+    in between, follow the plan in force (with unchanged forecasts a replan gives the same plan)."""
     ev = np.zeros(s.depart - s.arrive)
     out = Outcome(ev)
     f = ctx.forecast
+    plan, plan_t = None, s.arrive
     for i, t in enumerate(range(s.arrive, s.depart)):
-        prob = problem_for(ctx.year, t, s.depart, soc, discharge, f.load_w(t, s.depart),
-                           f.pv_w(t, s.depart), f.spot_per_kwh(t, s.depart))
-        t0 = time.perf_counter()
-        res = solve(prob)
-        out.solve_s += time.perf_counter() - t0
-        out.solves += 1
-        ev[i] = res.ev_w[0]
+        if plan is None or t % REPLAN_EVERY == 0:
+            prob = problem_for(ctx.year, t, s.depart, soc, discharge, f.load_w(t, s.depart),
+                               f.pv_w(t, s.depart), f.spot_per_kwh(t, s.depart))
+            t0 = time.perf_counter()
+            plan, plan_t = solve(prob).ev_w, t
+            out.solve_s += time.perf_counter() - t0
+            out.solves += 1
+        ev[i] = plan[t - plan_t]
         soc = step_soc(soc, ev[i])
     return out
 
@@ -140,7 +144,7 @@ def milp_optimum(ctx: "Ctx", s: Session, soc: float) -> Outcome:
 @dataclass
 class Ctx:
     year: Year
-    forecast: SimpleForecast
+    forecast: object          # SimpleForecast or HemsForecast: load_w, pv_w, spot_per_kwh(t, end)
 
 
 def run_year(ctx: Ctx, sessions: list[Session], strategy) -> dict[str, float]:
@@ -166,28 +170,34 @@ def run_year(ctx: Ctx, sessions: list[Session], strategy) -> dict[str, float]:
             "missed_kwh": missed / 1000.0, "solves": solves, "solve_ms": 1000 * solve_s / max(solves, 1)}
 
 
-def rows(forecast_label: str):
+def rows(forecast_label: str, with_milp: bool):
     return [
         ("charge at full power on arrival", on_arrival),
         ("evcc-style: PV surplus, then cheapest slots", evcc_style),
         (f"hems, no discharge, {forecast_label}", lambda c, s, x: hems_rolling(c, s, x, False)),
         (f"hems, V2H/V2G, {forecast_label}", lambda c, s, x: hems_rolling(c, s, x, True)),
         ("hems, V2H/V2G, perfect foresight", hems_foresight),
-        ("optimum: MILP, perfect foresight", milp_optimum),
-    ]
+    ] + ([("optimum: MILP, perfect foresight", milp_optimum)] if with_milp else [])
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--days", type=int, default=365, help="simulate only the first N days")
+    ap.add_argument("--forecast", choices=("hems", "simple"), default="hems",
+                    help="hems.forecast (default) or the simple bench forecast")
+    ap.add_argument("--no-milp", action="store_true",
+                    help="skip the MILP row (shares are then relative to the perfect-foresight planner)")
     args = ap.parse_args(argv)
     t_start = time.perf_counter()
     year = load_year()
-    ctx = Ctx(year, SimpleForecast(year))
+    if args.forecast == "hems":
+        from hems_forecast import HemsForecast
+        ctx, label = Ctx(year, HemsForecast(year)), "hems.forecast"
+    else:
+        ctx, label = Ctx(year, SimpleForecast(year)), "simple forecast (bench/simple_forecast.py)"
     sessions = [s for s in draw_sessions() if s.depart <= args.days * 96]
-    label = "simple forecast (bench/simple_forecast.py)"
     results = []
-    for name, strategy in rows(label):
+    for name, strategy in rows(label, not args.no_milp):
         t0 = time.perf_counter()
         r = run_year(ctx, sessions, strategy)
         r["wall_s"] = time.perf_counter() - t0
