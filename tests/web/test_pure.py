@@ -86,3 +86,12 @@ def test_password_hash_round_trip_and_rules():
     assert hash_password("correct horse battery") != stored            # salted
     assert password_problem("0123456789") is None
     assert "at least" in password_problem("123")
+
+
+@pytest.mark.parametrize("addr, lan", [
+    ("192.168.1.20", True), ("10.0.0.5", True), ("127.0.0.1", True), ("fe80::1", True), ("::1", True),
+    ("8.8.8.8", False), ("2001:4860:4860::8888", False), ("unknown", False), ("", False),
+])
+def test_lan_addresses(addr, lan):
+    from hems.web.auth import is_lan
+    assert is_lan(addr) is lan

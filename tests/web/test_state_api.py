@@ -72,3 +72,10 @@ async def test_static_ui_served_with_csp(client):
     assert js.status == 200
     lib = await client.get("/static/vendor/uplot/uPlot.iife.min.js")
     assert lib.status == 200 and len(await lib.read()) > 40_000
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=5000", "limit=ten", "limit=-1"])
+async def test_audit_limit_checked(owner, query):
+    resp = await owner.get(f"/api/v1/audit?{query}")
+    assert resp.status == 400
+    assert "limit must be a whole number" in (await resp.json())["error"]
