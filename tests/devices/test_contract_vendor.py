@@ -15,8 +15,8 @@ quasar = pytest.importorskip("hems.devices.sim.quasar")
 evtec = pytest.importorskip("hems.devices.sim.evtec")
 
 
-def driver(profile, server, buses, clock, unit=1):
-    p = load_profile(profile)
+def driver(profile, server, buses, clock, unit=1, connector=None):
+    p = load_profile(profile, connector=connector)
     link = buses.get(TcpEndpoint("127.0.0.1", server.port), timeout_s=1.0).unit(unit)
     return make_driver(profile, p, link, clock)
 
@@ -171,3 +171,19 @@ async def test_evtec_no_car_refuses_setpoints(serve, buses, clock):
     await ch.write_power(0.0)
     with pytest.raises(DeviceError):
         await ch.write_power(2000.0)
+
+
+async def test_evtec_on_another_connector(serve, buses, clock):
+    sim = evtec.EvtecBiDiPro(plant=ChargePoint(spec=evtec.EVTEC_CHARGER, soc_pct=70.0), clock=clock,
+                             connector=9, comm_timeout_s=0)
+    server = await serve(sim)
+    wrong = await driver("evtec_bidipro10", server, buses, clock).read()
+    assert wrong.state is ChargerState.UNKNOWN and wrong.soc_pct is None   # connector 1: all 0
+    ch = driver("evtec_bidipro10", server, buses, clock, connector=9)
+    r = await ch.read()
+    assert r.state is ChargerState.CONNECTED and r.soc_pct == pytest.approx(70.0)
+    await ch.write_power(-4000.0)                 # heartbeat at 42 (shared), setpoint at 986
+    clock.advance(5)
+    r = await ch.read()
+    assert r.state is ChargerState.DISCHARGING and r.ev_power_w == pytest.approx(-4000.0, abs=1.0)
+    assert sim._get_int32(evtec.COMM_TIMEOUT) == int(ch.heartbeat_timeout_s)

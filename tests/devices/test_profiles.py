@@ -48,6 +48,37 @@ def test_every_profile_names_its_sources(name):
     assert "Source" in header, f"{name}.toml: no sources in the header comment"
 
 
+def test_multi_connector_profile_moves_connector_registers_only():
+    one = load_profile("evtec_bidipro10")
+    nine = load_profile("evtec_bidipro10", connector=9)
+    assert (one.connector, nine.connector) == (1, 9)
+    for name, point in one.points.items():
+        assert nine.points[name].register == point.register + 800
+    assert nine.controls["setpoint_w"].register == one.controls["setpoint_w"].register + 800
+    assert nine.heartbeat.point.register == one.heartbeat.point.register == 42   # charge point
+    assert load_profile("evtec_bidipro10", connector=1) == one
+
+
+def test_connector_out_of_range_or_not_multi_connector():
+    with pytest.raises(ProfileError, match="connector 10 is not in 1..9"):
+        load_profile("evtec_bidipro10", connector=10)
+    with pytest.raises(ProfileError, match="has one connector"):
+        load_profile("wallbox_quasar", connector=2)
+    assert load_profile("wallbox_quasar", connector=1) == load_profile("wallbox_quasar")
+
+
+def test_bad_connectors_table_is_named():
+    data = {"profile": {"role": "charger", "connectors": {"stride": 0, "count": 3, "x": 1}},
+            "points": {"ev_power_w": {"register": 110, "type": "float32", "unit": "W"},
+                       "state": {"register": 100, "type": "int32"}},
+            "states": {"1": "no_car"},
+            "control": {"setpoint_w": {"register": 186, "type": "int32", "unit": "W"}}}
+    with pytest.raises(ProfileError) as exc:
+        parse_profile(data, source="x.toml", name="x")
+    assert "x.toml: profile.connectors.stride: 0 is not a positive" in str(exc.value)
+    assert "x.toml: profile.connectors.x: unknown key" in str(exc.value)
+
+
 def test_role_mismatch_and_unknown_name():
     with pytest.raises(ProfileError, match="for role 'meter', not 'charger'"):
         load_profile("sdm630", role="charger")

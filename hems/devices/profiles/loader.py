@@ -10,11 +10,13 @@ from hems.devices.profiles.schema import (
     CONTROL_POINTS, HOOKS, REQUIRED_POINTS, ROLE_POINTS, ROLES, WRITE_LISTS, Check, Heartbeat,
     Profile, ProfileError, Write, _Ctx, parse_point,
 )
+from hems.devices.profiles.connectors import for_connector
 from hems.domain import ChargerState
 
 PROFILE_DIR = Path(__file__).parent
 _TOP_KEYS = {"profile", "points", "control", "states", "identify"}
-_PROFILE_KEYS = {"title", "manufacturer", "role", "hook", "transport", "unit", "port"}
+_PROFILE_KEYS = {"title", "manufacturer", "role", "hook", "transport", "unit", "port", "connectors"}
+_CONNECTOR_KEYS = {"stride", "count"}
 
 
 def available_profiles() -> list[str]:
@@ -31,8 +33,13 @@ def resolve_name(name: str, role: str | None) -> str:
     return name
 
 
-def load_profile(name_or_path: str | Path, role: str | None = None) -> Profile:
-    """Load a shipped profile by name, or any profile file by path. Raises ProfileError."""
+def load_profile(name_or_path: str | Path, role: str | None = None,
+                 connector: int | None = None) -> Profile:
+    """Load a shipped profile by name, or any profile file by path. Raises ProfileError.
+
+    `connector` picks one connector of a multi-connector charger (a `[profile.connectors]`
+    table): the points of connector 1 are moved to connector n's register object.
+    """
     path = Path(name_or_path)
     if path.suffix != ".toml":
         name = resolve_name(str(name_or_path), role)
@@ -43,7 +50,7 @@ def load_profile(name_or_path: str | Path, role: str | None = None) -> Profile:
     profile = _load_path(str(path.resolve()))
     if role is not None and profile.role != role:
         raise ProfileError(f"{path.name}: profile is for role {profile.role!r}, not {role!r}")
-    return profile
+    return profile if connector is None else for_connector(profile, connector)
 
 
 @lru_cache(maxsize=64)
@@ -82,6 +89,7 @@ def parse_profile(data: dict[str, Any], source: str, name: str) -> Profile:
     if role == "charger" and not states:
         ctx.err("states", "a charger profile needs a [states] table (raw value = state name)")
     identify = _identify(ctx, data.get("identify", {}), points)
+    stride, count = _connectors(ctx, head.get("connectors"))
     if ctx.errors:
         raise ProfileError("\n".join(ctx.errors))
     return Profile(name=name, role=role, title=ctx.need(head, "title", str, "profile", name),
@@ -89,7 +97,8 @@ def parse_profile(data: dict[str, Any], source: str, name: str) -> Profile:
                    points=points, controls=controls, writes=writes, heartbeat=heartbeat,
                    states=states, identify=identify, hook=hook, transport=transport,
                    default_unit=ctx.need(head, "unit", int, "profile", 1),
-                   default_port=ctx.need(head, "port", int, "profile", 502))
+                   default_port=ctx.need(head, "port", int, "profile", 502),
+                   connector_stride=stride, connector_count=count)
 
 
 def _points(ctx: _Ctx, table: Any, role: str | None) -> dict:
@@ -196,3 +205,22 @@ def _identify(ctx: _Ctx, table: Any, points: dict) -> tuple[Check, ...]:
         elif None not in (pname, lo, hi):
             out.append(Check(pname, lo, hi))
     return tuple(out)
+
+
+def _connectors(ctx: _Ctx, table: Any) -> tuple[int, int]:
+    """(stride, count) of a multi-connector charger; (0, 1) when the table is absent."""
+    if table is None:
+        return 0, 1
+    if not isinstance(table, dict):
+        ctx.err("profile.connectors", "must be a table (stride, count)")
+        return 0, 1
+    ctx.unknown(table, _CONNECTOR_KEYS, "profile.connectors")
+    stride = ctx.need(table, "stride", int, "profile.connectors")
+    count = ctx.need(table, "count", int, "profile.connectors")
+    if stride is not None and stride < 1:
+        ctx.err("profile.connectors.stride", f"{stride} is not a positive number of registers")
+    if count is not None and count < 1:
+        ctx.err("profile.connectors.count", f"{count} is not a positive number of connectors")
+    if stride is None or count is None or stride < 1 or count < 1:
+        return 0, 1
+    return stride, count

@@ -100,6 +100,9 @@ class Profile:
     transport: str = "tcp"
     default_unit: int = 1
     default_port: int = 502
+    connector_stride: int = 0              # registers per connector object; 0: one connector
+    connector_count: int = 1               # connectors 1..count (the points are for connector 1)
+    connector: int = 1                     # the connector these points address
 
     @property
     def sunspec(self) -> bool:

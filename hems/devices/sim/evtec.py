@@ -1,7 +1,7 @@
 """A simulated EVtec BiDiPro 10: bidirectional DC charger, Modbus TCP, one unit, holding registers.
 
 The "ECP4 / Modbus 2.0" map (see hems/devices/README.md, Sources): 100-register objects,
-big-endian words, the charge point at 0..43 and connector n at X = n*100 (connectors 1..8; one
+big-endian words, the charge point at 0..43 and connector n at X = n*100 (connectors 1..9; one
 is active, the others read 0). The real charger listens on TCP port 5020.
 
 | addr | type | meaning |
@@ -9,17 +9,24 @@ is active, the others read 0). The real charger listens on TCP port 5020.
 | 0 | string16 | firmware version |
 | 16 | string10 | serial number |
 | 26 | string10 | model (contains "crema") |
+| 36 | int32 | number of connectors in use (1) |
+| 38 | int32 | fallback power, W (writable; what the charger does with it is not public: stored only) |
+| 40 | int32 | charge point state: 1 ready, 5 in use (a car on the active connector) |
 | 42 | int32 | communication timeout, s (0 = off, max 600): with no request for that long the charger idles (setpoint := 0) |
 | X+0 | int32 | connector state, see below |
-| X+2 | int32 | session state (non-zero while a car is connected) |
+| X+2 | int32 | CCS session state: 0 ready, 2 plugged in, 16 current demand, 17 grid feed-in |
 | X+4 | int32 | session type: 5 bidirectional (discharge allowed) once the session is up, 0 none |
+| X+6, X+8 | float32 | DC voltage (nominal 400 V here), current, A |
 | X+10 | float32 | power, W (+ = charging, - = discharging) |
 | X+12 | int32 | SoC, per mille (0 without a car) |
 | X+14 | int32 | connector type: 1 CCS |
+| X+18, X+20 | float32 | energy charged, discharged, Wh |
 | X+22 | float32 | lower limit potential, W: < 0 when V2G is offered (the discharge floor) |
 | X+30 | float32 | upper limit, W (charge ceiling; 0 until the session is up) |
 | X+38 | float32 | lower limit, W (charge floor) |
+| X+46 | float32 | present consumption, W (the setpoint being delivered) |
 | X+54 | uint64 | error bitmask, 0 = none |
+| X+58, X+62 | float32 | battery capacity, minimum capacity, Wh (ISO 15118; unreliable on real cars) |
 | X+76 | string10 | car id, empty when no car |
 | X+86 | int32 | power setpoint, W (negative = discharge); outside [X+22, 0] and [X+38, X+30]: refused |
 | X+88 | int32 | suspend mode (accepted, no effect, as on the real charger) |
@@ -44,13 +51,19 @@ from hems.domain.clock import Clock
 
 log = logging.getLogger(__name__)
 
-VERSION, SERIAL, MODEL, COMM_TIMEOUT = 0, 16, 26, 42
+VERSION, SERIAL, MODEL, CONNECTOR_COUNT, FALLBACK_POWER, CP_STATE, COMM_TIMEOUT = 0, 16, 26, 36, 38, 40, 42
 OFF_STATE, OFF_SESSION_STATE, OFF_SESSION_TYPE, OFF_POWER, OFF_SOC, OFF_CONNECTOR_TYPE = 0, 2, 4, 10, 12, 14
+OFF_VOLTAGE, OFF_CURRENT, OFF_CHARGED, OFF_DISCHARGED, OFF_CONSUMPTION = 6, 8, 18, 20, 46
 OFF_LOWER_POTENTIAL, OFF_UPPER, OFF_LOWER, OFF_ERROR, OFF_CAR_ID = 22, 30, 38, 54, 76
+OFF_CAPACITY, OFF_MIN_CAPACITY = 58, 62
 OFF_SETPOINT, OFF_SUSPEND = 86, 88
 ST_NO_CAR, ST_PLUGGED, ST_INITIALISING = 1, 5, 6
 ST_CHARGING, ST_DISCHARGING, ST_IDLE, ST_ERROR = 7, 8, 10, 12
 SESSION_BIDIRECTIONAL = 5
+CCS_READY, CCS_PLUGGED_IN, CCS_CURRENT_DEMAND, CCS_GRID_FEED_IN = 0, 2, 16, 17
+CP_READY, CP_IN_USE = 1, 5
+CONNECTORS = 9
+DC_VOLTAGE_V = 400.0
 MAX_COMM_TIMEOUT_S = 600
 
 EVTEC_CHARGER = ChargerSpec(phases=3, voltage_v=230.0, min_current_a=2.0, max_current_a=14.5, ramp_s=2.0)
@@ -61,8 +74,8 @@ class EvtecBiDiPro(RegisterDevice):
                  clock: Clock | None = None, connector: int = 1, comm_timeout_s: int = 0,
                  serial: str = "BDP10-0042", setup_s: float = 0.0) -> None:
         super().__init__(unit_id, clock)
-        if not 1 <= connector <= 8:
-            raise ValueError(f"connector {connector} is not in 1..8")
+        if not 1 <= connector <= CONNECTORS:
+            raise ValueError(f"connector {connector} is not in 1..{CONNECTORS}")
         self.plant = plant or ChargePoint(spec=EVTEC_CHARGER)
         self.base = connector * 100
         h = self.holding
@@ -70,8 +83,10 @@ class EvtecBiDiPro(RegisterDevice):
         h.set(VERSION, encode("string", "ECP4-2.0.7", 16))
         h.set(SERIAL, encode("string", serial, 10))
         h.set(MODEL, encode("string", "BiDiPro10 crema", 10))
+        h.set(CONNECTOR_COUNT, encode("int32", 1))
+        h.define(FALLBACK_POWER, encode("int32", 0), writable=True)
         h.define(COMM_TIMEOUT, encode("int32", comm_timeout_s), writable=True)
-        for n in range(1, 9):
+        for n in range(1, CONNECTORS + 1):
             h.define(n * 100, [0] * 100)
         h.define(self.base + OFF_SETPOINT, [0] * 4, writable=True)
         self.comm_timeouts = 0                         # how often the communication timeout fired
@@ -173,9 +188,17 @@ class EvtecBiDiPro(RegisterDevice):
         floor, lower, upper = self._window_w()
         session_up = p.plugged and not self._setting_up(now)
         self._put(OFF_STATE, "int32", self._state(now))
-        self._put(OFF_SESSION_STATE, "int32", 3 if p.plugged else 0)
+        self._put(OFF_SESSION_STATE, "int32", _ccs_state(p.plugged, session_up, p.actual_w))
         self._put(OFF_SESSION_TYPE, "int32", SESSION_BIDIRECTIONAL if session_up else 0)
         self._put(OFF_POWER, "float32", p.actual_w)
+        self._put(OFF_VOLTAGE, "float32", DC_VOLTAGE_V if p.plugged else 0.0)
+        self._put(OFF_CURRENT, "float32", p.actual_w / DC_VOLTAGE_V)
+        self._put(OFF_CHARGED, "float32", p.charged_wh)
+        self._put(OFF_DISCHARGED, "float32", p.discharged_wh)
+        self._put(OFF_CONSUMPTION, "float32", p.actual_w)
+        self._put(OFF_CAPACITY, "float32", p.car.capacity_wh if session_up else 0.0)
+        self._put(OFF_MIN_CAPACITY, "float32", 0.1 * p.car.capacity_wh if session_up else 0.0)
+        self.holding.set(CP_STATE, encode("int32", CP_IN_USE if p.plugged else CP_READY))
         self._put(OFF_SOC, "int32", round(p.soc_pct * 10) if p.plugged else 0)
         self._put(OFF_CONNECTOR_TYPE, "int32", 1)
         self._put(OFF_LOWER_POTENTIAL, "float32", floor)
@@ -183,3 +206,13 @@ class EvtecBiDiPro(RegisterDevice):
         self._put(OFF_LOWER, "float32", lower)
         self._put(OFF_ERROR, "uint64", 1 if p.fault else 0)
         self._put(OFF_CAR_ID, "string", "EVCCID0A1B2C" if p.plugged else "", 10)
+
+
+def _ccs_state(plugged: bool, session_up: bool, actual_w: float) -> int:
+    if not plugged:
+        return CCS_READY
+    if session_up and actual_w > 0.5:
+        return CCS_CURRENT_DEMAND
+    if session_up and actual_w < -0.5:
+        return CCS_GRID_FEED_IN
+    return CCS_PLUGGED_IN

@@ -30,7 +30,7 @@ async def test_identity_and_connector_discovery(clock) -> None:
         model = client.convert_from_registers(await read(client, 26, 10), DT.STRING)
         assert "crema" in model
         # the active connector is the one with a non-zero state/session
-        active = [n for n in range(1, 9) if any(await read(client, n * 100, 6))]
+        active = [n for n in range(1, 10) if any(await read(client, n * 100, 6))]
         assert active == [2]
 
 
@@ -110,3 +110,23 @@ async def test_error_bitmask_and_state(clock) -> None:
         plant.fault = "overtemperature"
         assert await _i32(client, 100) == 12
         assert client.convert_from_registers(await read(client, 154, 4), DT.UINT64) == 1
+
+
+async def test_connector_nine_charge_point_state_and_counters(clock) -> None:
+    plant = ChargePoint(spec=EVTEC_CHARGER, plugged=False, soc_pct=50.0)
+    evtec = EvtecBiDiPro(clock=clock, plant=plant, connector=9)
+    async with serve(evtec) as client:
+        assert await _i32(client, 36) == 1                               # one connector in use
+        assert await _i32(client, 40) == 1                               # charge point ready
+        assert await _i32(client, 900) == 1 and await _i32(client, 902) == 0
+        plant.plug()
+        assert await _i32(client, 40) == 5 and await _i32(client, 902) == 2   # in use, plugged in
+        assert not (await _setpoint(client, 900, 5000)).isError()
+        clock.advance(3600)
+        assert await _i32(client, 902) == 16                             # current demand
+        assert await _f32(client, 918) == pytest.approx(5000.0, rel=0.01)   # Wh charged
+        assert await _f32(client, 946) == pytest.approx(5000.0)           # present consumption
+        assert await _f32(client, 908) == pytest.approx(5000.0 / 400.0)   # DC current
+        assert await _i32(client, 100) == 0                              # connector 1 unused
+    with pytest.raises(ValueError, match="not in 1..9"):
+        EvtecBiDiPro(clock=clock, connector=10)
