@@ -5,6 +5,8 @@ Register map and behaviour per Wallbox's Quasar Modbus register list as V2G Libe
 
 | reg | meaning |
 |---|---|
+| 1 | firmware version (read-only) |
+| 2, 3 | serial number, high and low word (read-only) |
 | 81 (0x51)  | control: 0 user, 1 remote. Setpoints and actions only take effect in remote |
 | 82 (0x52)  | start charging/discharging on connect (1 = yes, the default) |
 | 83 (0x53)  | setpoint type: 0 current (258), 1 power (260) |
@@ -44,6 +46,7 @@ from hems.domain.clock import Clock
 
 log = logging.getLogger(__name__)
 
+FIRMWARE, SERIAL_HIGH, SERIAL_LOW = 1, 2, 3
 CONTROL, AUTOSTART, SETPOINT_TYPE, IDLE_TIMEOUT = 81, 82, 83, 88
 LOCK, ACTION, CURRENT_SETPOINT, POWER_SETPOINT = 256, 257, 258, 260
 MAX_POWER, ACTUAL_POWER, STATE, SOC, ERRORS = 514, 526, 537, 538, 539
@@ -60,10 +63,12 @@ _LIMITS = {CONTROL: (0, 1), AUTOSTART: (0, 1), SETPOINT_TYPE: (0, 1), IDLE_TIMEO
 
 class WallboxQuasar(RegisterDevice):
     def __init__(self, *, plant: ChargePoint | None = None, unit_id: int = 1,
-                 clock: Clock | None = None, idle_timeout_s: int = 0) -> None:
+                 clock: Clock | None = None, idle_timeout_s: int = 0,
+                 firmware: int = 5130, serial: int = 345_678) -> None:
         super().__init__(unit_id, clock)
         self.plant = plant or ChargePoint()
         h = self.holding
+        h.define(FIRMWARE, [firmware & 0xFFFF, (serial >> 16) & 0xFFFF, serial & 0xFFFF])
         h.define(81, [0] * 8, writable=True)                  # 81..88
         h.define(256, [0] * 5, writable=True)                 # 256..260
         h.define(MAX_POWER, [0], writable=True)               # the owner may lower it

@@ -128,3 +128,11 @@ async def test_locked_without_a_car_and_error_registers(clock) -> None:
         plant.fault = "isolation"
         assert (await _state(client))[1] == 7
         assert await read(client, 539, 4) == [0, 0, 0, 1]              # a recoverable error code
+
+
+async def test_identity_registers(clock) -> None:
+    quasar = WallboxQuasar(clock=clock, firmware=5130, serial=0x0005_4CCB)
+    async with serve(quasar) as client:
+        assert await read(client, 1, 3) == [5130, 0x0005, 0x4CCB]
+        rr = await client.write_register(1, 0, device_id=1)            # read-only
+        assert rr.isError() and rr.exception_code == 2
