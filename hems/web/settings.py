@@ -86,6 +86,7 @@ def effective(config: Any, db: WebDb) -> dict[str, dict[str, Any]]:
     tariff = getattr(config, "tariff", None)
     out["tariff"]["kind"] = getattr(tariff, "kind", None)
     out["tariff"]["currency"] = getattr(tariff, "currency", "EUR")
+    out["tariff"]["export"] = getattr(tariff, "export", None)          # dynamic: "spot" or "fixed"
     return out
 
 

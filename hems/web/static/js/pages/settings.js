@@ -39,8 +39,12 @@ export function render(root, ctx) {
     const tariffFields = [];
     if (s.tariff.kind === "fixed") tariffFields.push(["Buy price per kWh", "import_price_per_kwh", s.tariff.import_price_per_kwh, num]);
     if (s.tariff.kind === "dynamic") tariffFields.push(["Markup on the spot price per kWh", "import_markup_per_kwh", s.tariff.import_markup_per_kwh, num]);
-    tariffFields.push(["Sell price per kWh", "export_price_per_kwh", s.tariff.export_price_per_kwh, num]);
-    root.append(card("Tariff", h("p", { class: "muted" }, `Kind: ${s.tariff.kind || "–"} · ${s.tariff.currency}`),
+    if (s.tariff.kind !== "dynamic" || s.tariff.export === "fixed") {
+      tariffFields.push(["Sell price per kWh", "export_price_per_kwh", s.tariff.export_price_per_kwh, num]);
+    }
+    const kinds = { fixed: "fixed price", tou: "time of use", dynamic: "day-ahead spot price" };
+    const sells = s.tariff.kind === "dynamic" && s.tariff.export !== "fixed" ? " · sold at the spot price" : "";
+    root.append(card("Tariff", h("p", { class: "muted" }, `${kinds[s.tariff.kind] || s.tariff.kind || "–"} · ${s.tariff.currency}${sells}`),
       sectionForm(ctx, "tariff", tariffFields, load, later)));
     root.append(card("Site limits", sectionForm(ctx, "site", [
       ["Main fuse per phase (A)", "main_fuse_a", s.site.main_fuse_a, num],
