@@ -132,8 +132,9 @@ def _result(problem: Problem, energy: np.ndarray, ev_w: np.ndarray, solve_ms: fl
     lo, hi = bounds_w(problem)
     violation = np.maximum(lo - ev_w, 0.0) + np.maximum(ev_w - hi, 0.0)
     violation_w = float(np.max(violation[problem.plugged], initial=0.0))
+    resolution_w = step_wh / (problem.dt_h * min(problem.charge_efficiency, problem.discharge_efficiency))
     return Result(ev_w=ev_w, soc_pct=soc, grid_w=problem.load_w - problem.pv_w + ev_w,
                   cost=total, breakdown=terms, solve_ms=solve_ms, target_shortfall_pct=shortfall,
-                  feasible=shortfall == 0.0 and violation_w <= 1e-6, interval_s=problem.interval_s,
+                  feasible=shortfall == 0.0 and violation_w <= 1.01 * resolution_w, interval_s=problem.interval_s,
                   start=problem.start, soc_step_wh=step_wh, bound_violation_w=violation_w,
                   warnings=warnings)
