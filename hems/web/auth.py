@@ -63,6 +63,30 @@ def is_lan(remote: str) -> bool:
     return ip.is_private or ip.is_loopback or ip.is_link_local
 
 
+LOCAL_SUFFIXES = (".local", ".lan", ".home", ".home.arpa", ".internal", ".localdomain")
+
+
+def is_local_host(host: str | None) -> bool:
+    """True for the names a home UI is reached by: an IP literal, localhost, a single-label name
+    (`hems`) or a private suffix (`hems.local`). A public name is what a DNS-rebinding page uses to
+    reach the Pi from a browser on the LAN, so the password setup and the login-free LAN view
+    refuse it."""
+    if not host:
+        return False
+    name = host.strip().lower()
+    if name.startswith("["):                                  # [ipv6]:port
+        name = name[1:name.find("]")] if "]" in name else name
+    elif name.count(":") == 1:
+        name = name.split(":")[0]
+    try:
+        ipaddress.ip_address(name)
+        return True
+    except ValueError:
+        pass
+    name = name.rstrip(".")
+    return name == "localhost" or "." not in name or name.endswith(LOCAL_SUFFIXES)
+
+
 def current_session(request: web.Request) -> Session | None:
     token = request.cookies.get(COOKIE)
     if not token or len(token) > 200:
@@ -96,14 +120,21 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if unsafe:
         _check_origin(request)
     if level == "public":
+        if unsafe and session is None and not is_local_host(request.host):
+            raise ApiError(403, f"refused for host name {request.host!r}: open hems by its IP address or "
+                                "a local name (hems.local)")
         return await handler(request)
     if session is None:
-        if level == "read" and not unsafe and lan_read_only(request.app) and is_lan(remote_addr(request)):
+        if level == "read" and not unsafe and lan_view_allowed(request):
             return await handler(request)
         raise ApiError(401, "log in first: this needs the owner's session")
     if unsafe and not secrets.compare_digest(request.headers.get(CSRF_HEADER, ""), session.csrf_token):
         raise ApiError(403, f"missing or wrong {CSRF_HEADER} header (CSRF protection); reload the page")
     return await handler(request)
+
+
+def lan_view_allowed(request: web.Request) -> bool:
+    return lan_read_only(request.app) and is_lan(remote_addr(request)) and is_local_host(request.host)
 
 
 def lan_read_only(app: web.Application) -> bool:
@@ -142,7 +173,7 @@ def _set_cookie(request: web.Request, resp: web.Response) -> web.Response:
 async def get_auth_status(request: web.Request) -> web.Response:
     session: Session | None = request[keys.SESSION]
     db: WebDb = request.app[keys.DB]
-    lan_ok = lan_read_only(request.app) and is_lan(remote_addr(request))
+    lan_ok = lan_view_allowed(request)
     return web.json_response({
         "setup_required": db.user_count() == 0,
         "logged_in": session is not None,

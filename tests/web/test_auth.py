@@ -152,3 +152,11 @@ async def test_bad_login_bodies(client, owner):
         body = await resp.json()
         assert resp.status == status, (raw, body)
         assert message in body["error"], (raw, body)
+
+
+async def test_setup_refused_for_a_public_host_name(client):
+    """A DNS-rebinding page reaches the Pi under its own public name: no setup, no login."""
+    resp = await client.post("/api/v1/auth/setup", json={"password": PASSWORD}, headers={"Host": "rebind.evil.example"})
+    assert resp.status == 403 and "host name" in (await resp.json())["error"]
+    resp = await client.post("/api/v1/auth/setup", json={"password": PASSWORD}, headers={"Host": "hems.local:8080"})
+    assert resp.status == 201

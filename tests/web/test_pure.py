@@ -95,3 +95,13 @@ def test_password_hash_round_trip_and_rules():
 def test_lan_addresses(addr, lan):
     from hems.web.auth import is_lan
     assert is_lan(addr) is lan
+
+
+@pytest.mark.parametrize("host, ok", [
+    ("192.168.1.20:8080", True), ("127.0.0.1", True), ("[fe80::1]:8080", True), ("localhost:8080", True),
+    ("hems", True), ("hems.local", True), ("pi.home.arpa:8080", True), ("hems.lan.", True),
+    ("evil.example.com", False), ("rebind.attacker.net:8080", False), ("", False), (None, False),
+])
+def test_local_host_names(host, ok):
+    from hems.web.auth import is_local_host
+    assert is_local_host(host) is ok

@@ -32,6 +32,17 @@ export function on(event, fn) {
 
 function emit(event, data) { for (const l of listeners) if (l.event === event) l.fn(data); }
 
+// Things the owner should notice wherever they are (device trouble shows as a banner on Overview).
+const NOTICES = {
+  commitment: () => "Aggregator event accepted: hems adjusts the plan",
+  cancel: () => "Aggregator event cancelled",
+  plan_error: (n) => n.message,
+};
+on("notice", (n) => {
+  const text = NOTICES[n.kind] ? NOTICES[n.kind](n) : null;
+  if (text) toast(text, n.kind === "plan_error" ? "error" : "ok");
+});
+
 function connectEvents() {
   if (source) source.close();
   source = new EventSource("/api/v1/events");
