@@ -45,8 +45,12 @@ def make_home(config: Config, clock, start: datetime, sim: SimConfig):
     car = CarSpec(capacity_wh=ev.capacity_wh, max_charge_w=ev.max_charge_w,
                   max_discharge_w=ev.max_discharge_w, charge_efficiency=ev.charge_efficiency,
                   discharge_efficiency=ev.discharge_efficiency)
+    kinds = {"wallbox_quasar": "quasar", "evtec_bidipro10": "evtec"}
+    charger_cfg, meter_cfg = config.device("charger"), config.device("meter")
     return SimHome(clock, start, seed=sim.seed, ports=ports if len(ports) == 3 else None,
                    base_port=None if len(ports) == 3 else sim.base_port, car=car, charger=charger,
+                   charger_kind=kinds.get(charger_cfg.profile, "sunspec") if charger_cfg else "sunspec",
+                   meter_kind="sdm630" if meter_cfg and meter_cfg.profile == "sdm630" else "sunspec",
                    pv_rating_w=site.pv_peak_w or 5000.0, tz=site.timezone, charger_timeout_s=60)
 
 

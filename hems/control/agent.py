@@ -379,6 +379,7 @@ class Agent:
             except Exception as exc:
                 log.warning("writing %.0f W to %s failed: %s", sp.ev_power_w, slot.name, exc)
                 self._written_w = None
+                await self._fall_back_to_idle(slot, sp)
                 return
             if refresh and hasattr(slot.poller.device, "refresh_heartbeat"):
                 try:
@@ -390,6 +391,15 @@ class Agent:
             if self.store is not None:
                 self.store.add_setpoint(sp)
             await self._emit("setpoint", sp)
+
+    async def _fall_back_to_idle(self, slot: DeviceSlot, failed: Setpoint) -> None:
+        """A refused or failed setpoint must not leave the charger on an older one: ask for 0 W."""
+        if failed.ev_power_w == 0.0:
+            return
+        try:
+            await slot.poller.device.write_power(0.0)
+        except Exception as exc:
+            log.warning("%s: could not fall back to 0 W either: %s", slot.name, exc)
 
     async def _emit(self, topic: str, payload: Any) -> None:
         for listener in list(self._listeners):

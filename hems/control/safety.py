@@ -5,7 +5,8 @@
      no charging we cannot check against the fuse);
   2. car: unplugged or faulted -> 0 W; SoC unknown or at/below the reserve -> no discharge;
      SoC at/above max_soc -> no charging;
-  3. charger: at most max_charge_w / max_discharge_w;
+  3. charger: at most max_charge_w / max_discharge_w, and at most what the charger itself says it
+     can take now (its reading's max_charge_w / max_discharge_w);
   4. site: per phase, the current with the new EV power stays within the main fuse, and the grid
      power stays within max_import_w and max_export_w;
   5. AC minimum: a charge below min_charge_w (or a discharge below min_discharge_w) becomes 0.
@@ -59,10 +60,12 @@ def clamp(request_w: float, state: SiteState, limits: SafetyLimits, reason: str)
     if power_w > 0 and car.soc_pct is not None and car.soc_pct >= limits.max_soc_pct:
         limit(0.0, "max_soc")
 
-    if power_w > limits.max_charge_w:
-        limit(limits.max_charge_w, "max_charge")
-    if power_w < -limits.max_discharge_w:
-        limit(-limits.max_discharge_w, "max_discharge")
+    max_charge_w = min(limits.max_charge_w, _or_inf(car.max_charge_w))
+    max_discharge_w = min(limits.max_discharge_w, _or_inf(car.max_discharge_w))
+    if power_w > max_charge_w:
+        limit(max_charge_w, "max_charge")
+    if power_w < -max_discharge_w:
+        limit(-max_discharge_w, "max_discharge")
 
     low_w, high_w = site_bounds_w(state, limits)
     if power_w > high_w:
@@ -75,6 +78,10 @@ def clamp(request_w: float, state: SiteState, limits: SafetyLimits, reason: str)
     if -limits.min_discharge_w + 1e-6 < power_w < 0:
         limit(0.0, "min_discharge")
     return Setpoint(at=state.at, ev_power_w=power_w, reason=reason, clamped_by=tuple(rules))
+
+
+def _or_inf(value: float | None) -> float:
+    return float("inf") if value is None else max(0.0, float(value))
 
 
 def site_bounds_w(state: SiteState, limits: SafetyLimits) -> tuple[float, float]:

@@ -17,9 +17,10 @@ LIMITS = SafetyLimits(
 
 
 def site(grid_w=500.0, ev_w=0.0, soc=50.0, state=ChargerState.CONNECTED, phase_w=None,
-         stale=(), meter=True, charger=True, fault=None) -> SiteState:
+         stale=(), meter=True, charger=True, fault=None, car_max=(None, None)) -> SiteState:
     m = MeterReading(at=T, grid_power_w=grid_w, phase_power_w=phase_w or ()) if meter else None
-    c = ChargerReading(at=T, ev_power_w=ev_w, state=state, soc_pct=soc, fault=fault) if charger else None
+    c = ChargerReading(at=T, ev_power_w=ev_w, state=state, soc_pct=soc, fault=fault,
+                       max_charge_w=car_max[0], max_discharge_w=car_max[1]) if charger else None
     return SiteState(at=T, meter=m, pv=None, charger=c, stale=stale)
 
 
@@ -30,6 +31,9 @@ CASES = [
     ("max charge", site(), 20000, 11000, ("max_charge",)),
     ("max discharge", site(soc=80), -20000, -5500, ("max_discharge", "export_limit_or_fuse")),
     ("below min charge -> 0", site(), 2000, 0, ("min_charge",)),
+    ("charger offers less now", site(car_max=(7400.0, 5000.0)), 11000, 7400, ("max_charge",)),
+    ("charge-only charger: no discharge", site(soc=80, car_max=(11000.0, 0.0)), -7000, 0,
+     ("max_discharge",)),
     ("below min discharge -> 0", site(soc=80), -1000, 0, ("min_discharge",)),
     ("unplugged", site(state=ChargerState.NO_CAR), 7000, 0, ("unplugged",)),
     ("faulted", site(state=ChargerState.FAULT), 7000, 0, ("fault",)),

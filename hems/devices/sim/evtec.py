@@ -143,7 +143,8 @@ class EvtecBiDiPro(RegisterDevice):
         if address <= sp + 1 and address + len(values) > sp:
             w = int32_at(sp)
             floor, lower, upper = self._window_w()
-            if not (floor <= w <= 0 or lower <= w <= upper):
+            # the window is published as float32 W and the setpoint is whole W: compare to the W
+            if not (round(floor) <= w <= 0 or round(lower) <= w <= round(upper)):
                 return ExcCodes.ILLEGAL_VALUE
         return None
 
