@@ -7,11 +7,12 @@ from __future__ import annotations
 import asyncio
 import math
 import shutil
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from hems.domain import Commitment
 from tests.web.simhome import ROOT, sim_runtime
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -117,7 +118,13 @@ async def test_owner_journey_on_the_simulated_home(browser, tmp_path):
         local = prefs.next_trip.departure.astimezone(runtime.agent.settings.timezone)
         assert (local.hour, local.minute) == (7, 30)
 
+        # an accepted aggregator event (the path the MQTT link takes): the evening peak, discharging
+        now = runtime.clock.now()
+        evening = now.replace(hour=16, minute=0, second=0, microsecond=0)       # 18:00 in Paris (UTC+2)
+        await runtime.agent.add_commitment(Commitment("evt-peak", evening, evening + timedelta(hours=2),
+                                                      min_ev_w=-6000.0, max_ev_w=-3000.0))
         await page.goto(url + "/#/plan")
+        await page.wait_for_selector("text=car between -6.0 and -3.0 kW")
         await page.wait_for_selector(".stat-value:has-text('07:30')")
         await page.wait_for_selector(".stat-value:has-text('80 %')")
         plan_view = await fetch_json(page, "GET", "/api/v1/plan")

@@ -59,7 +59,7 @@ function drawBands(u, bands) {
     if (b.label) {
       ctx.fillStyle = "#5b4a8a";
       ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
-      ctx.fillText(b.label, x0 + 4 * devicePixelRatio, bbox.top + 13 * devicePixelRatio);
+      ctx.fillText(b.label, x0 + 4 * devicePixelRatio, bbox.top + bbox.height - 6 * devicePixelRatio);
     }
   }
   ctx.restore();

@@ -65,7 +65,7 @@ export function render(root, ctx) {
     if (!steps.firstChild) steps.append(h("li", { class: "muted" }, "No steps in this plan."));
     const xsSoc = toTimes(p.start, p.interval_s, n + 1);
     const bands = v.commitments.map((c) => ({ from: Date.parse(c.start) / 1000, to: Date.parse(c.end) / 1000,
-      label: `event ${(c.min_ev_w / 1000).toFixed(1)}…${(c.max_ev_w / 1000).toFixed(1)} kW` }));
+      label: "aggregator event" }));
     const markers = [{ at: Date.parse(v.now) / 1000, label: "now", color: COLORS.now }];
     if (trip) markers.push({ at: Date.parse(trip.departure) / 1000, label: `leave ${timeOf(trip.departure)} · ${pct(trip.target_soc_pct)}`, color: COLORS.soc, dash: [] });
     const kwVal = (x) => `${x.toFixed(2)} kW`;
