@@ -210,17 +210,23 @@ def status_line(agent: Agent) -> str:
             f"grid {w(grid)} kW | car {w(ev)} kW {soc_s} {plugged} | {reason}")
 
 
-async def run_until_signalled(runtime: Runtime) -> None:
+async def run_until_signalled(runtime: Runtime) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await runtime.start()
+    try:
+        await runtime.start()
+    except Exception as exc:       # a broken profile, a port in use, an unreadable data dir
+        log.error("hems cannot start: %s", exc)
+        await runtime.stop()
+        return 1
     try:
         await stop.wait()
     finally:
         log.info("stopping")
         await runtime.stop()
+    return 0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -234,5 +240,4 @@ def run(args: argparse.Namespace) -> int:
         for line in exc.errors:
             print(line)
         return 1
-    asyncio.run(run_until_signalled(Runtime(config, SystemClock())))
-    return 0
+    return asyncio.run(run_until_signalled(Runtime(config, SystemClock())))

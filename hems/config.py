@@ -68,6 +68,7 @@ class DeviceConfig:
     parity: str | None = None                # rtu: N | E | O
     stopbits: int | None = None              # rtu
     comm_timeout_s: float | None = None      # charger: falls back on its own after this silence
+    connector: int | None = None             # a multi-connector charger's connector (1-9)
 
 
 @dataclass(frozen=True)
@@ -324,6 +325,7 @@ def _device(name: str, t: Table) -> DeviceConfig:
         parity=t.get("parity", choice("N", "E", "O"), "N") if rtu else None,
         stopbits=t.get("stopbits", choice(1, 2), 1) if rtu else None,
         comm_timeout_s=t.get("comm_timeout_s", number(5, 3600, "a duration in s (5-3600)"), None),
+        connector=t.get("connector", integer(1, 9, "a connector number (1-9)"), None),
     )
     if transport is None:
         t.used.update(t.data)  # which keys belong here depends on the transport

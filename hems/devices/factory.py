@@ -45,7 +45,7 @@ def build_devices(device_configs: Iterable[Any], clock: Clock | None = None,
     buses = buses if buses is not None else BusRegistry()
     devices: dict[str, Any] = {}
     for cfg in device_configs:
-        profile = load_profile(cfg.profile, role=cfg.role)
+        profile = load_profile(cfg.profile, role=cfg.role, connector=getattr(cfg, "connector", None))
         bus = buses.get(endpoint_of(cfg), timeout_s=float(cfg.timeout_s))
         devices[cfg.name] = make_driver(cfg.name, profile, bus.unit(int(cfg.unit)), clock,
                                         heartbeat_timeout_s=getattr(cfg, "comm_timeout_s", None))
