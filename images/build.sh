@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Build the hems SD card image (Debian 12, arm64) for Raspberry Pi 4/5, or its QEMU test variant.
+#
+#   images/build.sh [pi|test]        (run as root; output in images/out/<variant>/)
+#
+# Steps: hems wheel + arm64 dependency wheels -> Debian root file system with mmdebstrap (arm64
+# binaries run through qemu-user-static and binfmt_misc) -> FAT boot partition with mtools and an
+# ext4 root partition with `mkfs.ext4 -d` (no loop mounts) -> MBR disk image -> xz + sha256 (pi).
+#
+# Environment: MIRROR, SECURITY_MIRROR (default: the mirror this machine's apt uses),
+# PYTHON (a Python with pip, default .venv/bin/python), SOURCE_DATE_EPOCH (default: last commit),
+# REUSE_ROOTFS=1 (assemble the disk again from the root file system of an interrupted build).
+set -euo pipefail
+
+VARIANT=${1:-pi}
+case "$VARIANT" in pi|test) ;; *) echo "usage: $0 [pi|test]" >&2; exit 2 ;; esac
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/.." && pwd)
+OUT="$HERE/out/$VARIANT"
+WHEELS="$HERE/out/wheels"
+export PYTHON=${PYTHON:-$REPO/.venv/bin/python}
+SUITE=bookworm
+BOOT_MIB=256          # FAT boot partition (firmware, kernel, initramfs, hems/config.toml)
+BOOT_START_MIB=4
+IMAGE_NAME=hems-$VARIANT
+
+log() { printf '%s [build %s] %s\n' "$(date -u +%H:%M:%S)" "$VARIANT" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+host_mirror() {
+    # The first Debian URI of this machine's apt sources that serves $1 (a suite), if any.
+    local suite=$1 f
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [ -f "$f" ] || continue
+        awk -v s="$suite" '/^URIs:/{u=$2} /^Suites:/{for(i=2;i<=NF;i++) if($i==s) {print u; exit}}' "$f"
+    done | head -n1
+    grep -hE "^deb +[^ ]+ +$suite( |$)" /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
+        | awk '{print $2}' | head -n1 || true
+}
+
+MIRROR=${MIRROR:-$(host_mirror "$SUITE" | head -n1)}
+MIRROR=${MIRROR:-http://deb.debian.org/debian}
+SECURITY_MIRROR=${SECURITY_MIRROR:-$(host_mirror "$SUITE-security" | head -n1)}
+SECURITY_MIRROR=${SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$REPO" log -1 --format=%ct 2>/dev/null || date +%s)}
+
+check_host() {
+    [ "$(id -u)" = 0 ] || die "run as root (mmdebstrap root mode, file ownership in the image)"
+    local tool
+    for tool in mmdebstrap sfdisk mkfs.vfat mcopy mkfs.ext4 xz; do
+        command -v "$tool" >/dev/null || die "$tool not found: install the IMAGE_DEBS of the Makefile"
+    done
+    [ -x "$PYTHON" ] || die "$PYTHON not found: run make venv (or set PYTHON)"
+    # arm64 binaries in the chroot run through qemu-user-static, registered with binfmt_misc.
+    if [ "$(dpkg --print-architecture)" != arm64 ]; then
+        if [ ! -e /proc/sys/fs/binfmt_misc/status ]; then
+            mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc || die "cannot mount binfmt_misc"
+        fi
+        if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
+            update-binfmts --enable qemu-aarch64 || die "cannot register qemu-aarch64 with binfmt_misc"
+        fi
+        grep -qx enabled /proc/sys/fs/binfmt_misc/qemu-aarch64 || die "binfmt qemu-aarch64 is disabled"
+    fi
+}
+
+build_wheels() {
+    # The hems wheel from this tree, plus every dependency as an arm64/CPython 3.11 binary wheel.
+    log "wheels: hems from $REPO, dependencies for manylinux aarch64 cp311"
+    rm -rf "$WHEELS" && mkdir -p "$WHEELS"
+    export PIP_CACHE_DIR="$HERE/out/pip-cache" PIP_DISABLE_PIP_VERSION_CHECK=1
+    "$PYTHON" -m pip wheel -q --no-deps -w "$WHEELS" "$REPO"
+    "$PYTHON" -m pip download -q -d "$WHEELS" --only-binary=:all: \
+        --platform manylinux2014_aarch64 --platform manylinux_2_17_aarch64 \
+        --platform manylinux_2_28_aarch64 --python-version 3.11 --implementation cp --abi cp311 \
+        "$WHEELS"/hems-*.whl
+    ls "$WHEELS" >&2
+}
+
+PACKAGES=(
+    systemd-sysv udev dbus kmod iproute2 iputils-ping procps less nano
+    systemd-timesyncd systemd-resolved fake-hwclock
+    linux-image-arm64 initramfs-tools raspi-firmware firmware-brcm80211 wpasupplicant
+    avahi-daemon libnss-mdns nftables openssh-server
+    python3 python3-venv ca-certificates fdisk e2fsprogs dosfstools
+)
+
+unmount_below() {
+    # What an interrupted build may have left mounted in the root file system (proc, sys, dev).
+    local target
+    findmnt -rn -o TARGET | grep -F "$1/" | sort -r | while read -r target; do
+        umount -l "$target" || true
+    done
+}
+
+build_rootfs() {
+    local root=$OUT/rootfs
+    unmount_below "$root"
+    rm -rf "$root" && mkdir -p "$OUT"
+    log "rootfs: mmdebstrap $SUITE arm64 from $MIRROR"
+    mmdebstrap --arch=arm64 --variant=minbase --mode=root --format=directory \
+        --components="main non-free-firmware" \
+        --include="$(IFS=,; echo "${PACKAGES[*]}")" \
+        --aptopt='Acquire::Languages "none"' \
+        --dpkgopt='path-exclude=/usr/share/man/*' \
+        --dpkgopt='path-exclude=/usr/share/doc/*' \
+        --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+        --dpkgopt='path-exclude=/usr/share/locale/*' \
+        --dpkgopt='path-exclude=/usr/share/info/*' \
+        --dpkgopt='path-exclude=/usr/lib/modules/*/kernel/sound/*' \
+        --dpkgopt='path-exclude=/usr/lib/modules/*/kernel/drivers/media/*' \
+        --dpkgopt='path-exclude=/usr/lib/modules/*/kernel/drivers/infiniband/*' \
+        --dpkgopt='path-exclude=/usr/lib/modules/*/kernel/drivers/gpu/drm/amd/*' \
+        --dpkgopt='path-exclude=/usr/lib/modules/*/kernel/drivers/gpu/drm/nouveau/*' \
+        --dpkgopt='path-exclude=/usr/lib/modules/*/kernel/drivers/gpu/drm/radeon/*' \
+        --setup-hook="$HERE/hooks/setup.sh \"\$1\" $VARIANT" \
+        --essential-hook="$HERE/hooks/essential.sh \"\$1\"" \
+        --customize-hook="$HERE/hooks/customize.sh \"\$1\" $VARIANT \"$WHEELS\"" \
+        "$SUITE" "$root" \
+        "deb $MIRROR $SUITE main non-free-firmware" \
+        "deb $MIRROR $SUITE-updates main non-free-firmware" \
+        "deb $SECURITY_MIRROR $SUITE-security main non-free-firmware"
+    # The Python packages are compiled here by the host's CPython 3.11 (same bytecode as the
+    # image's) instead of under emulation: the venv is read-only to the service.
+    log "rootfs: byte-compiling the venv"
+    python3.11 -m compileall -q -j 2 -s "$root" -p / "$root/opt/hems/venv/lib" >/dev/null \
+        || die "compileall failed"
+}
+
+build_disk() {
+    local root=$OUT/rootfs img=$OUT/$IMAGE_NAME.img
+    local boot_img=$OUT/boot.vfat root_img=$OUT/root.ext4
+    log "disk: boot partition (FAT32, ${BOOT_MIB} MiB)"
+    rm -f "$boot_img" "$root_img" "$img"
+    mkfs.vfat -F 32 -n RASPIFIRM -i 4845d5a1 -C "$boot_img" $((BOOT_MIB * 1024)) >/dev/null
+    (cd "$root/boot/firmware" && MTOOLS_SKIP_CHECK=1 mcopy -s -p -m -i "$boot_img" ./* ::/)
+    # /boot/firmware stays an empty mount point in the root file system.
+    cp "$root"/boot/firmware/vmlinuz-* "$OUT/vmlinuz"
+    cp "$root"/boot/firmware/initrd.img-* "$OUT/initrd.img"
+    find "$root/boot/firmware" -mindepth 1 -delete
+
+    # Root: used space + 25% + 64 MiB, rounded to MiB; the first boot grows it to the card.
+    local used_kib root_mib
+    used_kib=$(du -s --apparent-size -k "$root" | cut -f1)
+    root_mib=$(( (used_kib * 5 / 4) / 1024 + 64 ))
+    log "disk: root partition (ext4, ${root_mib} MiB, ${used_kib} KiB used)"
+    mkfs.ext4 -q -L RASPIROOT -U 5f0e7b2a-6f7d-4e7a-9b1c-68656d730001 -E root_owner=0:0 \
+        -d "$root" "$root_img" "${root_mib}M"
+
+    local root_start_mib=$((BOOT_START_MIB + BOOT_MIB))
+    local total_mib=$((root_start_mib + root_mib))
+    truncate -s "${total_mib}M" "$img"
+    sfdisk -q "$img" <<EOF
+label: dos
+label-id: 0x4845d5a1
+start=${BOOT_START_MIB}MiB, size=${BOOT_MIB}MiB, type=c, bootable
+start=${root_start_mib}MiB, size=${root_mib}MiB, type=83
+EOF
+    dd if="$boot_img" of="$img" bs=1M seek="$BOOT_START_MIB" conv=notrunc,sparse status=none
+    dd if="$root_img" of="$img" bs=1M seek="$root_start_mib" conv=notrunc,sparse status=none
+    rm -f "$boot_img" "$root_img"
+    log "disk: $img ($(du -h --apparent-size "$img" | cut -f1))"
+}
+
+finish() {
+    local img=$OUT/$IMAGE_NAME.img
+    if [ "$VARIANT" = pi ]; then
+        log "compress: xz"
+        rm -f "$img.xz"
+        xz -T0 -6 -k "$img"
+        (cd "$OUT" && sha256sum "$IMAGE_NAME.img.xz" "$IMAGE_NAME.img" > SHA256SUMS)
+    else
+        (cd "$OUT" && sha256sum "$IMAGE_NAME.img" > SHA256SUMS)
+    fi
+    unmount_below "$OUT/rootfs"
+    rm -rf "$OUT/rootfs"
+    log "done: $(cd "$OUT" && ls -l --block-size=M | tail -n +2 | awk '{print $5, $9}' | tr '\n' ' ')"
+}
+
+start=$(date +%s)
+check_host
+if [ "${REUSE_ROOTFS:-0}" = 1 ] && [ -d "$OUT/rootfs/opt/hems/venv" ]; then
+    log "rootfs: reusing $OUT/rootfs (REUSE_ROOTFS=1)"
+else
+    build_wheels
+    build_rootfs
+fi
+build_disk
+finish
+log "build time $(( $(date +%s) - start )) s"

@@ -1,0 +1,67 @@
+#!/bin/sh
+# mmdebstrap customize hook: install hems and the image's own files into the new root file system.
+#   customize.sh ROOT VARIANT WHEEL_DIR      (PYTHON: the build host's Python with pip)
+set -eu
+root=$1
+variant=$2
+wheels=$3
+here=$(cd "$(dirname "$0")/.." && pwd)
+in_root() { chroot "$root" "$@"; }
+say() { echo "customize: $*" >&2; }
+
+say "image files"
+cp -a "$here/rootfs/." "$root/"
+echo hems > "$root/etc/hostname"
+printf '127.0.0.1\tlocalhost\n127.0.1.1\thems\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' > "$root/etc/hosts"
+
+say "CA certificates (the package's own script, run natively in a private mount namespace)"
+rm "$root/usr/sbin/update-ca-certificates"
+in_root dpkg-divert --quiet --local --rename --remove /usr/sbin/update-ca-certificates
+unshare --mount --propagation private sh -eu -c '
+    root=$1
+    for path in /usr/share/ca-certificates /usr/local/share/ca-certificates /etc/ssl/certs; do
+        mkdir -p "$root$path" && mount --bind "$root$path" "$path"
+    done
+    mount --bind "$root/etc/ca-certificates.conf" /etc/ca-certificates.conf
+    sh "$root/usr/sbin/update-ca-certificates" --fresh --hooksdir "" >/dev/null
+' sh "$root"
+test -s "$root/etc/ssl/certs/ca-certificates.crt"
+
+say "hems user and venv (wheels installed by the build host's pip for arm64/CPython 3.11)"
+in_root useradd --system --user-group --home-dir /var/lib/hems --no-create-home \
+    --shell /usr/sbin/nologin --groups dialout hems
+in_root python3 -m venv --without-pip /opt/hems/venv
+site=$root/opt/hems/venv/lib/python3.11/site-packages
+"$PYTHON" -m pip install -q --no-index --find-links "$wheels" --no-compile --disable-pip-version-check \
+    --target "$site" --platform manylinux2014_aarch64 --platform manylinux_2_17_aarch64 \
+    --platform manylinux_2_28_aarch64 --python-version 3.11 --implementation cp --abi cp311 \
+    --only-binary=:all: hems
+rm -rf "$site/bin"
+"$PYTHON" "$here/hooks/console_scripts.py" "$site" /opt/hems/venv "$root/opt/hems/venv/bin"
+in_root chown -R hems:hems /opt/hems
+in_root /opt/hems/venv/bin/hems --help >/dev/null
+install -d -m 0750 -o 0 -g "$(in_root getent group hems | cut -d: -f3)" "$root/etc/hems"
+
+say "services"
+in_root systemctl enable systemd-networkd systemd-resolved systemd-timesyncd avahi-daemon nftables \
+    hems-setup.service hems.service hems-config-error.service
+in_root systemctl disable ssh.service ssh.socket 2>/dev/null || true
+in_root systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer >/dev/null
+ln -sf /run/systemd/resolve/stub-resolv.conf "$root/etc/resolv.conf"
+
+say "no secrets or identity baked into the image"
+rm -f "$root"/etc/ssh/ssh_host_*
+: > "$root/etc/machine-id"
+rm -f "$root/var/lib/dbus/machine-id"
+in_root passwd --lock root >/dev/null
+rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/log/*.log
+
+say "boot partition"
+# Debian's raspi-firmware hook copies the kernel, initramfs, device trees and firmware to
+# /boot/firmware and writes config.txt and cmdline.txt from /etc/default/raspi-firmware.
+in_root /etc/kernel/postinst.d/z50-raspi-firmware "$(ls "$root/lib/modules" | sort -V | tail -n1)"
+mkdir -p "$root/boot/firmware/hems"
+cp -a "$here/boot/." "$root/boot/firmware/"
+mkdir -p "$root/usr/local/share/doc/hems-image"
+cp "$here/README.md" "$root/usr/local/share/doc/hems-image/README.md"
+ls "$root/boot/firmware" >&2
