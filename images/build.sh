@@ -88,7 +88,7 @@ PACKAGES=(
 unmount_below() {
     # What an interrupted build may have left mounted in the root file system (proc, sys, dev).
     local target
-    findmnt -rn -o TARGET | grep -F "$1/" | sort -r | while read -r target; do
+    for target in $(findmnt -rn -o TARGET | grep -F "$1/" | sort -r || true); do
         umount -l "$target" || true
     done
 }

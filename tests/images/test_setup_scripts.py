@@ -1,0 +1,118 @@
+"""The image's first-boot scripts, run natively: hems-setup's pure parts and the error page server.
+
+(The boot test runs them for real inside the image; these run in every `make test`, fast.)
+"""
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port
+
+SCRIPTS = Path(__file__).resolve().parents[2] / "images" / "rootfs" / "usr" / "local" / "lib" / "hems-image"
+SHIPPED_CONFIG = Path(__file__).resolve().parents[2] / "images" / "boot" / "hems" / "config.toml"
+
+
+def load(name: str):
+    loader = importlib.machinery.SourceFileLoader(name.replace("-", "_"), str(SCRIPTS / name))
+    spec = importlib.util.spec_from_loader(loader.name, loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def setup():
+    return load("hems-setup")
+
+
+def test_wpa_psk_matches_the_ieee_802_11i_test_vector(setup):
+    conf = setup.wpa_config("IEEE", "password", "NL")
+    assert "psk=f42c6fc52df0ebef9ebb4b90b38a5f902e83fe1b135a70e23aed762e9710a12e" in conf
+    assert "password" not in conf.replace("psk=", "")     # the passphrase itself is not stored
+    assert "country=NL" in conf and 'ssid="IEEE"' in conf
+
+
+def test_wifi_ssid_is_quoted_safely(setup):
+    conf = setup.wpa_config('my "home"\nnet', "12345678", "")
+    assert 'ssid="my \\"home\\"\\nnet"' in conf and "country" not in conf
+
+
+@pytest.mark.parametrize("text, error", [
+    ('[wifi]\nssid = "home"\n', "missing 'password'"),
+    ('[wifi]\nssid = "home"\npassword = "short"\n', "8 to 63"),
+    ('[wifi]\nssid = ""\npassword = "long enough"\n', "1 to 32 bytes"),
+    ('[wifi]\nssid = "home"\npassword = "long enough"\ncountry = "NLD"\n', "two-letter"),
+    ('[wifi\nssid = "home"\n', "not valid TOML"),
+])
+def test_bad_wifi_settings_are_named(setup, text, error):
+    wifi, errors = setup.parse_wifi(text, Path("hems/wifi.toml"))
+    assert wifi is None and len(errors) == 1
+    assert error in errors[0] and "hems/wifi.toml" in errors[0]
+
+
+def test_good_wifi_settings(setup):
+    wifi, errors = setup.parse_wifi('[wifi]\ncountry = "de"\nssid = "home"\npassword = "long enough"\n',
+                                    Path("wifi.toml"))
+    assert errors == [] and wifi == ("home", "long enough", "DE")
+
+
+def test_web_port_of_reads_even_a_refused_config(setup, tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text('[site]\nmain_fuse_a = -1\n[web]\nport = 8123\n')
+    assert setup.web_port_of(config) == 8123
+    config.write_text('[web]\nport = 70000\n')
+    assert setup.web_port_of(config) is None
+    config.write_text('not toml [')
+    assert setup.web_port_of(config) is None
+
+
+def test_image_rules(setup, tmp_path):
+    config = tmp_path / "config.toml"
+    assert setup.image_rules(SHIPPED_CONFIG) == []
+    config.write_text('[web]\nbind = "127.0.0.1"\n[storage]\ndata_dir = "/home/pi/hems"\n')
+    errors = setup.image_rules(config)
+    assert any(e.startswith("web.bind:") for e in errors)
+    assert any(e.startswith("storage.data_dir:") and "/var/lib/hems" in e for e in errors)
+    config.write_text('[web]\nbind = "0.0.0.0"\n[storage]\ndata_dir = "/var/lib/hems/site"\n')
+    assert setup.image_rules(config) == []
+
+
+def test_error_page_serves_the_errors_with_503(tmp_path):
+    port = free_port()
+    status = tmp_path / "status.json"
+    errors = ["site.main_fuse_a: -25 must be > 0", "web.bind: <script>x</script>"]
+    status.write_text(json.dumps({"errors": errors, "web_port": port}))
+    proc = subprocess.Popen([sys.executable, str(SCRIPTS / "config-error-page")],
+                            env={"HEMS_SETUP_STATUS": str(status), "PATH": "/usr/bin:/bin"},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        health = page = None
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and page is None:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=2)
+            except urllib.error.HTTPError as e:
+                health = (e.code, json.loads(e.read()))
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+                except urllib.error.HTTPError as e2:
+                    page = (e2.code, e2.read().decode())
+            except OSError:
+                time.sleep(0.2)
+        assert health == (503, {"status": "config_error", "errors": errors})
+        assert page[0] == 503
+        assert "site.main_fuse_a: -25 must be &gt; 0" in page[1]
+        assert "<script>" not in page[1]                  # errors are escaped
+    finally:
+        proc.terminate()
+        proc.wait(10)
