@@ -158,6 +158,8 @@ async def test_owner_journey_on_the_simulated_home(browser, tmp_path):
             await asyncio.sleep(1.0)
             if name == "settings":
                 await page.wait_for_selector("text=set mode")      # the audit log names the change
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= PHONE["width"], f"{name} scrolls sideways on a phone ({width} px)"
             await shoot(page, name)
 
         # an unauthenticated change is refused, and so is one without the CSRF token

@@ -77,12 +77,18 @@ async function logout() {
   boot();
 }
 
+// End the shown page's timers and subscriptions.
+function leavePage() {
+  if (cleanup) { try { cleanup(); } catch { /* page gone */ } }
+  cleanup = null;
+}
+
 function route() {
   const name = (location.hash.replace(/^#\/?/, "").split("?")[0]) || "overview";
   const page = PAGES[name] || overview;
   const key = PAGES[name] ? name : "overview";
   for (const a of document.querySelectorAll("#tabs a")) a.classList.toggle("active", a.dataset.page === key);
-  if (cleanup) { try { cleanup(); } catch { /* page gone */ } }
+  leavePage();
   clear(view);
   view.dataset.page = key;
   if (key === "settings" && !session.user) {
@@ -95,7 +101,11 @@ function route() {
 }
 
 function authScreen(title, intro, submitText, onSubmit, withConfirm) {
+  leavePage();
+  if (source) { source.close(); source = null; }
   document.getElementById("tabs").hidden = true;
+  document.getElementById("status-pill").hidden = true;
+  clear(document.getElementById("user-box"));
   clear(view);
   view.dataset.page = "auth";
   const err = h("p", { class: "error", role: "alert", hidden: true });
@@ -158,6 +168,10 @@ async function boot() {
 }
 
 window.addEventListener("hashchange", () => { if (!document.getElementById("tabs").hidden) route(); });
-window.addEventListener("hems:logged-out", () => { session.csrf = session.user = null; if (source) source.close(); boot(); });
+window.addEventListener("hems:logged-out", () => {
+  if (document.getElementById("tabs").hidden) return;          // already on the login screen
+  session.csrf = session.user = null;
+  boot();
+});
 boot();
 export { api };
