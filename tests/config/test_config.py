@@ -77,6 +77,7 @@ BAD = [
      f'tariff.prices_csv: "nope.csv" is not a CSV file of day-ahead prices (no such file: {ROOT / "nope.csv"})'),
     ({"tariff.export_price_per_kwh": 0.05}, 'tariff.export_price_per_kwh: applies only with export = "fixed"'),
     ({"devices.charger.comm_timeout_s": 1}, "devices.charger.comm_timeout_s: 1 is not a duration in s (5-3600)"),
+    ({"devices.charger.connector": 0}, "devices.charger.connector: 0 is not a connector number (1-9)"),
     ({"web.bind": "192.168.1"},
      'web.bind: "192.168.1" is not an IP address to listen on, e.g. "127.0.0.1", or "0.0.0.0" for the home network'),
     ({"web.port": 0}, "web.port: 0 is not a TCP port (1-65535)"),
