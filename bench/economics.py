@@ -137,7 +137,7 @@ def milp_optimum(ctx: "Ctx", s: Session, soc: float) -> Outcome:
     sl = slice(s.arrive, s.depart)
     prob = problem_for(y, s.arrive, s.depart, soc, True, y.load_w[sl], y.pv_w[sl], y.spot_per_kwh[sl])
     t0 = time.perf_counter()
-    res = solve_milp(prob)
+    res = solve_milp(prob, rel_gap=1e-6)
     return Outcome(res.ev_w.copy(), solves=1, solve_s=time.perf_counter() - t0)
 
 
@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in results:
         share = (base - r["cost"]) / (base - best) * 100.0 if base != best else float("nan")
-        print(f"| {name} | {r['cost']:.2f} | {share:.1f} % | {r['ev_in_kwh']:.0f} | {r['ev_out_kwh']:.0f} "
+        print(f"| {name} | {r['cost']:.2f} | {share:.2f} % | {r['ev_in_kwh']:.0f} | {r['ev_out_kwh']:.0f} "
               f"| {r['missed_kwh']:.1f} | {r['solves']} | {r['solve_ms']:.2f} | {r['wall_s']:.1f} |")
     print(f"total {time.perf_counter() - t_start:.1f} s")
     return 0

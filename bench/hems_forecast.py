@@ -4,6 +4,7 @@ At the start of each hour it forecasts the next 48 h: PV (clear sky for the Fren
 48.83 N 6.86 E, 35 deg south, corrected by the last 14 days), house load (the last 56 days,
 Europe/Paris local time), and spot prices (published day-ahead prices as far as the auction has
 published them at that hour, forecast beyond). Within the hour the planner uses that forecast.
+Issued forecasts are kept (about 20 MB for a year), so every strategy sees the same ones.
 """
 from __future__ import annotations
 
@@ -30,8 +31,6 @@ class HemsForecast:
     def _issue(self, t: int) -> tuple[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         hour = t - t % 4
         if hour not in self._cache:
-            if len(self._cache) > 64:
-                self._cache.clear()
             y, times = self.year, self.times
             ahead = times[hour:hour + HORIZON]
             lo = max(0, hour - LOAD_DAYS * 96)

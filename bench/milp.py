@@ -50,7 +50,7 @@ class _Rows:
         return LinearConstraint(a, np.array(self.lo), np.array(self.hi))
 
 
-def solve_milp(problem: Problem, time_limit_s: float = 60.0) -> MilpResult:
+def solve_milp(problem: Problem, time_limit_s: float = 60.0, rel_gap: float = 1e-7) -> MilpResult:
     if problem.charge_efficiency_curve is not None or problem.discharge_efficiency_curve is not None:
         raise ValueError("the MILP reference supports constant efficiencies only")
     if np.any(problem.export_price_per_kwh > problem.import_price_per_kwh + 1e-12):
@@ -103,7 +103,7 @@ def solve_milp(problem: Problem, time_limit_s: float = 60.0) -> MilpResult:
         c[s_col] = TARGET_PENALTY_PER_KWH / 1000.0
         rows.add({e_col(k): 1, s_col: 1}, soc / 100.0 * problem.capacity_wh, np.inf)
     res = milp(c, integrality=integrality, bounds=Bounds(lb, ub), constraints=rows.constraint(n_vars),
-               options={"time_limit": time_limit_s, "mip_rel_gap": 1e-7})
+               options={"time_limit": time_limit_s, "mip_rel_gap": rel_gap})
     solve_ms = (time.perf_counter() - t0) * 1000.0
     if res.x is None:
         raise RuntimeError(f"MILP failed: {res.message}")
