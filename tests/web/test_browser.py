@@ -210,3 +210,13 @@ async def test_preferences_and_password_survive_a_restart(browser, tmp_path):
         await page.wait_for_selector("#tabs:not([hidden])")
         audit = await fetch_json(page, "GET", "/api/v1/audit")
         assert {"set_mode", "set_reserve", "setup"} <= {e["action"] for e in audit["body"]["entries"]}
+
+        # the owner opts in to the read-only LAN view: a visitor sees the pages, can change nothing
+        assert (await fetch_json(page, "PUT", "/api/v1/settings/web", {"lan_read_only": True}))["status"] == 200
+        visitor = await (await browser.new_context(locale="en-GB", viewport=PHONE)).new_page()
+        await visitor.goto(url + "/#/car")
+        await visitor.wait_for_selector("text=View only: log in as the owner")
+        assert await visitor.is_disabled("button:has-text('Save trip')")
+        assert await visitor.is_hidden("#tabs a[data-page=settings]")
+        refused = await fetch_json(visitor, "PUT", "/api/v1/car/mode", {"mode": "fast"})
+        assert refused["status"] == 401 and runtime.agent.preferences.mode.value == "off"
