@@ -66,7 +66,9 @@ def web_db_for(store: Any) -> WebDb:
 
 
 async def _on_startup(app: web.Application) -> None:
+    """After a restart the running agent gets the owner's saved schedule and site limits back."""
     car.restore_schedule(app)
+    settings.restore_live(app)
 
 
 @web.middleware

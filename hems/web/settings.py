@@ -128,6 +128,13 @@ async def put_settings(request: web.Request) -> web.Response:
     return await get_settings(request)
 
 
+def restore_live(app: web.Application) -> None:
+    """The saved site limits go to the running agent again (they apply at once, so also at start)."""
+    site = overrides(app[keys.DB])["site"]
+    if site:
+        extras.set_limits(app[keys.AGENT], **site)
+
+
 def apply_overrides(config: Any, store: Any) -> Any:
     """The config with the owner's saved settings applied; hems.app calls it once at start,
     before it builds the agent, the planner and the aggregator link."""
