@@ -52,6 +52,13 @@ _REASONS = {400: "malformed request", 401: "not logged in", 403: "forbidden or m
             404: "no such thing", 409: "conflicts with the current state", 415: "body is not JSON",
             422: "a field is invalid (the message names it)", 429: "too many failed logins"}
 
+SETTINGS_BODY = {"oneOf": [
+    {"title": "tariff", **_obj({"import_price_per_kwh": NUM, "export_price_per_kwh": NUM, "import_markup_per_kwh": NUM})},
+    {"title": "site", **_obj({"main_fuse_a": NUM, "max_import_w": NUM, "max_export_w": NUM})},
+    {"title": "aggregator", **_obj({"enabled": {"type": "boolean"}, "host": STR, "port": {"type": "integer"},
+                                    "site_id": STR, "payment_per_kwh": NUM})},
+    {"title": "web", **_obj({"lan_read_only": {"type": "boolean"}})},
+]}
 SCHEDULE_DAY = {"type": ["object", "null"], "properties": {"departure": HHMM, "target_soc_pct": NUM}}
 
 DOC: dict[str, Any] = {
@@ -94,7 +101,7 @@ DOC: dict[str, Any] = {
             ["days"]))},
         "/api/v1/settings": {"get": _op("Tariff, site limits, aggregator enrolment, LAN view", "admin")},
         "/api/v1/settings/{section}": {"put": _op(
-            "Change one settings section (tariff, site, aggregator, web)", "admin", {"type": "object"}, errors=(404,),
+            "Change one settings section (tariff, site, aggregator, web)", "admin", SETTINGS_BODY, errors=(404,),
             params=[{"name": "section", "in": "path", "required": True,
                      "schema": {"enum": ["tariff", "site", "aggregator", "web"]}}])},
         "/api/v1/audit": {"get": _op("Who changed what and when", "admin", errors=(400,),

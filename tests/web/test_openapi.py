@@ -43,3 +43,10 @@ async def test_openapi_served_and_well_formed(client):
             assert op["summary"] and "200" in op["responses"]
             if "requestBody" in op:
                 assert "422" in op["responses"] and "415" in op["responses"]
+
+
+def test_settings_schema_lists_every_field():
+    from hems.web.settings import FIELDS
+    body = DOC["paths"]["/api/v1/settings/{section}"]["put"]["requestBody"]["content"]["application/json"]["schema"]
+    documented = {b["title"]: set(b["properties"]) for b in body["oneOf"]}
+    assert documented == {section: set(fields) for section, fields in FIELDS.items()}
