@@ -18,7 +18,7 @@ TIME = {"type": "string", "format": "date-time"}
 HHMM = {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"}
 ERROR = {"type": "object", "required": ["error"],
          "properties": {"error": STR, "field": {"type": ["string", "null"]}}}
-TRIP = {"type": ["object", "null"], "properties": {"departure": TIME, "target_soc_pct": NUM}}
+TARGET = {"type": "number", "minimum": 10, "maximum": 100}
 
 
 def _obj(props: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
@@ -59,7 +59,8 @@ SETTINGS_BODY = {"oneOf": [
                                     "site_id": STR, "payment_per_kwh": NUM})},
     {"title": "web", **_obj({"lan_read_only": {"type": "boolean"}})},
 ]}
-SCHEDULE_DAY = {"type": ["object", "null"], "properties": {"departure": HHMM, "target_soc_pct": NUM}}
+SCHEDULE_DAY = {"type": ["object", "null"], "additionalProperties": False,
+                "properties": {"departure": HHMM, "target_soc_pct": TARGET}, "required": ["departure", "target_soc_pct"]}
 
 DOC: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -86,14 +87,14 @@ DOC: dict[str, Any] = {
         "/api/v1/car": {"get": _op("Preferences, next trip, weekly schedule", "read")},
         "/api/v1/car/trip": {
             "put": _op("Set the next trip (departure as date-time or HH:MM local)", "admin",
-                       _obj({"departure": {"oneOf": [TIME, HHMM]}, "target_soc_pct": NUM},
+                       _obj({"departure": {"anyOf": [TIME, HHMM]}, "target_soc_pct": TARGET},
                             ["departure", "target_soc_pct"])),
             "delete": _op("Clear the one-off trip (the weekly schedule applies)", "admin", errors=(403,)),
         },
         "/api/v1/car/mode": {"put": _op("Set the mode", "admin",
                                         _obj({"mode": {"enum": ["smart", "solar_only", "fast", "off"]}}, ["mode"]))},
         "/api/v1/car/reserve": {"put": _op("Set the reserve kept for V2H/V2G", "admin",
-                                           _obj({"reserve_pct": NUM}, ["reserve_pct"]))},
+                                           _obj({"reserve_pct": {"type": "number", "minimum": 0, "maximum": 80}}, ["reserve_pct"]))},
         "/api/v1/car/charge-now": {"post": _op("One tap: charge at full power now, or stop", "admin",
                                                _obj({"on": {"type": "boolean"}}, ["on"]))},
         "/api/v1/car/schedule": {"put": _op("Set the weekly departure schedule", "admin", _obj(

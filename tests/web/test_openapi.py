@@ -50,3 +50,35 @@ def test_settings_schema_lists_every_field():
     body = DOC["paths"]["/api/v1/settings/{section}"]["put"]["requestBody"]["content"]["application/json"]["schema"]
     documented = {b["title"]: set(b["properties"]) for b in body["oneOf"]}
     assert documented == {section: set(fields) for section, fields in FIELDS.items()}
+
+
+def test_documented_bodies_accept_what_the_ui_sends():
+    import jsonschema
+
+    def schema(path, method):
+        return DOC["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
+
+    good = [
+        ("/api/v1/car/trip", "put", {"departure": "07:30", "target_soc_pct": 80}),
+        ("/api/v1/car/trip", "put", {"departure": "2026-06-16T07:30:00+02:00", "target_soc_pct": 80}),
+        ("/api/v1/car/mode", "put", {"mode": "solar_only"}),
+        ("/api/v1/car/charge-now", "post", {"on": True}),
+        ("/api/v1/car/schedule", "put", {"days": {"mon": {"departure": "07:00", "target_soc_pct": 80}, "tue": None}}),
+        ("/api/v1/settings/{section}", "put", {"main_fuse_a": 20}),
+        ("/api/v1/auth/setup", "post", {"password": "correct horse battery"}),
+    ]
+    for path, method, body in good:
+        jsonschema.validate(body, schema(path, method))
+    bad = [
+        ("/api/v1/car/mode", "put", {"mode": "turbo"}),
+        ("/api/v1/car/trip", "put", {"departure": "07:30", "target_soc_pct": 150}),
+        ("/api/v1/car/reserve", "put", {"reserve_pct": 95}),
+        ("/api/v1/car/schedule", "put", {"days": {"mon": {"departure": "7:00", "target_soc_pct": 80}}}),
+        ("/api/v1/car/charge-now", "post", {"on": True, "x": 1}),
+    ]
+    for path, method, body in bad:
+        try:
+            jsonschema.validate(body, schema(path, method))
+        except jsonschema.ValidationError:
+            continue
+        raise AssertionError(f"{path} documented schema accepts {body}")
