@@ -17,6 +17,7 @@ from typing import Any
 
 from hems.control.api import AgentApi
 from hems.domain import Commitment, EvSession
+from hems.web.serialize import state_json
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,6 @@ def next_trip(agent: AgentApi, now: datetime) -> EvSession | None:
 
 def live_state(agent: AgentApi, now: datetime) -> dict[str, Any]:
     """/api/v1/state and the SSE `state` event."""
-    from hems.web.serialize import state_json
     return state_json(agent.state, agent.last_setpoint, agent.preferences, next_trip(agent, now))
 
 

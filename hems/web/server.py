@@ -13,12 +13,12 @@ from aiohttp import web
 
 from hems.control.api import AgentApi
 from hems.domain.clock import Clock
-from hems.web import extras, auth, car, events, history, keys, openapi, settings, views
+from hems.web import auth, car, events, extras, history, keys, openapi, settings, views
 from hems.web.auth import access
 from hems.web.db import MemoryBackend, WebDb
 from hems.web.errors import error_middleware
 from hems.web.ratelimit import LoginLimiter
-from hems.web.serialize import jsonable, state_json
+from hems.web.serialize import iso, jsonable
 from hems.web.sitetime import site_timezone
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ def health_json(agent: AgentApi) -> dict[str, Any]:
     return {
         "status": "degraded" if problems else "ok",
         "problems": problems,
-        "at": state_json(state, None, agent.preferences)["at"],
+        "at": iso(state.at) if state is not None else None,
         "devices": devices,
     }
 
