@@ -1,6 +1,7 @@
 """Car API: next trip (departure + target), weekly schedule, reserve, mode, one-tap charge now.
 
-Every change goes to the agent at once (it replans), is kept in SQLite and is audited.
+Every change goes to the agent at once (it stores it and replans); the weekly schedule is also
+kept in the web's settings table so it replaces the config's after a restart. All are audited.
 """
 from __future__ import annotations
 
@@ -12,10 +13,9 @@ from typing import Any
 from aiohttp import web
 
 from hems.domain import EvSession, Mode, Preferences
-from hems.web import keys
+from hems.web import extras, keys
 from hems.web.auth import access, audit
 from hems.web.errors import ApiError
-from hems.web import extras
 from hems.web.schedule import DAYS, from_weekly, next_local, to_weekly
 from hems.web.serialize import iso, preferences_json, trip_json
 from hems.web.sitetime import tz_name
