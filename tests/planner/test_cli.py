@@ -44,3 +44,12 @@ def test_not_json_and_missing_file(tmp_path):
     assert proc.returncode == 1 and "not valid JSON" in proc.stderr and "Traceback" not in proc.stderr
     proc = hems_plan(str(tmp_path / "missing.json"))
     assert proc.returncode == 1 and "cannot read" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_planner_imports_no_io_or_solver_packages():
+    code = ("import sys, hems.planner, hems.planner.cli\n"
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('scipy', 'pymodbus', 'paho', 'aiohttp', 'sqlite3')\n"
+            "       or m.startswith(('hems.devices', 'hems.control', 'hems.store', 'hems.web'))]\n"
+            "assert not bad, bad\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
