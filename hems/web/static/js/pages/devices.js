@@ -37,7 +37,7 @@ function dot(ok) { return h("span", { class: `dot ${ok === true ? "ok" : ok === 
 
 export function render(root, ctx) {
   let alive = true;
-  const list = h("div", { class: "grid" });
+  const list = h("div", { class: "cards" });
   const link = h("div");
   root.append(list, link);
 

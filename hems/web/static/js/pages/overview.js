@@ -4,15 +4,15 @@ import { card, clear, dayTime, h, kw, money, pct, setNow, timeOf } from "../dom.
 
 const HUB = [160, 125];
 const NODES = {
-  pv: { x: 160, y: 32, label: "Solar", cls: "pv" },
+  pv: { x: 160, y: 32, label: "Solar", cls: "pv", side: true },
   grid: { x: 42, y: 125, label: "Grid", cls: "grid" },
   house: { x: 278, y: 125, label: "House", cls: "house" },
-  car: { x: 160, y: 218, label: "Car", cls: "car" },
+  car: { x: 160, y: 218, label: "Car", cls: "car", side: true },
 };
 const MODE_NAMES = { smart: "Smart", solar_only: "Solar only", fast: "Fast now", off: "Off" };
 
 function flowDiagram() {
-  const svg = h("svg", { viewBox: "0 0 320 272", class: "flow", role: "img", "aria-label": "Power flow" });
+  const svg = h("svg", { viewBox: "0 0 320 252", class: "flow", role: "img", "aria-label": "Power flow" });
   const parts = {};
   for (const [key, n] of Object.entries(NODES)) {
     const line = h("path", { class: `wire ${n.cls}`, d: `M${n.x} ${n.y} L${HUB[0]} ${HUB[1]}` });
@@ -22,7 +22,9 @@ function flowDiagram() {
   svg.append(h("circle", { cx: HUB[0], cy: HUB[1], r: 7, class: "hub" }));
   for (const [key, n] of Object.entries(NODES)) {
     const value = h("text", { x: n.x, y: n.y + 5, class: "node-value" }, "–");
-    const sub = h("text", { x: n.x, y: n.y + 46, class: "node-label" }, n.label);
+    // labels beside the vertical wires' nodes, under the horizontal ones: never across a wire
+    const sub = n.side ? h("text", { x: n.x + 37, y: n.y + 4, class: "node-label side" }, n.label)
+      : h("text", { x: n.x, y: n.y + 46, class: "node-label" }, n.label);
     svg.append(h("g", { class: `node ${n.cls}` }, h("circle", { cx: n.x, cy: n.y, r: 29 }), value), sub);
     Object.assign(parts[key], { value, sub });
   }
