@@ -3,15 +3,16 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import AsyncIterator
 
 from hems.app import Runtime
 from hems.config import SimConfig, load_config
 from hems.demo import make_home, sim_start
-from hems.domain.clock import ScaledClock
+from hems.domain.clock import ManualClock, ScaledClock
 from tests.conftest import free_port
+from tests.simhome import HomeRig
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,3 +41,15 @@ async def sim_runtime(data_dir: Path, speedup: float = 60.0, day: str | None = N
     finally:
         await runtime.stop()
         await home.stop()
+
+
+async def record_history(data_dir: Path, start: datetime, hours: float, step_s: float = 60.0) -> None:
+    """Run the real agent on the simulated home with a manual clock from `start` (UTC) for
+    `hours`, one tick per `step_s`, so the store in `data_dir` holds that history."""
+    clock = ManualClock(start)
+    async with HomeRig(clock, start, data_dir, devices={"charger": {"comm_timeout_s": 300}}) as rig:
+        for _ in range(int(hours * 3600 / step_s)):
+            clock.advance(step_s)
+            rig.home.step(clock.now())
+            await rig.agent.tick(wait_for_plan=True)
+        rig.store.flush(include_current_minute=True)

@@ -7,13 +7,13 @@ from __future__ import annotations
 import asyncio
 import math
 import shutil
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from hems.domain import Commitment
-from tests.web.simhome import ROOT, sim_runtime
+from tests.web.simhome import ROOT, record_history, sim_runtime
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -67,10 +67,13 @@ async def browser():
         await b.close()
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(300)
 async def test_owner_journey_on_the_simulated_home(browser, tmp_path):
-    # a sunny Saturday afternoon in June, the car at home
-    async with sim_runtime(tmp_path / "data", day="2024-06-08", hour=13.0) as (runtime, url):
+    # the home has run since Friday 23:00 (real agent, simulated home, manual clock: the History
+    # page has a morning to show); the browser joins on a sunny Saturday afternoon in June
+    data = tmp_path / "data"
+    await record_history(data, datetime(2024, 6, 7, 21, 0, tzinfo=timezone.utc), hours=14.0)
+    async with sim_runtime(data, day="2024-06-08", hour=13.0) as (runtime, url):
         ctx = await browser.new_context(viewport=PHONE, locale="en-GB", device_scale_factor=2)
         page = await ctx.new_page()
         errors: list[str] = []
@@ -158,6 +161,10 @@ async def test_owner_journey_on_the_simulated_home(browser, tmp_path):
             await asyncio.sleep(1.0)
             if name == "settings":
                 await page.wait_for_selector("text=set mode")      # the audit log names the change
+            if name == "history":                                   # the recorded morning is there
+                await page.wait_for_selector(".stat-label:has-text('Saved by hems'), .stat-label:has-text('Extra cost')")
+                solar = await page.text_content(".stat.pv .stat-value")
+                assert solar and float(solar.split()[0]) > 1.0, solar
             width = await page.evaluate("document.documentElement.scrollWidth")
             assert width <= PHONE["width"], f"{name} scrolls sideways on a phone ({width} px)"
             await shoot(page, name)
