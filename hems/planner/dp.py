@@ -17,13 +17,13 @@ import time
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from hems.planner.actions import (TARGET_PENALTY_PER_KWH, bounds_w, choose_step_wh, cost_matrix,
-                                  interval_cost, max_moves, move_power)
+from hems.planner.actions import (TARGET_PENALTY_PER_KWH, _power_for, bounds_w, choose_step_wh,
+                                  cost_matrix, interval_cost, max_moves, move_power, stored_wh)
 from hems.planner.problem import Problem
 from hems.planner.result import Result
 
 _TIE_PER_W = 1e-9          # prefer the smaller |power| between equally good moves
-REFINE = ((4, 8), (4, 8))  # per finer level: (step divisor, corridor half-width in fine steps)
+REFINE = ((4, 16), (4, 16), (4, 8))  # per finer level: (step divisor, corridor half-width in fine steps)
 
 
 def solve(problem: Problem, refine: tuple[tuple[int, int], ...] = REFINE) -> Result:
@@ -40,8 +40,9 @@ def solve(problem: Problem, refine: tuple[tuple[int, int], ...] = REFINE) -> Res
         h /= factor
         base = path * factor - half
         path, power = _level(problem, floors, h, base, 2 * half + 1, 2 * half, 4 * half + 1)
+    energy, power = _close_small_gaps(problem, floors, e0 + path * h, power, h)
     solve_ms = (time.perf_counter() - t0) * 1000.0
-    return _result(problem, e0 + path * h, power, solve_ms, warnings, h)
+    return _result(problem, energy, power, solve_ms, warnings, h)
 
 
 def _floors(problem: Problem) -> tuple[dict[int, float], tuple[str, ...]]:
@@ -76,6 +77,37 @@ def _level(problem: Problem, floors: dict[int, float], h: float, base: np.ndarra
     state = -base[0] + np.concatenate([[0], np.cumsum(picks - j0)])   # index within each layer
     path = base + state
     return path, power[np.arange(problem.n), picks]
+
+
+def _close_small_gaps(problem: Problem, floors: dict[int, float], energy: np.ndarray,
+                      power: np.ndarray, step_wh: float) -> tuple[np.ndarray, np.ndarray]:
+    """A target missed by less than a few grid steps (typically one at the max SoC, which need
+    not lie on the grid) is closed by charging a little harder in the cheapest charging
+    intervals before it, continuously, within every power and SoC limit."""
+    energy, power = energy.copy(), power.copy()
+    _, hi_bound = bounds_w(problem)
+    base = problem.load_w - problem.pv_w
+    cap_w = np.minimum(np.minimum(problem.max_charge_w, hi_bound),
+                       np.where(np.isfinite(problem.max_import_w), problem.max_import_w - base, np.inf))
+    for k in sorted(floors):
+        gap = floors[k] - energy[k]
+        if gap <= 1e-9 or gap > 4 * step_wh:
+            continue
+        for t in sorted(range(k), key=lambda t: problem.import_price_per_kwh[t]):
+            if power[t] <= 0 or cap_w[t] <= power[t]:
+                continue
+            now_wh, cap_wh = stored_wh(problem, np.array([power[t], cap_w[t]]))
+            room_wh = problem.ceiling_wh - energy[t + 1:].max()
+            add = min(gap, cap_wh - now_wh, room_wh)
+            if add <= 0:
+                continue
+            power[t] = min(cap_w[t], float(_power_for(problem, np.array([now_wh + add]), True,
+                                                      problem.max_charge_w)[0]))
+            energy[t + 1:] += float(stored_wh(problem, np.array([power[t]]))[0]) - now_wh
+            gap = floors[k] - energy[k]
+            if gap <= 1e-9:
+                break
+    return energy, power
 
 
 def _state_cost(problem: Problem, floors: dict[int, float], energy: np.ndarray) -> np.ndarray:
