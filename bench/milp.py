@@ -50,66 +50,83 @@ class _Rows:
         return LinearConstraint(a, np.array(self.lo), np.array(self.hi))
 
 
+PC, PD, UC, UD, GI, GE, BL, AB = range(8)   # columns per interval; then e_0..e_n, then shortfalls
+
+
+class _Model:
+    def __init__(self, problem: Problem, n_targets: int) -> None:
+        n = problem.n
+        self.n, self.n_vars = n, 9 * n + 1 + n_targets
+        self.c = np.zeros(self.n_vars)
+        self.lb, self.ub = np.zeros(self.n_vars), np.full(self.n_vars, np.inf)
+        self.integrality = np.zeros(self.n_vars)
+        self.rows = _Rows()
+
+    def col(self, t: int, j: int) -> int:
+        return 8 * t + j
+
+    def e_col(self, t: int) -> int:
+        return 8 * self.n + t
+
+
+def _interval(m: _Model, problem: Problem, t: int, base: float, lo_b: float, hi_b: float) -> None:
+    """Variables, constraints and costs of interval t."""
+    col, rows, dt, kwh = m.col, m.rows, problem.dt_h, problem.dt_h / 1000.0
+    on = bool(problem.plugged[t])
+    m.integrality[[col(t, UC), col(t, UD)]] = 1
+    m.ub[[col(t, UC), col(t, UD)]] = 1.0 if on else 0.0
+    m.ub[col(t, PC)], m.ub[col(t, PD)] = problem.max_charge_w, problem.max_discharge_w
+    rows.add({col(t, PC): 1, col(t, UC): -problem.max_charge_w}, -np.inf, 0)
+    rows.add({col(t, PC): 1, col(t, UC): -problem.min_charge_w}, 0, np.inf)
+    rows.add({col(t, PD): 1, col(t, UD): -problem.max_discharge_w}, -np.inf, 0)
+    rows.add({col(t, PD): 1, col(t, UD): -problem.min_discharge_w}, 0, np.inf)
+    rows.add({col(t, UC): 1, col(t, UD): 1}, -np.inf, 1)
+    m.ub[col(t, GI)] = max(problem.max_import_w, base)
+    m.ub[col(t, GE)] = max(problem.max_export_w, -base)
+    rows.add({col(t, GI): 1, col(t, GE): -1, col(t, PC): -1, col(t, PD): 1}, base, base)
+    rows.add({m.e_col(t + 1): 1, m.e_col(t): -1, col(t, PC): -problem.charge_efficiency * dt,
+              col(t, PD): dt / problem.discharge_efficiency}, 0, 0)
+    if on:   # below/above: how far the EV power is outside the aggregator bounds
+        if np.isfinite(lo_b):
+            rows.add({col(t, PC): 1, col(t, PD): -1, col(t, BL): 1}, lo_b, np.inf)
+        if np.isfinite(hi_b):
+            rows.add({col(t, PC): 1, col(t, PD): -1, col(t, AB): -1}, -np.inf, hi_b)
+    m.ub[[col(t, BL), col(t, AB)]] = np.inf if on else 0.0
+    m.c[col(t, GI)] = problem.import_price_per_kwh[t] * kwh
+    m.c[col(t, GE)] = -problem.export_price_per_kwh[t] * kwh
+    m.c[col(t, PC)] = m.c[col(t, PD)] = problem.degradation_per_kwh * kwh
+    m.c[col(t, BL)] = m.c[col(t, AB)] = BOUND_PENALTY_PER_KWH * kwh
+
+
 def solve_milp(problem: Problem, time_limit_s: float = 60.0, rel_gap: float = 1e-7) -> MilpResult:
     if problem.charge_efficiency_curve is not None or problem.discharge_efficiency_curve is not None:
         raise ValueError("the MILP reference supports constant efficiencies only")
     if np.any(problem.export_price_per_kwh > problem.import_price_per_kwh + 1e-12):
         raise ValueError("the MILP reference needs import price >= export price")
     t0 = time.perf_counter()
-    n, dt, kwh = problem.n, problem.dt_h, problem.dt_h / 1000.0
-    # columns: pc, pd, uc, ud, gi, ge, below, above (8 per interval), then e_0..e_n, then shortfalls
-    PC, PD, UC, UD, GI, GE, BL, AB = range(8)
-    col = lambda t, j: 8 * t + j  # noqa: E731
-    e_col = lambda t: 8 * n + t  # noqa: E731
+    n, kwh = problem.n, problem.dt_h / 1000.0
     targets = [(int(k), float(s)) for k, s in zip(problem.target_index, problem.target_soc_pct) if k <= n]
-    n_vars = 9 * n + 1 + len(targets)
-    c = np.zeros(n_vars)
-    lb, ub = np.zeros(n_vars), np.full(n_vars, np.inf)
-    integrality = np.zeros(n_vars)
-    rows = _Rows()
+    m = _Model(problem, len(targets))
     base = problem.load_w - problem.pv_w
     lo_b, hi_b = bounds_w(problem)
     for t in range(n):
-        on = bool(problem.plugged[t])
-        integrality[[col(t, UC), col(t, UD)]] = 1
-        ub[[col(t, UC), col(t, UD)]] = 1.0 if on else 0.0
-        ub[col(t, PC)], ub[col(t, PD)] = problem.max_charge_w, problem.max_discharge_w
-        rows.add({col(t, PC): 1, col(t, UC): -problem.max_charge_w}, -np.inf, 0)
-        rows.add({col(t, PC): 1, col(t, UC): -problem.min_charge_w}, 0, np.inf)
-        rows.add({col(t, PD): 1, col(t, UD): -problem.max_discharge_w}, -np.inf, 0)
-        rows.add({col(t, PD): 1, col(t, UD): -problem.min_discharge_w}, 0, np.inf)
-        rows.add({col(t, UC): 1, col(t, UD): 1}, -np.inf, 1)
-        ub[col(t, GI)] = max(problem.max_import_w, base[t])
-        ub[col(t, GE)] = max(problem.max_export_w, -base[t])
-        rows.add({col(t, GI): 1, col(t, GE): -1, col(t, PC): -1, col(t, PD): 1}, base[t], base[t])
-        rows.add({e_col(t + 1): 1, e_col(t): -1, col(t, PC): -problem.charge_efficiency * dt,
-                  col(t, PD): dt / problem.discharge_efficiency}, 0, 0)
-        if on:   # below/above: how far the EV power is outside the aggregator bounds
-            if np.isfinite(lo_b[t]):
-                rows.add({col(t, PC): 1, col(t, PD): -1, col(t, BL): 1}, lo_b[t], np.inf)
-            if np.isfinite(hi_b[t]):
-                rows.add({col(t, PC): 1, col(t, PD): -1, col(t, AB): -1}, -np.inf, hi_b[t])
-        ub[[col(t, BL), col(t, AB)]] = np.inf if on else 0.0
-        c[col(t, GI)] = problem.import_price_per_kwh[t] * kwh
-        c[col(t, GE)] = -problem.export_price_per_kwh[t] * kwh
-        c[col(t, PC)] = c[col(t, PD)] = problem.degradation_per_kwh * kwh
-        c[col(t, BL)] = c[col(t, AB)] = BOUND_PENALTY_PER_KWH * kwh
-    lb[e_col(0):e_col(n) + 1] = problem.floor_wh
-    ub[e_col(0):e_col(n) + 1] = problem.ceiling_wh
-    lb[e_col(0)] = ub[e_col(0)] = problem.soc_wh
-    c[e_col(n)] = -problem.terminal_value_per_kwh / 1000.0
+        _interval(m, problem, t, float(base[t]), float(lo_b[t]), float(hi_b[t]))
+    e0, en = m.e_col(0), m.e_col(n)
+    m.lb[e0:en + 1], m.ub[e0:en + 1] = problem.floor_wh, problem.ceiling_wh
+    m.lb[e0] = m.ub[e0] = problem.soc_wh
+    m.c[en] = -problem.terminal_value_per_kwh / 1000.0
     for i, (k, soc) in enumerate(targets):
-        s_col = 9 * n + 1 + i
-        c[s_col] = TARGET_PENALTY_PER_KWH / 1000.0
-        rows.add({e_col(k): 1, s_col: 1}, soc / 100.0 * problem.capacity_wh, np.inf)
-    res = milp(c, integrality=integrality, bounds=Bounds(lb, ub), constraints=rows.constraint(n_vars),
+        m.c[9 * n + 1 + i] = TARGET_PENALTY_PER_KWH / 1000.0
+        m.rows.add({m.e_col(k): 1, 9 * n + 1 + i: 1}, soc / 100.0 * problem.capacity_wh, np.inf)
+    res = milp(m.c, integrality=m.integrality, bounds=Bounds(m.lb, m.ub),
+               constraints=m.rows.constraint(m.n_vars),
                options={"time_limit": time_limit_s, "mip_rel_gap": rel_gap})
     solve_ms = (time.perf_counter() - t0) * 1000.0
     if res.x is None:
         raise RuntimeError(f"MILP failed: {res.message}")
     x = res.x
-    ev_w = x[[col(t, PC) for t in range(n)]] - x[[col(t, PD) for t in range(n)]]
-    energy = x[e_col(0):e_col(n) + 1]
+    ev_w = x[[m.col(t, PC) for t in range(n)]] - x[[m.col(t, PD) for t in range(n)]]
+    energy = x[e0:en + 1]
     grid = base + ev_w
     cost = float(np.sum(problem.import_price_per_kwh * np.maximum(grid, 0) * kwh
                         - problem.export_price_per_kwh * np.maximum(-grid, 0) * kwh
