@@ -23,7 +23,7 @@ from hems.planner.problem import Problem
 from hems.planner.result import Result
 
 _TIE_PER_W = 1e-9          # prefer the smaller |power| between equally good moves
-REFINE = ((4, 16), (4, 16), (4, 8))  # per finer level: (step divisor, corridor half-width in fine steps)
+REFINE = ((4, 8), (4, 8))  # per finer level: (step divisor, corridor half-width in fine steps)
 
 
 def solve(problem: Problem, refine: tuple[tuple[int, int], ...] = REFINE) -> Result:
