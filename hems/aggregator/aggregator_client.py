@@ -85,7 +85,7 @@ class AggregatorClient:
             props.CorrelationData = correlation
         self.mqtt._client.publish(self.topics.dispatch, payload, qos=1, properties=props)
 
-    async def send_raw(self, payload: bytes, correlation: bytes, timeout_s: float = 10.0) -> dict[str, Any]:
+    async def send_raw(self, payload: bytes, correlation: bytes, timeout_s: float = 20.0) -> dict[str, Any]:
         """Publish any payload (signed or not) and wait for the reply with this correlation."""
         fut = asyncio.get_running_loop().create_future()
         self._waiting[correlation] = fut
@@ -95,7 +95,7 @@ class AggregatorClient:
         finally:
             self._waiting.pop(correlation, None)
 
-    async def send(self, kind: str, timeout_s: float = 10.0, **fields: Any) -> dict[str, Any]:
+    async def send(self, kind: str, timeout_s: float = 20.0, **fields: Any) -> dict[str, Any]:
         """Sign and send one dispatch; return the home's reply message."""
         msg = self.message(kind, **fields)
         return await self.send_raw(seal_dispatch(msg, self.signer), msg["id"].encode(), timeout_s)

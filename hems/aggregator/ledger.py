@@ -62,8 +62,30 @@ class Ledger:
 
     def set_seq(self, sender: str, seq: int, at: datetime) -> None:
         self._write("INSERT INTO agg_seq(sender, seq, at) VALUES (?, ?, ?) "
-                    "ON CONFLICT(sender) DO UPDATE SET seq = excluded.seq, at = excluded.at",
+                    "ON CONFLICT(sender) DO UPDATE SET seq = MAX(seq, excluded.seq), at = excluded.at",
                     (sender, int(seq), _ts(at)))
+
+    def record_dispatch(self, at: datetime, seq: int | None, msg_id: str | None, kind: str | None,
+                        status: str, code: str, reason: str) -> None:
+        """The answer to one dispatch and (when it was read) its seq, in one commit."""
+        with self.store.transaction() as conn:
+            if seq is not None:
+                conn.execute("INSERT INTO agg_seq(sender, seq, at) VALUES ('aggregator', ?, ?) "
+                             "ON CONFLICT(sender) DO UPDATE SET seq = MAX(seq, excluded.seq), at = excluded.at",
+                             (int(seq), _ts(at)))
+            conn.execute("INSERT INTO agg_log(at, msg_id, kind, status, code, reason) VALUES (?,?,?,?,?,?)",
+                         (_ts(at), msg_id, kind, status, code, reason[:500]))
+
+    def settle(self, event_id: str, per_k: dict[int, tuple[float, float, float]], topic: str,
+               payload: bytes, at: datetime, cancelled_at: datetime | None) -> None:
+        """Final metering, the settlement message in the outbox and the event marked settled,
+        in one commit."""
+        with self.store.transaction() as conn:
+            self._meter_rows(conn, event_id, per_k)
+            conn.execute("INSERT OR IGNORE INTO agg_outbox(event_id, topic, payload, created_at) "
+                         "VALUES (?,?,?,?)", (event_id, topic, payload, _ts(at)))
+            conn.execute("UPDATE agg_events SET state = 'settled', cancelled_at = COALESCE(?, cancelled_at) "
+                         "WHERE event_id = ?", (_ts(cancelled_at) if cancelled_at else None, event_id))
 
     # --- dispatch log ---
     def log(self, at: datetime, msg_id: str | None, kind: str | None, status: str, code: str,
@@ -104,11 +126,15 @@ class Ledger:
     # --- metering ---
     def save_meter(self, event_id: str, per_k: dict[int, tuple[float, float, float]]) -> None:
         with self.store.transaction() as conn:
-            for k, (ev_wh, grid_wh, metered_s) in per_k.items():
-                conn.execute("INSERT INTO agg_meter(event_id, k, ev_wh, grid_wh, metered_s) "
-                             "VALUES (?,?,?,?,?) ON CONFLICT(event_id, k) DO UPDATE SET "
-                             "ev_wh = excluded.ev_wh, grid_wh = excluded.grid_wh, "
-                             "metered_s = excluded.metered_s", (event_id, k, ev_wh, grid_wh, metered_s))
+            self._meter_rows(conn, event_id, per_k)
+
+    @staticmethod
+    def _meter_rows(conn: Any, event_id: str, per_k: dict[int, tuple[float, float, float]]) -> None:
+        for k, (ev_wh, grid_wh, metered_s) in per_k.items():
+            conn.execute("INSERT INTO agg_meter(event_id, k, ev_wh, grid_wh, metered_s) "
+                         "VALUES (?,?,?,?,?) ON CONFLICT(event_id, k) DO UPDATE SET "
+                         "ev_wh = excluded.ev_wh, grid_wh = excluded.grid_wh, "
+                         "metered_s = excluded.metered_s", (event_id, k, ev_wh, grid_wh, metered_s))
 
     def meter(self, event_id: str) -> dict[int, tuple[float, float, float]]:
         rows = self._read("SELECT k, ev_wh, grid_wh, metered_s FROM agg_meter WHERE event_id = ?", (event_id,))
@@ -123,9 +149,6 @@ class Ledger:
         return [(r[0], r[1], bytes(r[2])) for r in
                 self._read("SELECT event_id, topic, payload FROM agg_outbox WHERE acked_at IS NULL "
                            "ORDER BY created_at")]
-
-    def mark_sent(self, event_id: str) -> None:
-        self._write("UPDATE agg_outbox SET sent_count = sent_count + 1 WHERE event_id = ?", (event_id,))
 
     def mark_acked(self, event_id: str, at: datetime) -> None:
         self._write("UPDATE agg_outbox SET acked_at = ? WHERE event_id = ? AND acked_at IS NULL",

@@ -59,6 +59,7 @@ class AggregatorLink:
         self._default: tuple[float | None, float | None] | None = None
         self._default_bounds: tuple[float, float] | None = None
         self._inflight: set[str] = set()
+        self._pending: set[asyncio.Future] = set()
         self._last_seq = 0
         self._out_seq = 0
         self._started_at: datetime | None = None
@@ -66,7 +67,6 @@ class AggregatorLink:
         self._unsubscribe = None
         self._meter_saved_at = 0.0
         self._outbox_tried_at = 0.0
-        self.on_dispatch_done = None     # optional hook(dispatch_id, status) for tests and benchmarks
         self.mqtt = MqttClient(self._broker_settings(cfg), will=(
             self.topics.status, _json({"v": 1, "site_id": self.site_id, "state": "offline"}), 1, True),
             on_connect=self._on_connect)
@@ -107,8 +107,8 @@ class AggregatorLink:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._unsubscribe:
             self._unsubscribe()
-        self._save_meters()
-        self.ledger.set_seq("site", self._out_seq, self.clock.now())
+        await asyncio.gather(*self._pending, return_exceptions=True)
+        self._save_meters(self.clock.now())
         if self.mqtt.connected.is_set():
             done = asyncio.get_running_loop().create_future()
             self.mqtt.publish(self.topics.status, _json(self._status("offline", "stopped")), qos=1,
@@ -170,6 +170,8 @@ class AggregatorLink:
             self._check_replay(d, now)
         except Refusal as r:
             log.warning("dispatch refused (%s): %s", r.code, r.reason)
+            await asyncio.to_thread(self.ledger.record_dispatch, now, None, r.msg_id, r.kind, "refused",
+                                    r.code, r.reason)
             return self._answer(props, r.msg_id, r.kind, "refused", r.code, r.reason, None, now)
         try:
             status, code, reason, delivered = await self._apply(d, now)
@@ -177,6 +179,11 @@ class AggregatorLink:
             log.exception("dispatch %s failed", d.id)
             status, code, reason, delivered = "rejected", "internal", f"internal error: {exc}", None
         log.info("dispatch %s (%s): %s %s: %s", d.id, d.kind, status, code, reason)
+        if d.kind != "regulation_signal" or status != "done":
+            # durable before the answer, off the event loop (an SD card fsync takes ~10 ms);
+            # applied signals: their seq is saved by housekeeping (they expire within 30 s)
+            await asyncio.to_thread(self.ledger.record_dispatch, now, d.seq, d.id, d.kind, status,
+                                    code, reason)
         return self._answer(props, d.id, d.kind, status, code, reason, delivered, now)
 
     def _check_replay(self, d: Dispatch, now: datetime) -> None:
@@ -185,9 +192,7 @@ class AggregatorLink:
                           d.id, d.kind)
         if d.kind == "regulation_signal" and self._started_at and d.issued_at < self._started_at:
             raise Refusal("replayed", "regulation signal issued before the link started", d.id, d.kind)
-        self._last_seq = d.seq
-        if d.kind != "regulation_signal":
-            self.ledger.set_seq(AGGREGATOR, d.seq, now)   # signals: persisted by housekeeping
+        self._last_seq = d.seq   # made durable after the dispatch took effect (see handle)
 
     def _answer(self, props: Any, msg_id: str | None, kind: str | None, status: str, code: str,
                 reason: str, delivered: dict | None, now: datetime) -> dict[str, Any]:
@@ -200,10 +205,6 @@ class AggregatorLink:
         response_topic = getattr(props, "ResponseTopic", None) if props is not None else None
         topic = response_topic if self.topics.allowed_response_topic(response_topic) else self.topics.reply
         self.mqtt.publish(topic, self.codec.seal(msg), qos=1, response_to=props)
-        if kind != "regulation_signal" or status != "done":
-            self.ledger.log(now, msg_id, kind, status, code, reason)
-        if self.on_dispatch_done is not None:
-            self.on_dispatch_done(msg_id, status)
         return msg
 
     async def _apply(self, d: Dispatch, now: datetime) -> tuple[str, str, str, dict | None]:
@@ -251,20 +252,20 @@ class AggregatorLink:
         decision = arbitrate(req, flex_view(plan, self.agent.envelope), limits, now)
         if decision.status == "rejected":
             return "rejected", decision.code, decision.reason, None
-        for c in superseded:
-            await self._end_event(c.id, now, cancelled=True)
         commitment = decision.commitment(req)
         previous = self._meters.get(req.id)
         baseline = previous.record.baseline if previous else baseline_slice(plan, commitment.start,
                                                                              commitment.end)
         rec = EventRecord(req.id, req.kind, commitment.start, commitment.end, commitment.min_ev_w,
                           commitment.max_ev_w, commitment.priority, baseline, "active")
-        self.ledger.add_event(rec)
         self._meters[req.id] = replace(previous, record=rec) if previous else EventMeter(rec)
         if req.kind == "regulation":
             self._regulation[req.id] = {"interval_s": float(d.body.get("signal_interval_s", 2.0)),
                                         "last": now}
-        await self.agent.add_commitment(commitment)
+        await self.agent.add_commitment(commitment)    # act first, then make it durable
+        await asyncio.to_thread(self.ledger.add_event, rec)
+        for c in superseded:                           # the new one wins at equal priority
+            await self._end_event(c.id, now, cancelled=True)
         delivered = {"start": format_time(commitment.start), "end": format_time(commitment.end),
                      "min_ev_w": round(commitment.min_ev_w, 1), "max_ev_w": round(commitment.max_ev_w, 1)}
         if decision.band_w is not None:
@@ -304,20 +305,19 @@ class AggregatorLink:
             return
         if cancelled and now < meter.record.end:
             meter.record = replace(meter.record, cancelled_at=max(now, meter.record.start))
-            self.ledger.set_event_state(event_id, "active", cancelled_at=meter.record.cancelled_at)
             await self.agent.cancel_commitment(event_id)
-        self._settle(meter, now)
+        await self._settle(meter, now)
 
-    def _settle(self, meter: EventMeter, now: datetime) -> None:
+    async def _settle(self, meter: EventMeter, now: datetime) -> None:
         rec = meter.record
-        self.ledger.save_meter(rec.event_id, meter.snapshot())
+        if self._meters.pop(rec.event_id, None) is None:
+            return   # already settled
+        self._regulation.pop(rec.event_id, None)
         self._out_seq = max(self._out_seq + 1, time.time_ns() // 1000)
         msg = settlement_message(meter, self.site_id, self._out_seq, now)
         payload = self.codec.seal(msg)
-        self.ledger.enqueue(rec.event_id, self.topics.settlement, payload, now)
-        self.ledger.set_event_state(rec.event_id, "settled")
-        self._meters.pop(rec.event_id, None)
-        self._regulation.pop(rec.event_id, None)
+        await asyncio.to_thread(self.ledger.settle, rec.event_id, meter.snapshot(), self.topics.settlement,
+                                payload, now, rec.cancelled_at)
         log.info("settlement of %s: delivered %.3f kWh against the baseline", rec.event_id,
                  msg["total"]["delivered_kwh"])
         self._send(rec.event_id, self.topics.settlement, payload)
@@ -330,12 +330,16 @@ class AggregatorLink:
         def acked(ok: bool) -> None:
             self._inflight.discard(event_id)
             if ok:
-                self.ledger.mark_acked(event_id, self.clock.now())
+                self._background(asyncio.to_thread(self.ledger.mark_acked, event_id, self.clock.now()))
             else:
                 log.warning("broker refused settlement %s; will retry", event_id)
 
-        self.ledger.mark_sent(event_id)
         self.mqtt.publish(topic, payload, qos=1, on_ack=acked)
+
+    def _background(self, coro) -> None:
+        task = asyncio.ensure_future(coro)
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
 
     def _resend_outbox(self) -> None:
         self._outbox_tried_at = time.monotonic()
@@ -400,7 +404,7 @@ class AggregatorLink:
         now = self.clock.now()
         for meter in list(self._meters.values()):
             if meter.end() <= now:
-                self._settle(meter, now)
+                await self._settle(meter, now)
         for reg_id, reg in self._regulation.items():
             meter = self._meters.get(reg_id)
             silent_s = (now - reg.get("last", now)).total_seconds()
@@ -412,18 +416,19 @@ class AggregatorLink:
             elif silent_s <= SIGNAL_TIMEOUT_INTERVALS * reg["interval_s"]:
                 reg["held"] = False
         if time.monotonic() - self._meter_saved_at > METER_SAVE_INTERVAL_S:
-            self._save_meters()
-            self.ledger.set_seq(AGGREGATOR, self._last_seq, now)
-            self.ledger.set_seq("site", self._out_seq, now)
+            await asyncio.to_thread(self._save_meters, now)
         if self.mqtt.connected.is_set() and time.monotonic() - self._outbox_tried_at > OUTBOX_RETRY_S:
             self._resend_outbox()
         await self._apply_default(now)
 
-    def _save_meters(self) -> None:
+    def _save_meters(self, now: datetime) -> None:
+        """Metering so far and the sequence numbers (runs in a worker thread, or at stop)."""
         self._meter_saved_at = time.monotonic()
-        for event_id, meter in self._meters.items():
+        for event_id, meter in list(self._meters.items()):
             if meter.per_k:
                 self.ledger.save_meter(event_id, meter.snapshot())
+        self.ledger.set_seq(AGGREGATOR, self._last_seq, now)
+        self.ledger.set_seq("site", self._out_seq, now)
 
     async def _apply_default(self, now: datetime) -> None:
         """The default control as a lowest-priority commitment, refreshed from the present

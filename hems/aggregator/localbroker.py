@@ -98,7 +98,7 @@ class Broker:
             "require_certificate true\nuse_identity_as_username true\nallow_anonymous false\n"
             f"persistence true\npersistence_location {directory / 'data'}/\nautosave_interval 1\n"
             "log_dest stdout\nlog_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
-            "max_packet_size 1048576\n")
+            "max_packet_size 1048576\nset_tcp_nodelay true\n")
 
     def start(self) -> None:
         log = open(self.log_path, "ab")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import ssl
-import threading
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
@@ -49,7 +49,6 @@ class MqttClient:
         self._on_connect_cb = on_connect
         self._loop: asyncio.AbstractEventLoop | None = None
         self._subscriptions: list[tuple[str, int]] = []
-        self._ack_lock = threading.RLock()
         self._ack_callbacks: dict[int, Callable[[bool], None]] = {}
         self.dropped = 0
         c = paho.Client(CallbackAPIVersion.VERSION2, client_id=settings.client_id,
@@ -67,6 +66,7 @@ class MqttClient:
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message
         c.on_publish = self._on_publish
+        c.on_socket_open = self._on_socket_open
         self._client = c
 
     # --- lifecycle ---
@@ -101,27 +101,35 @@ class MqttClient:
     # --- publishing ---
     def publish(self, topic: str, payload: bytes, *, qos: int = 0, retain: bool = False,
                 response_to: Any = None, on_ack: Callable[[bool], None] | None = None) -> None:
-        """Queue a message (paho sends it now, or after the reconnect). on_ack(ok) runs on the
+        """Queue a message (paho sends it now, or after the reconnect); call on the event loop
+        thread. on_ack(ok) runs on the
         loop when the broker acknowledged a QoS 1 message (ok False: refused by the broker)."""
         props = None
         if response_to is not None and getattr(response_to, "CorrelationData", None) is not None:
             props = Properties(PacketTypes.PUBLISH)
             props.CorrelationData = response_to.CorrelationData
-        track = on_ack is not None and qos > 0
-        with self._ack_lock:  # the ack cannot be handled before the callback is registered
-            info = self._client.publish(topic, payload, qos=qos, retain=retain, properties=props)
-            ok_rc = info.rc in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN)
-            if track and ok_rc:
-                self._ack_callbacks[info.mid] = on_ack
-        if not ok_rc:
+        info = self._client.publish(topic, payload, qos=qos, retain=retain, properties=props)
+        if info.rc not in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
             log.warning("publish to %s failed at once: %s", topic, paho.error_string(info.rc))
             if on_ack is not None:
                 on_ack(False)
+            return
+        if on_ack is not None and qos > 0:
+            # registered before the loop runs again; acks are handled on the loop (_acked)
+            self._ack_callbacks[info.mid] = on_ack
 
     # --- paho callbacks (network thread) ---
     def _call(self, fn: Callable, *args: Any) -> None:
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(fn, *args)
+
+    @staticmethod
+    def _on_socket_open(client, userdata, sock) -> None:
+        """No Nagle delay: small dispatch and reply packets go out at once."""
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except (OSError, AttributeError):
+            pass
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
@@ -154,7 +162,9 @@ class MqttClient:
             log.warning("incoming queue full: dropped a message on %s", item[0])
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
-        with self._ack_lock:
-            cb = self._ack_callbacks.pop(mid, None)
+        self._call(self._acked, mid, not reason_code.is_failure)
+
+    def _acked(self, mid: int, ok: bool) -> None:
+        cb = self._ack_callbacks.pop(mid, None)
         if cb is not None:
-            self._call(cb, not reason_code.is_failure)
+            cb(ok)

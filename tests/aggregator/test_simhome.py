@@ -34,7 +34,7 @@ async def read_back_setpoint_w(home: SimHome) -> float:
 
 async def test_dispatch_ends_as_a_setpoint_on_the_charger(sim):
     agg = sim.aggregator
-    for _ in range(100):
+    for _ in range(400):
         if agg.plan is not None:
             break
         await asyncio.sleep(0.05)
@@ -47,9 +47,12 @@ async def test_dispatch_ends_as_a_setpoint_on_the_charger(sim):
             break
         await asyncio.sleep(0.1)
     assert sim.plant.actual_w == pytest.approx(-6000, abs=100)    # the car discharges
+    await asyncio.sleep(3.0)                                          # a few polls metered
     cancel = await agg.send("cancel", target_id=reply["in_reply_to"])
     assert cancel["status"] == "done"
     settlement = await asyncio.wait_for(agg.settlements.get(), 10)
+    # ~3-5 s at -6 kW against a baseline of at most what the plan would charge
+    assert settlement["total"]["ev_kwh"] < -0.002, settlement
     assert settlement["total"]["delivered_kwh"] < 0
 
 
