@@ -34,7 +34,7 @@ def stored_wh(problem: Problem, power_w: np.ndarray) -> np.ndarray:
     return np.where(p >= 0, p * eta_c * dt, p * dt / eta_d)
 
 
-def _power_for(problem: Problem, energy_wh: np.ndarray, charging: bool, p_max: float) -> np.ndarray:
+def power_for(problem: Problem, energy_wh: np.ndarray, charging: bool, p_max: float) -> np.ndarray:
     """Inverse of stored_wh on [0, p_max]: the AC power that moves energy_wh (>= 0)."""
     curve = problem.charge_efficiency_curve if charging else problem.discharge_efficiency_curve
     eta = problem.charge_efficiency if charging else problem.discharge_efficiency
@@ -87,9 +87,9 @@ def move_power(problem: Problem, move_wh: np.ndarray) -> tuple[np.ndarray, np.nd
     up, down = e > 0, e < 0
     tol = 1e-6
     if problem.max_charge_w > 0 and up.any():
-        power[up] = _power_for(problem, e[up], True, problem.max_charge_w)
+        power[up] = power_for(problem, e[up], True, problem.max_charge_w)
     if problem.max_discharge_w > 0 and down.any():
-        power[down] = -_power_for(problem, -e[down], False, problem.max_discharge_w)
+        power[down] = -power_for(problem, -e[down], False, problem.max_discharge_w)
     ok_c = up & (power > 0) & (power >= problem.min_charge_w - tol) & (power <= problem.max_charge_w + tol) \
         & (problem.max_charge_w > 0)
     ok_d = down & (power < 0) & (-power >= problem.min_discharge_w - tol) \

@@ -17,7 +17,7 @@ import time
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from hems.planner.actions import (TARGET_PENALTY_PER_KWH, _power_for, bounds_w, choose_step_wh,
+from hems.planner.actions import (TARGET_PENALTY_PER_KWH, power_for, bounds_w, choose_step_wh,
                                   cost_matrix, interval_cost, max_moves, move_power, stored_wh)
 from hems.planner.problem import Problem
 from hems.planner.result import Result
@@ -101,7 +101,7 @@ def _close_small_gaps(problem: Problem, floors: dict[int, float], energy: np.nda
             add = min(gap, cap_wh - now_wh, room_wh)
             if add <= 0:
                 continue
-            power[t] = min(cap_w[t], float(_power_for(problem, np.array([now_wh + add]), True,
+            power[t] = min(cap_w[t], float(power_for(problem, np.array([now_wh + add]), True,
                                                       problem.max_charge_w)[0]))
             energy[t + 1:] += float(stored_wh(problem, np.array([power[t]]))[0]) - now_wh
             gap = floors[k] - energy[k]

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from hems.planner.actions import _power_for, stored_wh
+from hems.planner.actions import power_for, stored_wh
 from hems.planner.problem import Problem
 from hems.planner.result import Result
 
@@ -77,13 +77,13 @@ def flexibility(problem: Problem, result: Result) -> Envelope:
     energy = result.soc_pct * problem.capacity_wh / 100.0
     room_up = np.maximum(problem.ceiling_wh - energy[:-1], 0.0)      # Wh the battery can take
     need = floor_wh[1:] - energy[:-1]                                 # Wh that must be added (if > 0)
-    p_up = np.minimum(pc, _power_for(problem, room_up, True, max(problem.max_charge_w, 1.0)))
+    p_up = np.minimum(pc, power_for(problem, room_up, True, max(problem.max_charge_w, 1.0)))
     charge_ok = (p_up >= problem.min_charge_w) & (p_up > 0)
     p_hi = np.where(charge_ok, p_up, 0.0)
     spare = np.maximum(-need, 0.0)
-    p_dn = np.minimum(pd, _power_for(problem, spare, False, max(problem.max_discharge_w, 1.0)))
+    p_dn = np.minimum(pd, power_for(problem, spare, False, max(problem.max_discharge_w, 1.0)))
     discharge_ok = (p_dn >= problem.min_discharge_w) & (p_dn > 0) & (need <= 0)
-    p_need = np.maximum(problem.min_charge_w, _power_for(problem, np.maximum(need, 0.0), True,
+    p_need = np.maximum(problem.min_charge_w, power_for(problem, np.maximum(need, 0.0), True,
                                                           max(problem.max_charge_w, 1.0)))
     p_lo = np.where(discharge_ok, -p_dn, np.where(need > 0, np.minimum(p_need, p_hi), 0.0))
     plan = result.ev_w
