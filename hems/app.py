@@ -93,32 +93,42 @@ def droop_settings(cfg: Config) -> Any:
 
 
 def build_agent(cfg: Config, clock: Clock) -> tuple[Agent, Any, Any]:
-    """The agent wired to its store, forecaster, planner and device pollers (not started)."""
+    """The agent wired to its store, forecaster, planner and device pollers (not started).
+
+    The owner's settings saved from the web UI (tariff, site limits, aggregator) override the
+    config file; the agent's `config` is the result."""
     from hems.control.forecasting import Forecaster
     from hems.control.planning import make_replan
     from hems.devices.factory import build_devices
     from hems.devices.poller import DevicePoller
     from hems.store import Store
+    from hems.web.settings import apply_overrides
 
-    forecaster = Forecaster(cfg, None)
+    holder: dict[str, Forecaster] = {}
 
     def price_at(minute_utc: datetime) -> tuple[float, float]:
         """(import, export) price per kWh of one minute, for the store's cost column."""
-        imp, exp = forecaster.prices([minute_utc], minute_utc)
+        imp, exp = holder["forecaster"].prices([minute_utc], minute_utc)
         return float(imp[0]), float(exp[0])
 
     cfg.storage.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(cfg.storage.data_dir / "hems.sqlite", flush_interval_s=cfg.storage.flush_interval_s,
                   clock=clock, prices=price_at)
-    forecaster.store = store
-    devices = build_devices([d for d in cfg.devices if d.transport != "bridge"], clock=clock)
-    devices.update(bridge_devices(cfg, clock))
+    try:
+        cfg = apply_overrides(cfg, store)
+        forecaster = holder["forecaster"] = Forecaster(cfg, store)
+        devices = build_devices([d for d in cfg.devices if d.transport != "bridge"], clock=clock)
+        devices.update(bridge_devices(cfg, clock))
+    except Exception:
+        store.close()
+        raise
     slots = []
     for dc in cfg.devices:
         poller = DevicePoller(devices[dc.name], poll_interval_s=dc.poll_interval_s,
                               timeout_s=dc.timeout_s, clock=clock, role=dc.role)
         slots.append(DeviceSlot(dc.name, dc.role, poller, dc.poll_interval_s, dc.timeout_s))
     agent = Agent(agent_settings(cfg), slots, clock, store=store, replan=make_replan(cfg, forecaster))
+    agent.config = cfg
     agent.price_sink = forecaster.set_price_curve
     agent.frequency_source = devices.get("bridge_frequency")
     return agent, store, forecaster
@@ -132,12 +142,14 @@ class Runtime:
     agent: Agent | None = None
     store: Any = None
     web_runner: web.AppRunner | None = None
+    web_app: web.Application | None = None
     link: Any = None
     forecaster: Any = None
     tasks: list[asyncio.Task] = field(default_factory=list)
 
     async def start(self) -> None:
         self.agent, self.store, self.forecaster = build_agent(self.config, self.clock)
+        self.config = self.agent.config
         await self.agent.start(droop=droop_settings(self.config))
         await self._start_web()
         await self._start_link()
@@ -149,7 +161,9 @@ class Runtime:
         from hems.web.server import create_web_app
 
         app = create_web_app(self.agent, self.store, self.config, self.clock)
-        self.web_runner = web.AppRunner(app, access_log=None)
+        self.web_app = app
+        # open live-update streams must not hold a stop up for long
+        self.web_runner = web.AppRunner(app, access_log=None, shutdown_timeout=3.0)
         await self.web_runner.setup()
         site = web.TCPSite(self.web_runner, self.config.web.bind, self.config.web.port)
         await site.start()
@@ -161,8 +175,12 @@ class Runtime:
             return
         from hems.aggregator.link import AggregatorLink
 
+        from hems.web.views import attach_aggregator
+
         self.link = AggregatorLink(agg, self.agent, self.store, self.clock)
         await self.link.start()
+        if self.web_app is not None:
+            attach_aggregator(self.web_app, self.link)
 
     async def _housekeeping(self) -> None:
         """Flush batched writes and feed the systemd watchdog while the loop is alive."""

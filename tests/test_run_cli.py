@@ -69,8 +69,14 @@ async def test_hems_run_serves_health_and_stops_cleanly(tmp_path):
             assert exc.code == 401
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=20)
-        await home.stop()
+        try:
+            out, _ = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+            raise AssertionError(f"hems run did not stop within 20 s of SIGTERM:\n{out[-3000:]}")
+        finally:
+            await home.stop()
     assert proc.returncode == 0, out
     assert "Traceback" not in out
     assert (tmp_path / "data" / "hems.sqlite").exists()

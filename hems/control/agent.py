@@ -85,6 +85,7 @@ class Agent:
         self.plan_error: str | None = None
         self.price_sink: Callable[..., None] | None = None     # forecaster.set_price_curve
         self.frequency_source: Any = None       # the bridge's mains frequency (FrequencySource)
+        self.config: Any = None                 # the config it was built from (hems.app)
         self._listeners: list[Listener] = []
         self._stop = asyncio.Event()
         self._write_lock = asyncio.Lock()

@@ -194,7 +194,7 @@ async def test_owner_journey_on_the_simulated_home(browser, tmp_path):
         shutil.copy(ARTIFACTS / f"{name}.png", DOCS / f"{name}.png")
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(300)
 async def test_preferences_and_password_survive_a_restart(browser, tmp_path):
     data = tmp_path / "data"
     async with sim_runtime(data) as (runtime, url):
