@@ -156,3 +156,19 @@ class AggregatorDemo:
                 self.out(f"aggregator: signal {signal:+.2f} -> EV {r.get('delivered', {}).get('ev_power_w')} W")
             shown += 1
             await asyncio.gather(self.clock.sleep(2.0), asyncio.sleep(0.25))
+
+
+async def start_aggregator_demo(runtime: Any) -> AggregatorDemo:
+    """For `hems demo`: the aggregator path on a running hems.app.Runtime (its agent, store and
+    clock), shown on the web UI's Devices page too. Call `await demo.stop()` before the runtime's."""
+    demo = AggregatorDemo(Path(runtime.config.storage.data_dir) / "aggregator-demo", runtime.clock)
+    await demo.start(runtime.agent, runtime.store)
+    web_app = getattr(runtime, "web_app", None)
+    if web_app is not None:
+        try:
+            from hems.web.views import attach_aggregator
+
+            attach_aggregator(web_app, demo.link)
+        except Exception as exc:   # the demo goes on without it
+            log.warning("could not show the aggregator link in the web UI: %s", exc)
+    return demo

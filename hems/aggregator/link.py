@@ -381,6 +381,15 @@ class AggregatorLink:
         await self.agent.set_preferences(prefs, who="homeassistant")
         self._publish_ha_state()
 
+    def status(self) -> dict[str, Any]:
+        """For the web UI: connection, broker, active events and settlements waiting for a PUBACK."""
+        now = self.clock.now()
+        return {"connected": self.mqtt.connected.is_set(), "broker": f"{self.cfg.host}:{self.cfg.port}",
+                "site_id": self.site_id, "auth": self.codec.verifier.alg,
+                "active": [i for i, m in self._meters.items() if m.record.start <= now < m.end()],
+                "scheduled": [i for i, m in self._meters.items() if m.record.start > now],
+                "settlements_unacked": len(self._inflight)}
+
     def telemetry(self) -> dict[str, Any]:
         now = self.clock.now()
         active = [i for i, m in self._meters.items() if m.record.start <= now < m.end()]
