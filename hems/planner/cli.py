@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 
 from hems.planner.dp import solve
@@ -46,6 +47,10 @@ def run(args: argparse.Namespace) -> int:
         out["envelope"] = flexibility(problem, result).to_json()
     for warning in result.warnings:
         log.warning("%s", warning)
-    json.dump(out, sys.stdout, indent=args.indent)
-    sys.stdout.write("\n")
+    try:
+        json.dump(out, sys.stdout, indent=args.indent)
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+    except BrokenPipeError:            # the reader (e.g. `| head`) went away: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
