@@ -54,17 +54,17 @@ def choose_step_wh(problem: Problem, work: int = DEFAULT_WORK) -> float:
     e_d = float(-stored_wh(problem, np.array([-problem.max_discharge_w]))[0])
     if problem.soc_step_wh is not None:
         return float(problem.soc_step_wh)
-    h = max(math.sqrt(span * max(e_c + e_d, 1.0) / work), span / 4000.0)
-    return _fitting_step(problem, h, e_c, e_d)
+    h = max(math.sqrt(span * max(min(e_c, span) + min(e_d, span), 1.0) / work), span / 4000.0)
+    return _fitting_step(problem, h, e_c, e_d, span)
 
 
-def _fitting_step(problem: Problem, h: float, e_c: float, e_d: float) -> float:
+def _fitting_step(problem: Problem, h: float, e_c: float, e_d: float, span: float) -> float:
     """A step near h at which the min and max powers of both directions lose least to rounding
     (min powers round up, max powers round down to whole steps); it divides the energy of one
     interval at full charging power, so charging at full power is always exact."""
     e_cmin = float(stored_wh(problem, np.array([problem.min_charge_w]))[0])
     e_dmin = float(-stored_wh(problem, np.array([-problem.min_discharge_w]))[0])
-    if e_c >= 0.8 * h:   # the full charging power stays exact: the step divides its energy
+    if 0.8 * h <= e_c <= span:   # the full charging power stays exact: the step divides its energy
         m = np.arange(max(1, math.floor(e_c / (1.25 * h))), math.ceil(e_c / (0.8 * h)) + 1)
         steps = e_c / m
     else:

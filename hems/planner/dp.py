@@ -35,6 +35,7 @@ def solve(problem: Problem, refine: tuple[tuple[int, int], ...] = REFINE) -> Res
     g_lo = -math.floor((e0 - problem.floor_wh) / h + 1e-9)
     g_hi = math.floor((problem.ceiling_wh - e0) / h + 1e-9)
     kc, kd = max_moves(problem, h)
+    kc, kd = min(kc, g_hi - g_lo), min(kd, g_hi - g_lo)     # no move can cross more than the range
     path, power = _level(problem, floors, h, np.full(n + 1, g_lo), g_hi - g_lo + 1, kd, kc + kd + 1)
     for factor, half in (() if problem.soc_step_wh is not None else refine):
         h /= factor

@@ -14,8 +14,20 @@ import numpy as np
 
 EfficiencyCurve = tuple[np.ndarray, np.ndarray]   # (power_w ascending, efficiency 0..1)
 
-# Per-interval arrays: name -> (default value when absent, allow NaN)
+# Sanity limits: beyond these a value is a mistake, not a home (and would exhaust memory)
+MAX_INTERVALS = 20_000
+MAX_INTERVAL_S = 86_400
+MAX_POWER_W = 1.0e6
+MAX_CAPACITY_WH = 1.0e6
+MAX_PRICE_PER_KWH = 1.0e4
+MAX_TARGET_INDEX = 10**9
+MIN_STEPS_PER_CAPACITY = 1.0e-5   # soc_step_wh >= capacity * this
+MIN_EFFICIENCY = 0.1
+
 _SERIES = ("import_price_per_kwh", "export_price_per_kwh", "pv_w", "load_w")
+_LIMITS = {"import_price_per_kwh": MAX_PRICE_PER_KWH, "export_price_per_kwh": MAX_PRICE_PER_KWH,
+           "pv_w": MAX_POWER_W * 10, "load_w": MAX_POWER_W * 10, "ev_min_w": MAX_POWER_W * 10,
+           "ev_max_w": MAX_POWER_W * 10, "ev_fixed_w": MAX_POWER_W * 10}
 _BOUNDS = ("ev_min_w", "ev_max_w", "ev_fixed_w")
 
 
@@ -69,6 +81,8 @@ class Problem:
         n = _horizon(self)
         if n < 1:
             raise ProblemError("import_price_per_kwh", "the horizon needs at least one interval")
+        if n > MAX_INTERVALS:
+            raise ProblemError("import_price_per_kwh", f"{n} intervals: at most {MAX_INTERVALS}")
         for name in _SERIES:
             _freeze(self, name, _series(name, getattr(self, name), n))
         _freeze(self, "plugged", _series("ev.plugged", self.plugged, n, dtype=bool))
@@ -80,8 +94,9 @@ class Problem:
         soc = np.asarray(self.target_soc_pct, dtype=float).reshape(-1)
         if len(idx) != len(soc):
             raise ProblemError("ev.targets", "target_index and target_soc_pct differ in length")
-        if np.any(~np.isfinite(idx)) or np.any(idx != np.round(idx)) or np.any(idx < 0):
-            raise ProblemError("ev.targets", "every index must be a whole number >= 0")
+        if np.any(~np.isfinite(idx)) or np.any(idx != np.round(idx)) or np.any(idx < 0) \
+                or np.any(idx > MAX_TARGET_INDEX):
+            raise ProblemError("ev.targets", f"every index must be a whole number in 0..{MAX_TARGET_INDEX}")
         if np.any(~np.isfinite(soc)) or np.any((soc < 0) | (soc > 100)):
             raise ProblemError("ev.targets", "every soc_pct must be within 0..100")
         _freeze(self, "target_index", idx.astype(int))
@@ -95,20 +110,23 @@ class Problem:
             raise ProblemError("start", "must be timezone-aware (for example ...+00:00)")
 
     def _check_scalars(self) -> None:
-        if not (isinstance(self.interval_s, (int, np.integer)) and self.interval_s > 0):
-            raise ProblemError("interval_s", f"must be a whole number of seconds > 0, got {self.interval_s!r}")
+        if not (isinstance(self.interval_s, (int, np.integer)) and 0 < self.interval_s <= MAX_INTERVAL_S):
+            raise ProblemError("interval_s", f"must be a whole number of seconds in 1..{MAX_INTERVAL_S}, "
+                                             f"got {self.interval_s!r}")
         positive = {"capacity_wh": "ev.capacity_wh", "charge_efficiency": "ev.charge_efficiency",
                     "discharge_efficiency": "ev.discharge_efficiency"}
         for name, path in positive.items():
             _number(path, getattr(self, name), lo=0.0, lo_open=True)
+        _number("ev.capacity_wh", self.capacity_wh, hi=MAX_CAPACITY_WH)
         for name in ("charge_efficiency", "discharge_efficiency"):
-            if getattr(self, name) > 1.0:
-                raise ProblemError(f"ev.{name}", f"must be within (0, 1], got {getattr(self, name)}")
+            if not MIN_EFFICIENCY <= getattr(self, name) <= 1.0:
+                raise ProblemError(f"ev.{name}", f"must be within [{MIN_EFFICIENCY}, 1], got {getattr(self, name)}")
         for name in ("soc_pct", "reserve_pct", "max_soc_pct"):
             _number(f"ev.{name}", getattr(self, name), lo=0.0, hi=100.0)
-        for name in ("min_charge_w", "max_charge_w", "min_discharge_w", "max_discharge_w",
-                     "degradation_per_kwh", "terminal_value_per_kwh"):
-            _number(f"ev.{name}", getattr(self, name), lo=0.0)
+        for name in ("min_charge_w", "max_charge_w", "min_discharge_w", "max_discharge_w"):
+            _number(f"ev.{name}", getattr(self, name), lo=0.0, hi=MAX_POWER_W)
+        for name in ("degradation_per_kwh", "terminal_value_per_kwh"):
+            _number(f"ev.{name}", getattr(self, name), lo=0.0, hi=MAX_PRICE_PER_KWH)
         for name in ("max_import_w", "max_export_w"):
             _number(f"site.{name}", getattr(self, name), lo=0.0, allow_inf=True)
         if self.min_charge_w > self.max_charge_w:
@@ -116,7 +134,7 @@ class Problem:
         if self.min_discharge_w > self.max_discharge_w:
             raise ProblemError("ev.min_discharge_w", "must not exceed ev.max_discharge_w")
         if self.soc_step_wh is not None:
-            _number("soc_step_wh", self.soc_step_wh, lo=0.0, lo_open=True)
+            _number("soc_step_wh", self.soc_step_wh, lo=self.capacity_wh * MIN_STEPS_PER_CAPACITY)
 
     @property
     def n(self) -> int:
@@ -176,6 +194,10 @@ def _series(name: str, value: Any, n: int, dtype: type = float, allow_nan: bool 
         bad = np.isinf(arr) if allow_nan else ~np.isfinite(arr)
         if np.any(bad):
             raise ProblemError(name, f"value at index {int(np.argmax(bad))} is not a finite number")
+        limit = _LIMITS.get(name.split(".")[-1], math.inf)
+        big = np.abs(np.nan_to_num(arr)) > limit
+        if np.any(big):
+            raise ProblemError(name, f"value at index {int(np.argmax(big))} is beyond +/-{limit:g}")
     return arr
 
 
@@ -201,8 +223,8 @@ def _curve(name: str, curve: Any) -> EfficiencyCurve:
         raise ProblemError(name, "power_w and efficiency must be non-empty and equally long")
     if np.any(~np.isfinite(power_w)) or np.any(np.diff(power_w) <= 0) or power_w[0] < 0:
         raise ProblemError(name, "power_w must be finite, >= 0 and strictly increasing")
-    if np.any(~np.isfinite(eff)) or np.any((eff <= 0) | (eff > 1)):
-        raise ProblemError(name, "efficiency values must be within (0, 1]")
+    if np.any(~np.isfinite(eff)) or np.any((eff < MIN_EFFICIENCY) | (eff > 1)):
+        raise ProblemError(name, f"efficiency values must be within [{MIN_EFFICIENCY}, 1]")
     power_w.setflags(write=False)
     eff.setflags(write=False)
     return power_w, eff

@@ -28,7 +28,7 @@ def problem_kwargs(data: Any) -> dict[str, Any]:
             raise ProblemError(key, "is required")
     interval_s = obj["interval_s"]
     if isinstance(interval_s, bool) or not isinstance(interval_s, (int, float)) \
-            or interval_s != int(interval_s) or interval_s <= 0:
+            or not math.isfinite(interval_s) or interval_s != int(interval_s) or interval_s <= 0:
         raise ProblemError("interval_s", f"must be a whole number of seconds > 0, got {interval_s!r}")
     kwargs: dict[str, Any] = {"interval_s": int(interval_s), "start": parse_start(obj.get("start"))}
     for key in ("import_price_per_kwh", "export_price_per_kwh"):

@@ -80,6 +80,13 @@ def test_arrays_are_read_only():
     ("site.max_import_w", -5, "site.max_import_w"),
     ("start", "2024-06-01T00:00:00", "start"),
     ("start", "yesterday", "start"),
+    ("interval_s", float("nan"), "interval_s"),
+    ("interval_s", 10**9, "interval_s"),
+    ("ev.capacity_wh", 1e12, "ev.capacity_wh"),
+    ("ev.max_charge_w", 1e308, "ev.max_charge_w"),
+    ("ev.discharge_efficiency", 1e-300, "ev.discharge_efficiency"),
+    ("ev.targets", [{"index": 2**70, "soc_pct": 80}], "ev.targets"),
+    ("pv_w", [1e300], "pv_w"),
 ])
 def test_bad_fields_are_named(path, value, field):
     with pytest.raises(ProblemError) as err:
@@ -99,3 +106,44 @@ def test_arrays_of_different_lengths_are_refused():
 def test_not_an_object():
     with pytest.raises(ProblemError):
         Problem.from_json([1, 2, 3])
+
+
+JUNK = [None, "x", [], {}, -1, 0, 1e308, -1e308, float("inf"), float("nan"), True, [None], [1, "a"],
+        [[1]], {"a": 1}, 2**70, 0.5, 100, 1e-300, [0.1] * 5, [True] * 3]
+PATHS = [("interval_s",), ("start",), ("import_price_per_kwh",), ("export_price_per_kwh",), ("pv_w",),
+         ("load_w",), ("ev",), ("site",), ("aggregator",), ("soc_step_wh",)] \
+    + [("ev", k) for k in EXAMPLE["ev"]] \
+    + [("ev", "targets", 0, "index"), ("ev", "targets", 0, "soc_pct"), ("site", "max_import_w"),
+       ("aggregator", "ev_min_w"), ("ev", "charge_efficiency_curve")]
+
+
+def test_mangled_problems_give_a_problem_error_or_a_plan():
+    """Random junk in random fields: a clear ProblemError or a valid plan, nothing else."""
+    from hems.planner import flexibility, solve
+    rng = np.random.default_rng(4)
+    planned = 0
+    for _ in range(400):
+        data = copy.deepcopy(EXAMPLE)
+        data["aggregator"] = {}
+        for _ in range(int(rng.integers(1, 4))):
+            path = PATHS[int(rng.integers(len(PATHS)))]
+            node = data
+            for key in path[:-1]:
+                node = node[key] if isinstance(node, (dict, list)) and (
+                    isinstance(node, list) and len(node) > key or isinstance(node, dict) and key in node) else None
+                if node is None:
+                    break
+            if isinstance(node, (dict, list)):
+                try:
+                    node[path[-1]] = copy.deepcopy(JUNK[int(rng.integers(len(JUNK)))])
+                except (IndexError, TypeError):
+                    pass
+        try:
+            problem = Problem.from_json(data)
+        except ProblemError:
+            continue
+        result = solve(problem)
+        flexibility(problem, result)
+        json.dumps(result.to_json())
+        planned += 1
+    assert planned > 20
