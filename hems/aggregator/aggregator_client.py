@@ -21,7 +21,7 @@ from hems.domain.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 
-LIFETIME_S = {"regulation_signal": 10.0}
+LIFETIME_S = {"regulation_signal": 20.0}
 DEFAULT_LIFETIME_S = 600.0
 
 

@@ -46,6 +46,7 @@ class HomeLimits:
     plugged: bool
     capacity_wh: float | None = None        # with the corridor: check SoC over the whole window
     efficiency: float = 0.9
+    min_discharge_w: float = 0.0            # AC minimum when discharging (positive); 0 = none
 
 
 @dataclass(frozen=True)
@@ -213,6 +214,8 @@ def _limits_event(req: Request, flex: Flex, k0: int, k1: int, lo: float, hi: flo
     max_ev = min(hi, max(want_hi, lo))
     if 0 < min_ev < limits.min_charge_w and limits.min_charge_w <= max_ev:
         min_ev = limits.min_charge_w  # a charge below the AC minimum would be written as 0
+    if -limits.min_discharge_w < max_ev < 0 and -limits.min_discharge_w >= min_ev:
+        max_ev = -limits.min_discharge_w   # likewise a small discharge
     if want_lo > want_hi:
         return reject("conflict", "the import and export limits cannot both hold with the expected house load and PV")
     if want_hi >= lo - EPS_W and want_lo <= hi + EPS_W:
@@ -230,8 +233,7 @@ def _regulation(req: Request, flex: Flex, k0: int, k1: int, lo: float, hi: float
     if req.center_w is not None:
         center = min(max(float(req.center_w), lo), hi)
     else:
-        mean_base = float(np.mean(flex.baseline_ev_w[k0:k1]))
-        center = min(max(mean_base, lo + band), hi - band) if hi - lo >= 2 * band else (lo + hi) / 2
+        center = _choose_center(float(np.mean(flex.baseline_ev_w[k0:k1])), band, lo, hi, limits)
     band_eff = max(0.0, min(band, center - lo, hi - center))
     if band_eff < MIN_BAND_W:
         return reject("no_band", f"only {band_eff:.0f} W of band is free around {center:.0f} W "
@@ -252,13 +254,28 @@ def _regulation(req: Request, flex: Flex, k0: int, k1: int, lo: float, hi: float
     return decision
 
 
+def _choose_center(base_w: float, band_w: float, lo: float, hi: float, limits: HomeLimits) -> float:
+    """A band centre near the plan whose whole band avoids the AC dead zone (between the
+    discharge and the charge minimum, where the charger can only give 0 W) if one fits."""
+    regions = [(max(lo, limits.min_charge_w), hi), (lo, min(hi, -limits.min_discharge_w))]
+    fits = [(r_lo + band_w, r_hi - band_w) for r_lo, r_hi in regions if r_hi - r_lo >= 2 * band_w]
+    if limits.min_charge_w <= 0 and limits.min_discharge_w <= 0 or not fits:
+        return min(max(base_w, lo + band_w), hi - band_w) if hi - lo >= 2 * band_w else (lo + hi) / 2
+    return min((min(max(base_w, c_lo), c_hi) for c_lo, c_hi in fits), key=lambda c: abs(c - base_w))
+
+
 def _snap_ac_min(power: float, lo: float, hi: float, limits: HomeLimits) -> float | None:
-    """AC charging is 0 or >= min_charge_w: snap a small charge to the nearer feasible end
-    (None when neither 0 nor the minimum is feasible)."""
+    """AC power is 0 or at least the minimum each way: snap a small charge or discharge to the
+    nearer feasible end (None when neither 0 nor the minimum is feasible)."""
     if 0 < power < limits.min_charge_w:
         can_min, can_zero = limits.min_charge_w <= hi, lo <= 0
         if can_min and (power >= limits.min_charge_w / 2 or not can_zero):
             return limits.min_charge_w
+        return 0.0 if can_zero else None
+    if -limits.min_discharge_w < power < 0:
+        can_min, can_zero = -limits.min_discharge_w >= lo, hi >= 0
+        if can_min and (power <= -limits.min_discharge_w / 2 or not can_zero):
+            return -limits.min_discharge_w
         return 0.0 if can_zero else None
     return power
 
@@ -277,7 +294,8 @@ def _binding(wanted: float, lo: float, hi: float, limits: HomeLimits) -> tuple[s
         if hi >= limits.max_charge_w - EPS_W:
             return "charger", f"the charger charges at most {limits.max_charge_w:.0f} W"
         return "full", f"the car can take at most {hi:.0f} W in this window (plan and battery limits)"
-    return "ac_minimum", f"AC charging is 0 or at least {limits.min_charge_w:.0f} W"
+    return "ac_minimum", (f"AC power is 0 or at least {limits.min_charge_w:.0f} W charging / "
+                          f"{limits.min_discharge_w:.0f} W discharging")
 
 
 def _why_not(req: Request, flex: Flex, limits: HomeLimits, lo: float, hi: float, k: int) -> tuple[str, str]:

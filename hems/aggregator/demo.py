@@ -7,9 +7,9 @@
     ...
     await demo.stop()
 
-The script waits for the home's plan, then sends an event (discharge), a regulation band with
-a 2 s signal, a replayed message (refused) and a cancel, and prints every reply, some telemetry
-and the settlements. Times follow the injected clock, so it plays at the simulation's speed.
+The script waits for the home's plan, then sends an event (discharge), a default control and
+the same message again (refused as a replay), a regulation band with a 2 s signal, and prints
+every reply and the settlements. Times follow the injected clock, so it plays at the simulation's speed.
 """
 from __future__ import annotations
 
@@ -118,13 +118,13 @@ class AggregatorDemo:
         while c.plan is None:                       # the home publishes its envelope first
             await asyncio.sleep(0.5)
         self.out(f"aggregator: plan received, {len(c.plan['ev_w'])} intervals with flexibility envelope")
-        event = await c.send("event", start=clock.now(), duration_s=self.event_s, target_w=-3000, priority=1)
-        self._show(f"event: discharge 3 kW for {self.event_s // 60} min", event)
-        replay_msg = c.message("event", start=clock.now(), duration_s=600, target_w=-2000)
+        event = await c.send("event", start=clock.now(), duration_s=self.event_s, target_w=-5000, priority=1)
+        self._show(f"event: discharge 5 kW for {self.event_s // 60} min", event)
+        replay_msg = c.message("default", import_limit_w=12000)
         first = await c.send_raw(seal_dispatch(replay_msg, c.signer), b"replay-1")
         again = await c.send_raw(seal_dispatch(replay_msg, c.signer), b"replay-2")
-        self._show("event (first copy)", first)
-        self._show("same event sent again", again)
+        self._show("default control: import <= 12 kW", first)
+        self._show("the same message sent again", again)
         await self._wait_clock(self.event_s)
         reg = await c.send("regulation", start=clock.now(), duration_s=self.regulation_s, band_w=3000)
         self._show(f"regulation band 3 kW for {self.regulation_s // 60} min", reg)
@@ -145,7 +145,7 @@ class AggregatorDemo:
             await asyncio.sleep(0.5)
 
     async def _follow(self, reg_id: str, seconds: float) -> None:
-        """A 2 s (clock) signal; at most 4 per real second so a fast simulation is not flooded."""
+        """A signal every 2 s of the (simulated) clock."""
         start = self.clock.now().timestamp()
         shown = 0
         while self.clock.now().timestamp() - start < seconds:
@@ -155,7 +155,7 @@ class AggregatorDemo:
             if shown % 20 == 0:
                 self.out(f"aggregator: signal {signal:+.2f} -> EV {r.get('delivered', {}).get('ev_power_w')} W")
             shown += 1
-            await asyncio.gather(self.clock.sleep(2.0), asyncio.sleep(0.25))
+            await asyncio.gather(self.clock.sleep(2.0), asyncio.sleep(0.01))
 
 
 async def start_aggregator_demo(runtime: Any) -> AggregatorDemo:

@@ -178,7 +178,8 @@ class AggregatorLink:
         except Exception as exc:
             log.exception("dispatch %s failed", d.id)
             status, code, reason, delivered = "rejected", "internal", f"internal error: {exc}", None
-        log.info("dispatch %s (%s): %s %s: %s", d.id, d.kind, status, code, reason)
+        level = logging.DEBUG if d.kind == "regulation_signal" and status == "done" else logging.INFO
+        log.log(level, "dispatch %s (%s): %s %s: %s", d.id, d.kind, status, code, reason)
         if d.kind != "regulation_signal" or status != "done":
             # durable before the answer, off the event loop (an SD card fsync takes ~10 ms);
             # applied signals: their seq is saved by housekeeping (they expire within 30 s)
@@ -280,7 +281,12 @@ class AggregatorLink:
             return "rejected", "unknown_id", f"no accepted regulation {reg_id!r}", None
         if now < meter.record.start:
             return "rejected", "not_started", f"regulation {reg_id} starts at {format_time(meter.record.start)}", None
-        ev_w = await self.agent.set_regulation_signal(reg_id, float(d.body["signal"]))
+        if now >= meter.end():
+            return "rejected", "over", f"regulation {reg_id} ended at {format_time(meter.end())}", None
+        try:
+            ev_w = await self.agent.set_regulation_signal(reg_id, float(d.body["signal"]))
+        except KeyError:
+            return "rejected", "unknown_id", f"the agent holds no regulation {reg_id!r} any more", None
         self._regulation.setdefault(reg_id, {"interval_s": 2.0})["last"] = now
         return "done", "ok", "signal applied", {"ev_power_w": round(float(ev_w), 1)}
 
@@ -295,8 +301,10 @@ class AggregatorLink:
         imp, exp = d.body.get("import_limit_w"), d.body.get("export_limit_w")
         self._default = None if imp is None and exp is None else (imp, exp)
         self._default_bounds = None
-        return "done", "ok", "default control cleared" if self._default is None else \
-            f"default control: import <= {imp} W, export <= {exp} W when no event is active", None
+        if self._default is None:
+            return "done", "ok", "default control cleared", None
+        limits = [f"import <= {imp:.0f} W" if imp is not None else "", f"export <= {exp:.0f} W" if exp is not None else ""]
+        return "done", "ok", f"default control: {', '.join(x for x in limits if x)} when no event overrides it", None
 
     # --- events ending and settlement ---------------------------------------------------
     async def _end_event(self, event_id: str, now: datetime, cancelled: bool) -> None:
@@ -420,7 +428,9 @@ class AggregatorLink:
             if meter and meter.record.start <= now and silent_s > SIGNAL_TIMEOUT_INTERVALS * reg["interval_s"] \
                     and not reg.get("held"):
                 reg["held"] = True
-                log.warning("no regulation signal for %s for %.0f s: holding the band centre", reg_id, silent_s)
+                level = logging.DEBUG if reg.get("warned") else logging.WARNING
+                reg["warned"] = True
+                log.log(level, "no regulation signal for %s for %.0f s: holding the band centre", reg_id, silent_s)
                 await self.agent.set_regulation_signal(reg_id, 0.0)
             elif silent_s <= SIGNAL_TIMEOUT_INTERVALS * reg["interval_s"]:
                 reg["held"] = False

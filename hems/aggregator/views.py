@@ -40,6 +40,7 @@ def home_limits(limits: Any, car: Any, prefs: Preferences, state: SiteState | No
     return HomeLimits(
         max_charge_w=float(limits.max_charge_w), max_discharge_w=float(limits.max_discharge_w),
         min_charge_w=float(limits.min_charge_w), reserve_pct=float(prefs.reserve_pct),
+        min_discharge_w=float(getattr(limits, "min_discharge_w", 0.0) or 0.0),
         soc_pct=charger.soc_pct if charger is not None else None,
         plugged=bool(charger is not None and charger.plugged and "charger" not in state.stale),
         capacity_wh=getattr(car, "capacity_wh", None),

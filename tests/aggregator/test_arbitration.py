@@ -23,9 +23,9 @@ def flex(base=0.0, up=7000.0, down=7000.0, rest=500.0, **per_k) -> Flex:
 
 
 LIM = HomeLimits(max_charge_w=11000, max_discharge_w=10000, min_charge_w=4140, reserve_pct=20,
-                 soc_pct=60, plugged=True)
+                 soc_pct=60, plugged=True, min_discharge_w=4140)
 LOW = HomeLimits(max_charge_w=11000, max_discharge_w=10000, min_charge_w=4140, reserve_pct=20,
-                 soc_pct=18, plugged=True)
+                 soc_pct=18, plugged=True, min_discharge_w=4140)
 UNPLUGGED = HomeLimits(max_charge_w=11000, max_discharge_w=10000, min_charge_w=4140, reserve_pct=20,
                        soc_pct=None, plugged=False)
 
@@ -48,6 +48,8 @@ CASES = [
     ("discharge at the reserve", ev(-5000), flex(), LOW, "rejected", "reserve", None, None),
     ("charge above the car's room", ev(9000), flex(up=5000), LIM, "modified", "full", 5000, 5000),
     ("charge below the AC minimum", ev(3000), flex(), LIM, "modified", "ac_minimum", 4140, 4140),
+    ("discharge below the AC minimum", ev(-3000), flex(), LIM, "modified", "ac_minimum", -4140, -4140),
+    ("small discharge, none possible", ev(-1000), flex(down=3000), LIM, "rejected", "ac_minimum", None, None),
     ("no car plugged in", ev(-3000), flex(), UNPLUGGED, "rejected", "unplugged", None, None),
     ("import limit fits", ev(None, import_limit_w=2000), flex(base=4000, up=0, down=8000), LIM,
      "accepted", "ok", -4000, 1500),
@@ -59,6 +61,8 @@ CASES = [
     ("regulation centre chosen by the home", reg(2000), flex(base=6000, up=1000, down=8000), LIM,
      "accepted", "ok", 3000, 7000),
     ("regulation without room", reg(2000), flex(up=0, down=50), LIM, "rejected", "no_band", None, None),
+    ("regulation centre clear of the AC dead zone", reg(2000), flex(up=11000), LIM, "accepted", "ok",
+     4140, 8140),
 ]
 
 
@@ -86,7 +90,7 @@ def test_late_message_applies_to_what_remains():
 
 
 def test_window_past_the_horizon_is_cut():
-    d = arbitrate(ev(-2000, minutes=180), flex(), LIM, now=T0)
+    d = arbitrate(ev(-5000, minutes=180), flex(), LIM, now=T0)
     assert d.status == "modified" and d.end == T0 + timedelta(minutes=120)
 
 
@@ -114,7 +118,7 @@ def test_commitment_never_leaves_the_envelope():
             continue
         assert d.min_ev_w >= max(base - down, -10000) - 1e-6
         assert d.max_ev_w <= min(base + up, 11000) + 1e-6
-        assert not (0 < d.max_ev_w < 4140 - 1e-6)
+        assert not (0 < d.max_ev_w < 4140 - 1e-6) and not (-4140 + 1e-6 < d.max_ev_w < 0)
 
 
 def test_priority_conflicts():

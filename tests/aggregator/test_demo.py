@@ -28,7 +28,8 @@ async def test_demo_script_shows_event_replay_regulation_and_settlement(tmp_path
         await demo.stop()
         store.close()
     text = "\n".join(lines)
-    assert "event: discharge 3 kW for 20 min -> accepted" in text, text
-    assert "same event sent again -> refused (replayed)" in text, text
+    assert "event: discharge 5 kW for 20 min -> accepted" in text, text
+    assert "default control: import <= 12 kW -> done" in text, text
+    assert "the same message sent again -> refused (replayed)" in text, text
     assert "regulation band 3 kW for 10 min -> accepted" in text, text
     assert sum("settlement" in line for line in lines) >= 2, text

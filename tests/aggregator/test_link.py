@@ -72,7 +72,7 @@ async def test_expired_and_replayed_are_refused(home):
     old["expires_at"] = (now - timedelta(hours=1)).isoformat()
     reply = await agg.send_raw(seal_dispatch(old, agg.signer), b"old")
     assert reply["code"] == "expired"
-    msg = agg.message("event", start=now, duration_s=600, target_w=-3000)
+    msg = agg.message("event", start=now, duration_s=600, target_w=-5000)
     first = await agg.send_raw(seal_dispatch(msg, agg.signer), b"a")
     again = await agg.send_raw(seal_dispatch(msg, agg.signer), b"b")
     assert first["status"] == "accepted" and (again["status"], again["code"]) == ("refused", "replayed")
