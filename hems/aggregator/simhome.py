@@ -105,7 +105,8 @@ class SimHome:
     telemetry_interval_s: float = 60.0
 
     async def start(self) -> None:
-        from hems.config import AggregatorConfig, DeviceConfig
+        """Simulated devices, the agent on them (first plan made), then the link."""
+        from hems.config import DeviceConfig
         from hems.control.agent import Agent, AgentSettings, DeviceSlot
         from hems.control.decide import CarLimits
         from hems.control.safety import SafetyLimits
@@ -149,6 +150,11 @@ class SimHome:
         await self.agent.start()
         await self.agent.tick(wait_for_plan=True)
         self.agent_task = asyncio.get_running_loop().create_task(self.agent.run())
+        await self._start_link()
+
+    async def _start_link(self) -> None:
+        """A local broker with certificates, the link, and the aggregator's client."""
+        from hems.config import AggregatorConfig
 
         pki = await asyncio.to_thread(localbroker.make_pki, self.workdir / "pki")
         self.broker = localbroker.Broker(self.workdir / "broker", _free_port(), pki)
