@@ -141,8 +141,9 @@ class Agent:
         await self._control_step()
 
     async def add_commitment(self, commitment: Commitment) -> None:
+        known = commitment.id in self._commitments
         self._commitments[commitment.id] = commitment
-        log.info("commitment %s accepted: %s..%s W %s..%s", commitment.id, commitment.min_ev_w,
+        (log.debug if known else log.info)("commitment %s accepted: %s..%s W %s..%s", commitment.id, commitment.min_ev_w,
                  commitment.max_ev_w, commitment.start, commitment.end)
         await self._emit("event", {"kind": "commitment", "id": commitment.id})
         await self._control_step()      # take effect at once; the plan follows in the background
@@ -329,10 +330,11 @@ class Agent:
         from_plan = None
         if mode is Mode.SMART and self._plan is not None:
             from_plan = plan_request(self._plan, now)
+        tz = self.settings.timezone
         power_w, reason = from_plan or interim_request(state, mode, departure, target,
-                                                       self.settings.car, now)
+                                                       self.settings.car, now, tz)
         if mode is not Mode.OFF:
-            power_w, reason = apply_commitments(power_w, reason, self._active_bounds(now), now)
+            power_w, reason = apply_commitments(power_w, reason, self._active_bounds(now), now, tz)
         return power_w, reason
 
     def _active_bounds(self, now: datetime) -> list[Commitment]:

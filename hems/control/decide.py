@@ -6,7 +6,7 @@ Powers in W (+ charging), SoC in %, energy in Wh, times aware UTC.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone, tzinfo
 
 from hems.domain import Commitment, Mode, Plan, SiteState
 
@@ -40,7 +40,7 @@ def solar_surplus_w(state: SiteState) -> float:
 
 
 def interim_request(state: SiteState, mode: Mode, departure: datetime, target_pct: float,
-                    car: CarLimits, now: datetime) -> tuple[float, str]:
+                    car: CarLimits, now: datetime, tz: tzinfo = timezone.utc) -> tuple[float, str]:
     """The rule for the Off, Fast and Solar-only modes, and for Smart when no plan is in force.
 
     Never discharges. Off -> 0; Fast -> full power; reach the target by departure at the latest
@@ -54,7 +54,7 @@ def interim_request(state: SiteState, mode: Mode, departure: datetime, target_pc
         return car.max_charge_w, "fast: charging at full power now"
     soc = state.charger.soc_pct
     if soc is not None and must_charge_now(soc, target_pct, departure, now, car):
-        return car.max_charge_w, f"charging to reach {target_pct:.0f} % by {departure:%H:%M} UTC"
+        return car.max_charge_w, f"charging to reach {target_pct:.0f} % by {departure.astimezone(tz):%H:%M}"
     surplus_w = solar_surplus_w(state) if state.meter is not None else 0.0
     if surplus_w >= car.min_charge_w and (soc is None or soc < car.max_soc_pct):
         return min(surplus_w, car.max_charge_w), "charging from solar"
@@ -83,11 +83,11 @@ def plan_reason(plan: Plan, k: int, power_w: float) -> str:
 
 
 def apply_commitments(power_w: float, reason: str, commitments: list[Commitment],
-                      now: datetime) -> tuple[float, str]:
+                      now: datetime, tz: tzinfo = timezone.utc) -> tuple[float, str]:
     """Hold the request within every active accepted commitment (highest priority last wins)."""
     for c in sorted(commitments, key=lambda c: c.priority):
         if c.start <= now < c.end:
             bounded_w = min(max(power_w, c.min_ev_w), c.max_ev_w)
             if bounded_w != power_w or c.min_ev_w == c.max_ev_w:
-                power_w, reason = bounded_w, f"aggregator event until {c.end:%H:%M} UTC"
+                power_w, reason = bounded_w, f"aggregator event until {c.end.astimezone(tz):%H:%M}"
     return power_w, reason
