@@ -405,8 +405,11 @@ class AggregatorLink:
 
     async def _telemetry_loop(self) -> None:
         while True:
-            if self.mqtt.connected.is_set():
-                self.mqtt.publish(self.topics.telemetry, _json(self.telemetry()), qos=0)
+            try:
+                if self.mqtt.connected.is_set():
+                    self.mqtt.publish(self.topics.telemetry, _json(self.telemetry()), qos=0)
+            except Exception:
+                log.exception("telemetry failed; next try in %s s", self.cfg.telemetry_interval_s)
             await self.clock.sleep(float(self.cfg.telemetry_interval_s))
 
     async def _housekeeping_loop(self) -> None:

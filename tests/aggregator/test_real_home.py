@@ -69,6 +69,8 @@ async def test_dispatch_ends_as_a_setpoint_on_the_simulated_charger(tmp_path, br
         assert target <= -4140                                  # a real discharge
         assert await read_back_setpoint_w(rig) == pytest.approx(target, abs=1)
         await wait_for(lambda: rig.home.plant.actual_w == pytest.approx(target, abs=50), 10)
+        prices = await agg.send("prices", start=clock.now(), interval_s=900, price_per_kwh=[0.3] * 8)
+        assert prices["status"] == "done", prices               # the agent replans with them
         # the owner raises the reserve above the car's SoC: more discharge is refused, and the
         # safety rules stop the running event's discharge at once
         await rig.agent.set_preferences(type(rig.agent.preferences)(reserve_pct=95.0), who="owner")
