@@ -85,25 +85,36 @@ def make_pki(directory: Path, clients: tuple[str, ...] = ("site", "aggregator"))
 class Broker:
     """mosquitto with mutual TLS, persistence (sessions survive a restart) and log to stdout."""
 
-    def __init__(self, directory: Path, port: int, pki: Pki) -> None:
+    def __init__(self, directory: Path, port: int, pki: Pki,
+                 passwords: dict[str, str] | None = None) -> None:
+        """passwords: user name -> password; then clients log in over TLS without a certificate."""
         self.dir, self.port, self.pki = directory, port, pki
         self.proc: subprocess.Popen | None = None
         self.log_path = directory / "mosquitto.log"
         (directory / "data").mkdir(parents=True, exist_ok=True)
         user = "user root\n" if os.geteuid() == 0 else ""
+        if passwords:
+            pw_file = directory / "passwords"
+            pw_file.write_text("")
+            for name, password in passwords.items():
+                subprocess.run(["mosquitto_passwd", "-b", str(pw_file), name, password], check=True,
+                               capture_output=True)
+            auth = f"require_certificate false\npassword_file {pw_file}\nallow_anonymous false\n"
+        else:
+            auth = "require_certificate true\nuse_identity_as_username true\nallow_anonymous false\n"
         (directory / "mosquitto.conf").write_text(
             f"{user}per_listener_settings false\n"
             f"listener {port} 127.0.0.1\n"
             f"cafile {pki.ca}\ncertfile {pki.dir / 'server.pem'}\nkeyfile {pki.dir / 'server.key'}\n"
-            "require_certificate true\nuse_identity_as_username true\nallow_anonymous false\n"
+            + auth +
             f"persistence true\npersistence_location {directory / 'data'}/\nautosave_interval 1\n"
             "log_dest stdout\nlog_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
             "max_packet_size 1048576\nset_tcp_nodelay true\n")
 
     def start(self) -> None:
-        log = open(self.log_path, "ab")
+        self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.dir / "mosquitto.conf")],
-                                     stdout=log, stderr=subprocess.STDOUT)
+                                     stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -124,6 +135,9 @@ class Broker:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+        if getattr(self, "_log", None) is not None:
+            self._log.close()
+            self._log = None
 
     def restart(self) -> None:
         self.stop()

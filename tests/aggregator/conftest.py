@@ -36,11 +36,11 @@ def hmac_key(tmp_path) -> tuple[Path, HmacKey]:
     return path, HmacKey(raw)
 
 
-def link_config(broker: Broker, key_file: Path, **kw) -> AggregatorConfig:
+def link_config(broker: Broker, auth_key: Path, **kw) -> AggregatorConfig:
     cert, key = broker.pki.pair("site")
     values = dict(enabled=True, host="127.0.0.1", port=broker.port, tls=True, ca_file=broker.pki.ca,
                   cert_file=cert, key_file=key, username=None, password_file=None, site_id=SITE,
-                  topic_prefix="hems/v1", auth="hmac", auth_key_file=key_file, telemetry_interval_s=1.0,
+                  topic_prefix="hems/v1", auth="hmac", auth_key_file=auth_key, telemetry_interval_s=1.0,
                   homeassistant_discovery=False)
     values.update(kw)
     return AggregatorConfig(**values)
