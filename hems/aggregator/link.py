@@ -32,6 +32,7 @@ METER_SAVE_INTERVAL_S = 30.0
 OUTBOX_RETRY_S = 30.0
 SIGNAL_TIMEOUT_INTERVALS = 3.0
 AGGREGATOR = "aggregator"
+REFUSALS_LOGGED = 20            # per minute; more are answered but not logged or stored
 
 
 def _json(doc: dict) -> bytes:
@@ -60,6 +61,7 @@ class AggregatorLink:
         self._default_bounds: tuple[float, float] | None = None
         self._inflight: set[str] = set()
         self._pending: set[asyncio.Future] = set()
+        self._refusal_window = [0.0, 0]
         self._last_seq = 0
         self._out_seq = 0
         self._started_at: datetime | None = None
@@ -169,8 +171,9 @@ class AggregatorLink:
             d = self.codec.open(payload, now)
             self._check_replay(d, now)
         except Refusal as r:
-            log.warning("dispatch refused (%s): %s", r.code, r.reason)
-            await asyncio.to_thread(self.ledger.record_dispatch, now, None, r.msg_id, r.kind, "refused",
+            if self._count_refusal():     # a flood of junk is answered but not all of it written
+                log.warning("dispatch refused (%s): %s", r.code, r.reason)
+                await self._persist(self.ledger.record_dispatch, now, None, r.msg_id, r.kind, "refused",
                                     r.code, r.reason)
             return self._answer(props, r.msg_id, r.kind, "refused", r.code, r.reason, None, now)
         try:
@@ -183,9 +186,26 @@ class AggregatorLink:
         if d.kind != "regulation_signal" or status != "done":
             # durable before the answer, off the event loop (an SD card fsync takes ~10 ms);
             # applied signals: their seq is saved by housekeeping (they expire within 30 s)
-            await asyncio.to_thread(self.ledger.record_dispatch, now, d.seq, d.id, d.kind, status,
-                                    code, reason)
+            await self._persist(self.ledger.record_dispatch, now, d.seq, d.id, d.kind, status, code, reason)
         return self._answer(props, d.id, d.kind, status, code, reason, delivered, now)
+
+    async def _persist(self, fn: Any, *args: Any) -> None:
+        """A ledger write in a worker thread; a failing disk is logged, the link carries on."""
+        try:
+            await asyncio.to_thread(fn, *args)
+        except Exception as exc:
+            log.error("could not store %s: %s", getattr(fn, "__name__", fn), exc)
+
+    def _count_refusal(self) -> bool:
+        """True for the first REFUSALS_LOGGED refusals of each minute (logged and stored)."""
+        t = time.monotonic()
+        if t - self._refusal_window[0] > 60.0:
+            if self._refusal_window[1] > REFUSALS_LOGGED:
+                log.warning("%d more refusals in the last minute were answered but not logged",
+                            self._refusal_window[1] - REFUSALS_LOGGED)
+            self._refusal_window = [t, 0]
+        self._refusal_window[1] += 1
+        return self._refusal_window[1] <= REFUSALS_LOGGED
 
     def _check_replay(self, d: Dispatch, now: datetime) -> None:
         if d.seq <= self._last_seq:
@@ -264,7 +284,7 @@ class AggregatorLink:
             self._regulation[req.id] = {"interval_s": float(d.body.get("signal_interval_s", 2.0)),
                                         "last": now}
         await self.agent.add_commitment(commitment)    # act first, then make it durable
-        await asyncio.to_thread(self.ledger.add_event, rec)
+        await self._persist(self.ledger.add_event, rec)
         for c in superseded:                           # the new one wins at equal priority
             await self._end_event(c.id, now, cancelled=True)
         delivered = {"start": format_time(commitment.start), "end": format_time(commitment.end),
