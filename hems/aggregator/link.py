@@ -19,6 +19,7 @@ from hems.aggregator.auth import load_site_keys
 from hems.aggregator.ledger import EventRecord, Ledger
 from hems.aggregator.messages import Codec, Dispatch, Refusal, format_time
 from hems.aggregator.mqtt import BrokerSettings, MqttClient
+from hems.aggregator.outbox import Outbox
 from hems.aggregator.settlement import EventMeter, settlement_message
 from hems.aggregator.topics import Topics
 from hems.aggregator.views import (baseline_slice, flex_view, home_limits, plan_message,
@@ -59,8 +60,6 @@ class AggregatorLink:
         self._regulation: dict[str, dict[str, Any]] = {}    # id -> signal interval, last signal time
         self._default: tuple[float | None, float | None] | None = None
         self._default_bounds: tuple[float, float] | None = None
-        self._inflight: set[str] = set()
-        self._pending: set[asyncio.Future] = set()
         self._refusal_window = [0.0, 0]
         self._last_seq = 0
         self._out_seq = 0
@@ -68,10 +67,10 @@ class AggregatorLink:
         self._tasks: list[asyncio.Task] = []
         self._unsubscribe = None
         self._meter_saved_at = 0.0
-        self._outbox_tried_at = 0.0
         self.mqtt = MqttClient(self._broker_settings(cfg), will=(
             self.topics.status, _json({"v": 1, "site_id": self.site_id, "state": "offline"}), 1, True),
             on_connect=self._on_connect)
+        self.outbox = Outbox(self.ledger, self.mqtt, clock, retry_s=OUTBOX_RETRY_S)
 
     @staticmethod
     def _broker_settings(cfg: Any) -> BrokerSettings:
@@ -109,7 +108,7 @@ class AggregatorLink:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._unsubscribe:
             self._unsubscribe()
-        await asyncio.gather(*self._pending, return_exceptions=True)
+        await self.outbox.drain()
         self._save_meters(self.clock.now())
         if self.mqtt.connected.is_set():
             done = asyncio.get_running_loop().create_future()
@@ -149,8 +148,7 @@ class AggregatorLink:
                 self.mqtt.publish(topic, payload, qos=1, retain=True)
             self._publish_ha_state()
         self._publish_plan()
-        self._inflight.clear()   # paho resends its own inflight; the outbox covers the rest
-        self._resend_outbox()
+        self.outbox.on_connect()
 
     # --- incoming ------------------------------------------------------------------------
     async def _consume(self) -> None:
@@ -351,28 +349,7 @@ class AggregatorLink:
         self._send(rec.event_id, self.topics.settlement, payload)
 
     def _send(self, event_id: str, topic: str, payload: bytes) -> None:
-        if event_id in self._inflight:
-            return
-        self._inflight.add(event_id)
-
-        def acked(ok: bool) -> None:
-            self._inflight.discard(event_id)
-            if ok:
-                self._background(asyncio.to_thread(self.ledger.mark_acked, event_id, self.clock.now()))
-            else:
-                log.warning("broker refused settlement %s; will retry", event_id)
-
-        self.mqtt.publish(topic, payload, qos=1, on_ack=acked)
-
-    def _background(self, coro) -> None:
-        task = asyncio.ensure_future(coro)
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
-
-    def _resend_outbox(self) -> None:
-        self._outbox_tried_at = time.monotonic()
-        for event_id, topic, payload in self.ledger.unacked():
-            self._send(event_id, topic, payload)
+        self.outbox.send(event_id, topic, payload)
 
     # --- agent updates, telemetry, housekeeping -------------------------------------------
     def _on_agent(self, topic: str, payload: Any) -> None:
@@ -416,7 +393,7 @@ class AggregatorLink:
                 "site_id": self.site_id, "auth": self.codec.verifier.alg,
                 "active": [i for i, m in self._meters.items() if m.record.start <= now < m.end()],
                 "scheduled": [i for i, m in self._meters.items() if m.record.start > now],
-                "settlements_unacked": len(self._inflight)}
+                "settlements_in_flight": len(self.outbox.inflight)}
 
     def telemetry(self) -> dict[str, Any]:
         now = self.clock.now()
@@ -459,8 +436,7 @@ class AggregatorLink:
                 reg["held"] = False
         if time.monotonic() - self._meter_saved_at > METER_SAVE_INTERVAL_S:
             await asyncio.to_thread(self._save_meters, now)
-        if self.mqtt.connected.is_set() and time.monotonic() - self._outbox_tried_at > OUTBOX_RETRY_S:
-            self._resend_outbox()
+        self.outbox.maybe_retry()
         await self._apply_default(now)
 
     def _save_meters(self, now: datetime) -> None:
