@@ -165,3 +165,16 @@ def test_cli_keygen(tmp_path):
         assert out.returncode == 0, out.stderr
     assert HmacKey.from_file(tmp_path / "k")
     assert Ed25519PublicKey.from_file(tmp_path / "k.pub")
+
+
+async def test_cli_watch_prints_status_and_telemetry(home, broker, hmac_key):
+    import subprocess
+    import sys
+
+    cert, key = broker.pki.pair("aggregator")
+    cmd = [sys.executable, "-m", "hems.cli", "aggregator", "watch", "--seconds", "3", "--host", "127.0.0.1",
+           "--port", str(broker.port), "--ca", str(broker.pki.ca), "--cert", str(cert), "--key", str(key),
+           "--site", SITE, "--hmac-key", str(hmac_key[0]), "--client-id", "cli-watch"]
+    out = await asyncio.to_thread(subprocess.run, cmd, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert '"state": "online"' in out.stdout and "telemetry: " in out.stdout and "plan: from" in out.stdout
