@@ -1,35 +1,40 @@
-"""End to end on the real agent: simulated SunSpec meter and charger over Modbus TCP, the real
-planner, the link, a real mosquitto with mutual TLS."""
+"""End to end on the agent `hems run` builds: the simulated home's SunSpec meter, PV and charger
+over Modbus TCP, the real forecaster and planner, the link, a real mosquitto with mutual TLS
+(tests/aggregator/rig.py, the benchmarks' rig)."""
 from __future__ import annotations
 
 import asyncio
 
 import pytest
 
-from hems.aggregator.simhome import SimHome
 from hems.config import DeviceConfig
 from hems.devices.factory import build_devices
-from hems.domain.clock import SystemClock
+from tests.aggregator.rig import AggregatorRig
 
 
 @pytest.fixture
 async def sim(tmp_path):
-    home = SimHome(tmp_path / "home", SystemClock())
-    await home.start()
-    yield home
-    await home.stop()
+    async with AggregatorRig(tmp_path / "home") as rig:
+        yield rig
 
 
-async def read_back_setpoint_w(home: SimHome) -> float:
+async def read_back_setpoint_w(rig: AggregatorRig) -> float:
     """A separate driver reads the charger over Modbus."""
     cfg = DeviceConfig(name="probe", role="charger", profile="sunspec", transport="tcp", unit=1,
-                       poll_interval_s=1, timeout_s=2, host="127.0.0.1", port=home.servers[1].port)
+                       poll_interval_s=1, timeout_s=2, host="127.0.0.1", port=rig.home.ports["charger"])
     probe = build_devices([cfg])["probe"]
     await probe.connect()
     try:
         return (await probe.read()).setpoint_w
     finally:
         await probe.close()
+
+
+async def test_the_rig_runs_the_agent_hems_run_builds(sim):
+    assert sim.config.tariff.kind == "fixed"
+    assert sim.agent.config.aggregator.port == sim.broker.port
+    assert sim.aggregator.status["state"] == "online"
+    assert sim.home.car_plugged and sim.home.car_soc_pct == pytest.approx(60.0, abs=1)
 
 
 async def test_dispatch_ends_as_a_setpoint_on_the_charger(sim):
