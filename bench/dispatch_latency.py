@@ -1,8 +1,9 @@
 """Dispatch latency: MQTT message received by the home -> charger register written over Modbus.
 
-Everything real on loopback: a local mosquitto with mutual TLS, the aggregator link (verify
-HMAC, schema, replay, arbitration), the agent (commitments, safety clamp), the SunSpec driver,
-and the simulated charger served by pymodbus, which time-stamps each accepted write.
+Everything real on loopback (tests/aggregator/rig.py): a local mosquitto with mutual TLS, the
+aggregator link (verify HMAC, schema, replay, arbitration), the agent as `hems run` builds it
+(commitments, safety clamp, planner), the SunSpec driver, and the simulated home's charger
+served by pymodbus, which time-stamps each accepted write.
 1,000 regulation signals (the fast path) and 100 events (arbitration against the envelope).
 Goal: p99 <= 50 ms.
 
@@ -17,24 +18,23 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hems.aggregator.simhome import SimHome  # noqa: E402
-from hems.domain.clock import SystemClock  # noqa: E402
+from tests.aggregator.rig import AggregatorRig  # noqa: E402
 
 
 class Stamper:
-    """Time-stamps each message as paho hands it over (the moment the home received it)."""
+    """Time-stamps each message as paho hands it over (the moment the home received it), on the
+    rig's clock (the one the charger stamps its writes with; it runs at real speed here)."""
 
-    def __init__(self, mqtt) -> None:
+    def __init__(self, mqtt, clock) -> None:
         self.last_s = 0.0
         original = mqtt._on_message
 
         def stamped(client, userdata, msg):
-            self.last_s = time.time()
+            self.last_s = clock.now().timestamp()
             original(client, userdata, msg)
 
         mqtt._client.on_message = stamped
@@ -49,7 +49,7 @@ def wset_written_w(w, wset: int) -> float | None:
     return float(raw - (1 << 32) if raw & 0x80000000 else raw)
 
 
-def first_write_after(home: SimHome, t_s: float, ev_power_w: float) -> float | None:
+def first_write_after(home: AggregatorRig, t_s: float, ev_power_w: float) -> float | None:
     """Time of the first write of this EV power (hems sign) to WSet at or after t_s."""
     wset = home.wset_address()
     times = [w.at.timestamp() for w in list(home.charger.writes)
@@ -58,7 +58,7 @@ def first_write_after(home: SimHome, t_s: float, ev_power_w: float) -> float | N
     return min(times) if times else None
 
 
-async def measure(kind: str, count: int, home: SimHome, stamper: Stamper, make, expect
+async def measure(kind: str, count: int, home: AggregatorRig, stamper: Stamper, make, expect
                   ) -> tuple[list[float], list[float]]:
     latencies, round_trips = [], []
     for i in range(count):
@@ -76,7 +76,7 @@ async def measure(kind: str, count: int, home: SimHome, stamper: Stamper, make, 
     return latencies, round_trips
 
 
-async def replan_idle(home: SimHome) -> None:
+async def replan_idle(home: AggregatorRig) -> None:
     """Events arrive minutes apart in practice: let the replan each one starts finish first
     (the planner runs in a worker thread and competes for the GIL while it solves)."""
     task = getattr(home.agent, "_replan_task", None)
@@ -90,10 +90,10 @@ def pct(values: list[float], q: float) -> float:
 
 async def main(n_signals: int, n_events: int) -> int:
     with tempfile.TemporaryDirectory() as tmp:
-        home = SimHome(Path(tmp), SystemClock())
+        home = AggregatorRig(Path(tmp))
         await home.start()
         try:
-            stamper = Stamper(home.link.mqtt)
+            stamper = Stamper(home.link.mqtt, home.clock)
             reg = await home.aggregator.send("regulation", start=home.clock.now(), duration_s=7200,
                                              band_w=3000, center_w=7500)
             if reg["status"] not in ("accepted", "modified"):
@@ -115,7 +115,7 @@ async def main(n_signals: int, n_events: int) -> int:
             await home.aggregator.send("cancel", target_id=reg_id)
 
             def event(i: int) -> dict:
-                return {"msg_id": f"bench-event-{i}", "start": datetime.now(timezone.utc), "duration_s": 600,
+                return {"msg_id": f"bench-event-{i}", "start": home.clock.now(), "duration_s": 600,
                         "target_w": -4500.0 - 100 * (i % 40)}
 
             ev_lat, ev_rt = await measure("event", n_events, home, stamper, event,

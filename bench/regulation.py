@@ -1,8 +1,9 @@
 """Regulation tracking: one hour of a 2 s signal, scored the way PJM scores regulation resources.
 
 The aggregator commits a band (7.5 kW +/- 3 kW of charging, clear of the 6 A AC minimum), then
-sends a signal in [-1, 1] every 2 s for an hour. The home (link -> agent -> safety clamp ->
-SunSpec driver -> simulated charger, which ramps to full power in 1.5 s) follows it; the
+sends a signal in [-1, 1] every 2 s for an hour. The home (tests/aggregator/rig.py: link ->
+agent as `hems run` builds it -> safety clamp -> SunSpec driver -> the simulated home's
+charger, which ramps to full power in 1.5 s) follows it; the
 response is the charger's AC power, sampled at each signal time. Scores, as in PJM Manual 12
 (performance scoring), on the 2 s samples:
   correlation  max over delays d in 0..5 min of corr(signal(t), response(t + d))
@@ -22,15 +23,13 @@ import asyncio
 import math
 import sys
 import tempfile
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hems.aggregator.simhome import SimHome, SimHomeSettings  # noqa: E402
-from hems.domain.clock import ScaledClock  # noqa: E402
+from tests.aggregator.rig import AggregatorRig, RigSettings  # noqa: E402
 
 PERIOD_S = 2.0
 MAX_DELAY_S = 300.0
@@ -71,13 +70,13 @@ def pjm_scores(signal: np.ndarray, response: np.ndarray) -> dict[str, float]:
 
 
 async def run(minutes: float, speedup: float) -> dict[str, float]:
-    clock = ScaledClock(datetime.now(timezone.utc), speedup=speedup)
     n = int(minutes * 60 / PERIOD_S)
     signal = regd_like_signal(n)
     with tempfile.TemporaryDirectory() as tmp:
-        home = SimHome(Path(tmp), clock, SimHomeSettings(soc_pct=40.0, poll_interval_s=1.0),
-                       telemetry_interval_s=600.0)
+        home = AggregatorRig(Path(tmp), RigSettings(soc_pct=40.0, poll_interval_s=1.0,
+                                                    telemetry_interval_s=600.0), speedup=speedup)
         await home.start()
+        clock = home.clock
         try:
             agg = home.aggregator
             reg = await agg.send("regulation", start=clock.now(), duration_s=int(minutes * 60 + 120),
@@ -92,7 +91,7 @@ async def run(minutes: float, speedup: float) -> dict[str, float]:
                 next_t = t0 + k * PERIOD_S
                 while clock.now().timestamp() < next_t:
                     await asyncio.sleep(max(0.0, (next_t - clock.now().timestamp()) / speedup))
-                home.charger.advance(clock.now())
+                home.home.step(clock.now())
                 response[k] = (home.plant.actual_w - center) / band     # before signal k acts
                 r = await agg.send("regulation_signal", regulation_id=reg["in_reply_to"], signal=float(signal[k]))
                 written[k] = r.get("delivered", {}).get("ev_power_w", math.nan)
