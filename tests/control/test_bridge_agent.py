@@ -15,22 +15,10 @@ import pytest
 
 from hems.domain import ChargerState, Mode, Preferences
 from hems.domain.clock import SystemClock
-from tests.firmware_bridge.test_bridge_pty import start_firmware
+from tests.firmware_bridge.pty_firmware import firmware  # noqa: F401 (the fixture)
 from tests.simhome import HomeRig
 
 pytestmark = pytest.mark.skipif(shutil.which("socat") is None, reason="needs socat")
-
-
-@pytest.fixture
-def firmware(tmp_path):
-    socat, proc, fw = start_firmware(tmp_path)
-    yield fw
-    for p in (proc, socat):
-        p.terminate()
-        try:
-            p.wait(timeout=5)
-        except Exception:
-            p.kill()
 
 
 async def test_agent_charges_through_the_pilot_and_never_discharges(tmp_path, firmware):
