@@ -7,6 +7,9 @@ PIP    := $(VENV)/bin/pip
 TEST_DEBS := mosquitto chromium socat
 # Set SKIP_IMAGE=1 to skip the SD image boot test on a quick local run (never in CI).
 SKIP_IMAGE ?= 0
+# Debian packages that build the SD card image (images/build.sh) and boot it under QEMU.
+IMAGE_DEBS := mmdebstrap arch-test qemu-user-static binfmt-support qemu-system-arm mtools dosfstools e2fsprogs fdisk xz-utils
+DEBS = $(TEST_DEBS) $(if $(filter 1,$(SKIP_IMAGE)),,$(IMAGE_DEBS))
 
 .PHONY: demo test venv test-deps bench image clean
 
@@ -22,7 +25,7 @@ demo: venv
 	$(VENV)/bin/hems demo --config config.toml
 
 test-deps:
-	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -35,6 +38,11 @@ test: venv test-deps
 bench: venv
 	$(PY) bench/solve_time.py
 	$(PY) bench/economics.py
+
+# The SD card image for Raspberry Pi 4/5: images/out/pi/hems-pi.img.xz and SHA256SUMS (needs root).
+image: venv
+	$(MAKE) test-deps DEBS="$(IMAGE_DEBS)"
+	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO images/build.sh pi
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -9,7 +9,8 @@
 #
 # Environment: MIRROR, SECURITY_MIRROR (default: the mirror this machine's apt uses),
 # PYTHON (a Python with pip, default .venv/bin/python), SOURCE_DATE_EPOCH (default: last commit),
-# REUSE_ROOTFS=1 (assemble the disk again from the root file system of an interrupted build).
+# KEEP_ROOTFS=1 (keep images/out/VARIANT/rootfs), REUSE_ROOTFS=1 (assemble the disk again from
+# a kept root file system).
 set -euo pipefail
 
 VARIANT=${1:-pi}
@@ -78,7 +79,7 @@ build_wheels() {
 }
 
 PACKAGES=(
-    systemd-sysv udev dbus kmod iproute2 iputils-ping procps less nano
+    systemd-sysv udev dbus kmod netbase iproute2 iputils-ping procps less nano
     systemd-timesyncd systemd-resolved fake-hwclock
     linux-image-arm64 initramfs-tools raspi-firmware firmware-brcm80211 wpasupplicant
     avahi-daemon libnss-mdns nftables openssh-server
@@ -164,16 +165,15 @@ EOF
 
 finish() {
     local img=$OUT/$IMAGE_NAME.img
+    rm -f "$OUT/SHA256SUMS" "$img.xz"
     if [ "$VARIANT" = pi ]; then
         log "compress: xz"
         rm -f "$img.xz"
         xz -T0 -6 -k "$img"
         (cd "$OUT" && sha256sum "$IMAGE_NAME.img.xz" "$IMAGE_NAME.img" > SHA256SUMS)
-    else
-        (cd "$OUT" && sha256sum "$IMAGE_NAME.img" > SHA256SUMS)
     fi
     unmount_below "$OUT/rootfs"
-    rm -rf "$OUT/rootfs"
+    [ "${KEEP_ROOTFS:-0}" = 1 ] || rm -rf "$OUT/rootfs"
     log "done: $(cd "$OUT" && ls -l --block-size=M | tail -n +2 | awk '{print $5, $9}' | tr '\n' ' ')"
 }
 

@@ -20,7 +20,7 @@ in_root dpkg-divert --quiet --local --rename --remove /usr/sbin/update-ca-certif
 unshare --mount --propagation private sh -eu -c '
     root=$1
     for path in /usr/share/ca-certificates /usr/local/share/ca-certificates /etc/ssl/certs; do
-        mkdir -p "$root$path" && mount --bind "$root$path" "$path"
+        mkdir -p "$root$path" "$path" && mount --bind "$root$path" "$path"
     done
     mount --bind "$root/etc/ca-certificates.conf" /etc/ca-certificates.conf
     sh "$root/usr/sbin/update-ca-certificates" --fresh --hooksdir "" >/dev/null
@@ -59,7 +59,9 @@ rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/log/*
 say "boot partition"
 # Debian's raspi-firmware hook copies the kernel, initramfs, device trees and firmware to
 # /boot/firmware and writes config.txt and cmdline.txt from /etc/default/raspi-firmware.
-in_root /etc/kernel/postinst.d/z50-raspi-firmware "$(ls "$root/lib/modules" | sort -V | tail -n1)"
+in_root env DEB_MAINT_PARAMS=configure /etc/kernel/postinst.d/z50-raspi-firmware \
+    "$(ls "$root/lib/modules" | sort -V | tail -n1)"
+grep -q "root=LABEL=RASPIROOT" "$root/boot/firmware/cmdline.txt"
 mkdir -p "$root/boot/firmware/hems"
 cp -a "$here/boot/." "$root/boot/firmware/"
 mkdir -p "$root/usr/local/share/doc/hems-image"
