@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from array import array
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -165,7 +166,7 @@ class PartTimer:
 
 
 async def run_agent(clock_path: str, ports: dict[str, int], data_dir: str, hours: float,
-                    tick_s: float, before_import_kb: int) -> dict:
+                    tick_s: float, before_import_kb: int, trace: bool = False) -> dict:
     t0 = time.perf_counter()
     import hems.app
     import_s = time.perf_counter() - t0
@@ -199,7 +200,10 @@ async def run_agent(clock_path: str, ports: dict[str, int], data_dir: str, hours
 
     n_ticks = int(hours * 3600 / tick_s)
     per_hour = int(3600 / tick_s)
-    tick_cpu, tick_wall, samples = [], [], []
+    # Preallocated and written once, so the bench's own records do not grow the RSS it measures.
+    tick_cpu, tick_wall = array("d", [0.0]) * n_ticks, array("d", [0.0]) * n_ticks
+    samples: list[dict] = []
+    snapshots = []
 
     def sample(i: int) -> None:
         (pages, ), = store.query("PRAGMA page_count")
@@ -208,16 +212,21 @@ async def run_agent(clock_path: str, ports: dict[str, int], data_dir: str, hours
                         "db_bytes": db_bytes(data), "db_logical_bytes": pages * page_size,
                         "wchar": written_bytes(), "flushes": store.flush_count})
 
+    if trace:
+        import tracemalloc
+        tracemalloc.start(12)
     cpu0, wall0 = cpu_s(), time.perf_counter()
     sample(0)
     for i in range(1, n_ticks + 1):
         clock.advance(tick_s)
         c, w = time.thread_time(), time.perf_counter()
         await agent.tick(wait_for_plan=True)
-        tick_cpu.append(time.thread_time() - c)
-        tick_wall.append(time.perf_counter() - w)
+        tick_cpu[i - 1] = time.thread_time() - c
+        tick_wall[i - 1] = time.perf_counter() - w
         if i % per_hour == 0 or i == n_ticks:
             sample(i)
+            if trace and (i == per_hour or i == n_ticks):
+                snapshots.append(tracemalloc.take_snapshot())
     run_cpu, run_wall = cpu_s() - cpu0, time.perf_counter() - wall0
     plan = agent.plan
     await agent.stop()
@@ -228,7 +237,8 @@ async def run_agent(clock_path: str, ports: dict[str, int], data_dir: str, hours
     return {
         "import_s": import_s, "before_import_kb": before_import_kb, "after_import_kb": after_import_kb,
         "started_kb": started_kb, "peak_kb": _status_kb("VmHWM"), "samples": samples,
-        "tick_cpu_s": tick_cpu, "tick_wall_s": tick_wall,
+        "tick_cpu_s": tick_cpu.tolist(), "tick_wall_s": tick_wall.tolist(),
+        "trace": _growth(snapshots) if trace else [],
         "parts_cpu_s": {k: t.cpu_s for k, t in timers.items()},
         "run_cpu_s": run_cpu, "run_wall_s": run_wall, "sim_s": n_ticks * tick_s,
         "replans": len(timers["replan"].cpu_s), "plan_intervals": 0 if plan is None else len(plan.ev_w),
@@ -236,6 +246,18 @@ async def run_agent(clock_path: str, ports: dict[str, int], data_dir: str, hours
         "final_db_bytes": db_bytes(data), "sim_modules_in_agent": sim_modules,
         "threads": len(os.listdir("/proc/self/task")),
     }
+
+
+def _growth(snapshots: list) -> list[str]:
+    """The allocation sites that grew most between the first hour and the end (--trace)."""
+    if len(snapshots) < 2:
+        return []
+    stats = snapshots[-1].compare_to(snapshots[0], "traceback")
+    out = []
+    for stat in stats[:8]:
+        frames = [f"{f.filename.replace(str(ROOT) + '/', '')}:{f.lineno}" for f in reversed(stat.traceback)]
+        out.append(f"{stat.size_diff / 1024:+8.1f} KiB {stat.count_diff:+6d} blocks  " + " <- ".join(frames[:6]))
+    return out
 
 
 # --- the parent: start, collect, print ----------------------------------------------------------
@@ -259,7 +281,7 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(round(q / 100 * (len(s) - 1))))] if s else float("nan")
 
 
-def measure(hours: float, tick_s: float, start: datetime) -> tuple[dict, dict]:
+def measure(hours: float, tick_s: float, start: datetime, trace: bool = False) -> tuple[dict, dict]:
     with tempfile.TemporaryDirectory(prefix="hems-footprint-") as tmp:
         clock_path = os.path.join(tmp, "clock")
         SharedClock(clock_path, start)
@@ -271,7 +293,7 @@ def measure(hours: float, tick_s: float, start: datetime) -> tuple[dict, dict]:
             ports = json.loads(home.stdout.readline())["ports"]
             agent = subprocess.run([sys.executable, __file__, "--child", "agent", "--clock", clock_path,
                                     "--ports", json.dumps(ports), "--data", os.path.join(tmp, "agent"),
-                                    "--hours", str(hours), "--tick-s", str(tick_s)],
+                                    "--hours", str(hours), "--tick-s", str(tick_s)] + ["--trace"] * trace,
                                    capture_output=True, text=True, cwd=ROOT, env=env)
             if agent.returncode != 0:
                 raise SystemExit(f"agent process failed:\n{agent.stderr[-4000:]}")
@@ -367,6 +389,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--start", default="2024-06-03T05:00:00+02:00",
                    help="simulated start, local time with offset (default Monday 05:00: departure, sunrise)")
     p.add_argument("--json", help="also write the raw measurements here")
+    p.add_argument("--trace", action="store_true",
+                   help="diagnose memory growth with tracemalloc (slower; skews CPU and RSS)")
     p.add_argument("--child", choices=("home", "agent"), help=argparse.SUPPRESS)
     p.add_argument("--clock", help=argparse.SUPPRESS)
     p.add_argument("--ports", help=argparse.SUPPRESS)
@@ -380,15 +404,19 @@ def main(argv: list[str] | None = None) -> int:
         before_kb = rss_kb()
         import asyncio
         result = asyncio.run(run_agent(args.clock, json.loads(args.ports), args.data, args.hours,
-                                       args.tick_s, before_kb))
+                                       args.tick_s, before_kb, args.trace))
         print(json.dumps(result))
         return 0
     start = datetime.fromisoformat(args.start).astimezone(timezone.utc)
     imports = import_times(3)
-    result, totals = measure(args.hours, args.tick_s, start)
+    result, totals = measure(args.hours, args.tick_s, start, args.trace)
     if args.json:
         Path(args.json).write_text(json.dumps({"agent": result, "home": totals, "import_s": imports}))
     print("\n".join(report(result, totals, imports, args.tick_s)))
+    if result["trace"]:
+        print("\nallocation growth, first hour -> end (tracemalloc; the CPU and RSS figures above "
+              "include its overhead):")
+        print("\n".join(result["trace"]))
     return 0
 
 
