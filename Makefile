@@ -38,6 +38,7 @@ test: venv test-deps
 bench: venv
 	$(PY) bench/solve_time.py
 	$(PY) bench/economics.py
+	$(PY) bench/footprint.py
 
 # The SD card image for Raspberry Pi 4/5: images/out/pi/hems-pi.img.xz and SHA256SUMS (needs root).
 image: venv
