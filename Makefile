@@ -40,7 +40,7 @@ bench: venv
 	$(PY) bench/economics.py
 	$(PY) bench/footprint.py
 
-# The SD card image for Raspberry Pi 4/5: images/out/pi/hems-pi.img.xz and SHA256SUMS (needs root).
+# The SD card image for the Raspberry Pi 4: images/out/pi/hems-pi.img.xz and SHA256SUMS (needs root).
 image: venv
 	$(MAKE) test-deps DEBS="$(IMAGE_DEBS)"
 	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO images/build.sh pi
