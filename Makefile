@@ -39,6 +39,10 @@ bench: venv
 	$(PY) bench/solve_time.py
 	$(PY) bench/economics.py
 	$(PY) bench/footprint.py
+	$(PY) bench/forecast_error.py
+	$(MAKE) test-deps TEST_DEBS=mosquitto DEBS=mosquitto
+	$(PY) bench/dispatch_latency.py
+	$(PY) bench/regulation.py
 
 # The SD card image for the Raspberry Pi 4: images/out/pi/hems-pi.img.xz and SHA256SUMS (needs root).
 image: venv
