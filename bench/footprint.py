@@ -165,15 +165,9 @@ class PartTimer:
             self.cpu_s.append(time.thread_time() - t0)
 
 
-async def run_agent(clock_path: str, ports: dict[str, int], data_dir: str, hours: float,
-                    tick_s: float, before_import_kb: int, trace: bool = False) -> dict:
-    t0 = time.perf_counter()
+async def start_agent(clock: SharedClock, ports: dict[str, int], data: Path):
+    """The agent as `hems run` wires it (store, forecaster, planner, pollers, web UI), started."""
     import hems.app
-    import_s = time.perf_counter() - t0
-    after_import_kb = rss_kb()
-
-    import gc
-
     import hems.planner
     from aiohttp import web
     from hems.web.server import create_web_app
@@ -182,9 +176,6 @@ async def run_agent(clock_path: str, ports: dict[str, int], data_dir: str, hours
     # Instrument the replan's parts; make_replan binds these names when build_agent runs.
     timers = {"solve": PartTimer(hems.planner.solve), "envelope": PartTimer(hems.planner.flexibility)}
     hems.planner.solve, hems.planner.flexibility = timers["solve"], timers["envelope"]
-
-    clock = SharedClock(clock_path)
-    data = Path(data_dir)
     config = sim_config(data, free_port(), devices={r: {"port": p} for r, p in ports.items()})
     agent, store, forecaster = hems.app.build_agent(config, clock)
     store._monotonic = clock.seconds            # batch by simulated time, as a Pi does in real time
@@ -195,6 +186,21 @@ async def run_agent(clock_path: str, ports: dict[str, int], data_dir: str, hours
     runner = web.AppRunner(create_web_app(agent, store, config, clock), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, config.web.bind, config.web.port).start()
+    return agent, store, runner, timers
+
+
+async def run_agent(clock_path: str, ports: dict[str, int], data_dir: str, hours: float,
+                    tick_s: float, before_import_kb: int, trace: bool = False) -> dict:
+    t0 = time.perf_counter()
+    import hems.app  # noqa: F401
+    import_s = time.perf_counter() - t0
+    after_import_kb = rss_kb()
+
+    import gc
+
+    clock = SharedClock(clock_path)
+    data = Path(data_dir)
+    agent, store, runner, timers = await start_agent(clock, ports, data)
     started_kb = rss_kb()
     sim_modules = sorted(m for m in sys.modules if m.startswith("hems.devices.sim"))
 
