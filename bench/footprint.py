@@ -165,7 +165,19 @@ class PartTimer:
             self.cpu_s.append(time.thread_time() - t0)
 
 
-async def start_agent(clock: SharedClock, ports: dict[str, int], data: Path):
+def prefill_history(store, now: datetime, days: float) -> None:
+    """`days` of minute rows before `now` (synthetic values: only the volume matters here)."""
+    from hems.store.minute import ROW_COLUMNS
+
+    first = int(now.timestamp()) // 60 * 60 - int(days * 86400)
+    means = (400.0, 400.0, 0.0, 1500.0, 0.0, 0.0, 0.0, 1100.0)
+    rows = [(first + 60 * k, 30, *means, 50.0, 0.01) for k in range(int(days * 1440))]
+    marks = ", ".join("?" for _ in ROW_COLUMNS)
+    with store.transaction() as c:
+        c.executemany(f"INSERT INTO measurements ({', '.join(ROW_COLUMNS)}) VALUES ({marks})", rows)
+
+
+async def start_agent(clock: SharedClock, ports: dict[str, int], data: Path, history_days: float = 0.0):
     """The agent as `hems run` wires it (store, forecaster, planner, pollers, web UI), started."""
     import hems.app
     import hems.planner
@@ -178,6 +190,8 @@ async def start_agent(clock: SharedClock, ports: dict[str, int], data: Path):
     hems.planner.solve, hems.planner.flexibility = timers["solve"], timers["envelope"]
     config = sim_config(data, free_port(), devices={r: {"port": p} for r, p in ports.items()})
     agent, store, forecaster = hems.app.build_agent(config, clock)
+    if history_days:
+        prefill_history(store, clock.now(), history_days)
     store._monotonic = clock.seconds            # batch by simulated time, as a Pi does in real time
     store._last_flush = clock.seconds()
     timers["forecast"] = forecaster.forecast = PartTimer(forecaster.forecast)
@@ -190,7 +204,8 @@ async def start_agent(clock: SharedClock, ports: dict[str, int], data: Path):
 
 
 async def run_agent(clock_path: str, ports: dict[str, int], data_dir: str, hours: float,
-                    tick_s: float, before_import_kb: int, trace: bool = False) -> dict:
+                    tick_s: float, before_import_kb: int, trace: bool = False,
+                    history_days: float = 0.0) -> dict:
     t0 = time.perf_counter()
     import hems.app  # noqa: F401
     import_s = time.perf_counter() - t0
@@ -200,7 +215,7 @@ async def run_agent(clock_path: str, ports: dict[str, int], data_dir: str, hours
 
     clock = SharedClock(clock_path)
     data = Path(data_dir)
-    agent, store, runner, timers = await start_agent(clock, ports, data)
+    agent, store, runner, timers = await start_agent(clock, ports, data, history_days)
     started_kb = rss_kb()
     sim_modules = sorted(m for m in sys.modules if m.startswith("hems.devices.sim"))
 
@@ -287,7 +302,8 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(round(q / 100 * (len(s) - 1))))] if s else float("nan")
 
 
-def measure(hours: float, tick_s: float, start: datetime, trace: bool = False) -> tuple[dict, dict]:
+def measure(hours: float, tick_s: float, start: datetime, trace: bool = False,
+            history_days: float = 0.0) -> tuple[dict, dict]:
     with tempfile.TemporaryDirectory(prefix="hems-footprint-") as tmp:
         clock_path = os.path.join(tmp, "clock")
         SharedClock(clock_path, start)
@@ -299,7 +315,8 @@ def measure(hours: float, tick_s: float, start: datetime, trace: bool = False) -
             ports = json.loads(home.stdout.readline())["ports"]
             agent = subprocess.run([sys.executable, __file__, "--child", "agent", "--clock", clock_path,
                                     "--ports", json.dumps(ports), "--data", os.path.join(tmp, "agent"),
-                                    "--hours", str(hours), "--tick-s", str(tick_s)] + ["--trace"] * trace,
+                                    "--hours", str(hours), "--tick-s", str(tick_s),
+                                    "--history-days", str(history_days)] + ["--trace"] * trace,
                                    capture_output=True, text=True, cwd=ROOT, env=env)
             if agent.returncode != 0:
                 raise SystemExit(f"agent process failed:\n{agent.stderr[-4000:]}")
@@ -395,6 +412,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--start", default="2024-06-03T05:00:00+02:00",
                    help="simulated start, local time with offset (default Monday 05:00: departure, sunrise)")
     p.add_argument("--json", help="also write the raw measurements here")
+    p.add_argument("--history-days", type=float, default=0.0,
+                   help="start with this many days of minute history in the store (default 0)")
     p.add_argument("--trace", action="store_true",
                    help="diagnose memory growth with tracemalloc (slower; skews CPU and RSS)")
     p.add_argument("--child", choices=("home", "agent"), help=argparse.SUPPRESS)
@@ -410,12 +429,12 @@ def main(argv: list[str] | None = None) -> int:
         before_kb = rss_kb()
         import asyncio
         result = asyncio.run(run_agent(args.clock, json.loads(args.ports), args.data, args.hours,
-                                       args.tick_s, before_kb, args.trace))
+                                       args.tick_s, before_kb, args.trace, args.history_days))
         print(json.dumps(result))
         return 0
     start = datetime.fromisoformat(args.start).astimezone(timezone.utc)
     imports = import_times(3)
-    result, totals = measure(args.hours, args.tick_s, start, args.trace)
+    result, totals = measure(args.hours, args.tick_s, start, args.trace, args.history_days)
     if args.json:
         Path(args.json).write_text(json.dumps({"agent": result, "home": totals, "import_s": imports}))
     print("\n".join(report(result, totals, imports, args.tick_s)))
