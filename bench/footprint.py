@@ -21,7 +21,9 @@ Measured (on the machine that runs it; the target is a Raspberry Pi 4):
 The store flushes every `flush_interval_s` seconds of its monotonic clock (wall time in
 `hems run`); here that clock is the simulated one, so batching per simulated hour is as on a Pi.
 
-    .venv/bin/python bench/footprint.py [--hours 6] [--tick-s 2] [--json out.json]
+    .venv/bin/python bench/footprint.py [--hours 3] [--tick-s 2] [--start ISO] [--json out.json]
+        [--history-days 28]     start with a full history (the forecaster reads 28 days per replan)
+        [--trace]               tracemalloc: allocation sites that grew from hour 1 to the end
 """
 from __future__ import annotations
 
