@@ -19,6 +19,7 @@ from hems.forecast import (PvSite, dayahead_known_until, load_forecast_w, load_p
 
 log = logging.getLogger(__name__)
 HISTORY_DAYS = 28
+HISTORY_STEP_S = 900        # the forecasters work in 15-min steps; averaged in SQL, off the loop's way
 
 
 class Forecaster:
@@ -66,7 +67,7 @@ class Forecaster:
         hist_pv = hist_load = np.array([])
         if self.store is not None:
             try:
-                h = self.store.measurements(now - timedelta(days=HISTORY_DAYS), now)
+                h = self.store.means(now - timedelta(days=HISTORY_DAYS), now, HISTORY_STEP_S)
                 hist_t, hist_pv, hist_load = h["time"], h["pv_w"], h["load_w"]
             except Exception as exc:
                 log.warning("history unavailable, forecasting from defaults: %s", exc)

@@ -270,6 +270,12 @@ class Store:
         with self._lock:
             return history.minutes(self._conn, start, end)
 
+    def means(self, start: datetime, end: datetime, step_s: int,
+              columns: tuple[str, ...] = ("pv_w", "load_w")) -> dict[str, np.ndarray]:
+        """History averaged per `step_s` (e.g. 900 for 15 min): 'time' and one array per column."""
+        with self._lock:
+            return history.means(self._conn, start, end, step_s, columns)
+
     def energy_by_day(self, tz: str | ZoneInfo, start: date, end: date) -> list[dict[str, Any]]:
         """Energy (kWh) and cost per local day in [start, end)."""
         with self._lock:

@@ -239,3 +239,27 @@ def test_reads_from_another_thread_while_the_loop_writes(db):
     store.close()
     assert not errors, errors
     assert count(db, "measurements") == 60 and count(db, "events") == 60
+
+
+def test_means_average_minutes_into_buckets(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from hems.domain import ChargerReading, ChargerState, MeterReading, PvReading, SiteState
+    from hems.domain.clock import ManualClock
+    from hems.store import Store
+
+    t0 = datetime(2024, 6, 3, 10, 0, tzinfo=timezone.utc)
+    clock = ManualClock(t0)
+    store = Store(tmp_path / "h.sqlite", clock=clock)
+    for k in range(30):                      # 30 minutes: PV k*100 W, grid 0, car idle
+        at = t0 + timedelta(minutes=k)
+        store.add_measurement(SiteState(at=at, meter=MeterReading(at=at, grid_power_w=0.0),
+                                        pv=PvReading(at=at, pv_power_w=k * 100.0),
+                                        charger=ChargerReading(at=at, ev_power_w=0.0,
+                                                               state=ChargerState.CONNECTED)))
+    store.flush(include_current_minute=True)
+    h = store.means(t0, t0 + timedelta(hours=1), 900)
+    assert list(h["time"].astype("int64")) == [int(t0.timestamp()), int(t0.timestamp()) + 900]
+    assert h["pv_w"].tolist() == [700.0, 2200.0]          # means of 0..1400 and 1500..2900
+    assert h["load_w"].tolist() == h["pv_w"].tolist()     # grid 0: the house used all of it
+    store.close()
