@@ -194,11 +194,17 @@ class Runtime:
                 self.store.maybe_flush()
 
     async def stop(self) -> None:
+        if self.agent is not None:
+            self.agent.request_stop()       # the loop ends after its tick even if a cancel is lost
         for task in self.tasks:
             task.cancel()
-        for task in self.tasks:
-            with suppress(asyncio.CancelledError, Exception):
-                await task
+        if self.tasks:
+            _, pending = await asyncio.wait(self.tasks, timeout=10.0)
+            for task in pending:            # a cancellation swallowed by a library: ask once more
+                log.warning("task %s did not stop; cancelling again", task.get_name())
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=5.0)
         if self.link is not None:
             await self.link.stop()
         if self.agent is not None:

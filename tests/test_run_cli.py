@@ -10,6 +10,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+
+import pytest
 from datetime import datetime, timezone
 
 from hems.demo import make_home
@@ -35,7 +37,8 @@ def get_json(url: str) -> dict:
         return json.loads(r.read())
 
 
-async def test_hems_run_serves_health_and_stops_cleanly(tmp_path):
+@pytest.mark.parametrize("devices_at_stop", ["answering", "silent"])
+async def test_hems_run_serves_health_and_stops_cleanly(tmp_path, devices_at_stop):
     clock = SystemClock()
     base = sim_config(tmp_path / "unused")
     home = make_home(base, clock, datetime.now(timezone.utc), base.sim)
@@ -68,9 +71,11 @@ async def test_hems_run_serves_health_and_stops_cleanly(tmp_path):
         except urllib.error.HTTPError as exc:
             assert exc.code == 401
     finally:
+        if devices_at_stop == "silent":      # the devices vanish: the stop must not wait on them
+            await home.stop()
         proc.send_signal(signal.SIGTERM)
-        try:
-            out, _ = proc.communicate(timeout=20)
+        try:     # in a thread: the simulated devices in this loop keep answering meanwhile
+            out, _ = await asyncio.to_thread(proc.communicate, timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
             out, _ = proc.communicate()

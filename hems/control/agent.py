@@ -203,6 +203,10 @@ class Agent:
             await self.tick()
             await self.clock.sleep(self.settings.loop_interval_s)
 
+    def request_stop(self) -> None:
+        """End `run()` after the tick in progress."""
+        self._stop.set()
+
     async def stop(self) -> None:
         self._stop.set()
         if self._replan_task is not None:
