@@ -257,11 +257,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default="config.toml", help="config file (default: config.toml)")
 
 
-def run(args: argparse.Namespace) -> int:
+def load_or_report(path: str) -> Config | None:
+    """The config, or None after printing every error in it."""
     try:
-        config = load_config(args.config)
+        return load_config(path)
     except ConfigError as exc:
         for line in exc.errors:
             print(line)
+        return None
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_or_report(args.config)
+    if config is None:
         return 1
     return asyncio.run(run_until_signalled(Runtime(config, SystemClock())))

@@ -19,8 +19,8 @@ from dataclasses import replace
 from datetime import datetime, time, timezone
 from zoneinfo import ZoneInfo
 
-from hems.app import Runtime, status_line
-from hems.config import Config, ConfigError, SimConfig, load_config
+from hems.app import Runtime, load_or_report, status_line
+from hems.config import Config, SimConfig
 from hems.domain.clock import ScaledClock
 
 log = logging.getLogger(__name__)
@@ -112,11 +112,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        for line in exc.errors:
-            print(line)
+    config = load_or_report(args.config)
+    if config is None:
         return 1
     sim = config.sim or SimConfig()
     if args.speedup:
