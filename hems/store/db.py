@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Iterator, Sequence
 
 from hems.store.migrations import MIGRATIONS, Migration
 
@@ -13,6 +15,33 @@ log = logging.getLogger(__name__)
 
 class StoreError(Exception):
     """The database cannot be used (newer schema than this hems, corrupt file, bad migration list)."""
+
+
+class Database:
+    """One connection behind one lock: short write transactions and reads, from the event loop
+    and worker threads alike. The Store and the web UI's in-memory stand-in both build on it."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """`with db.transaction() as c: c.execute(...)`: commits at the end of the block,
+        rolls back on an exception."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Read rows from any table."""
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
 
 
 def connect(path: str | Path) -> sqlite3.Connection:

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
-import threading
 import time
-from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -23,7 +20,7 @@ import numpy as np
 from hems.domain import Plan, Setpoint, SiteState
 from hems.domain.clock import Clock, SystemClock
 from hems.store import history
-from hems.store.db import connect, migrate
+from hems.store.db import Database, connect, migrate
 from hems.store.migrations import MIGRATIONS, Migration
 from hems.store.minute import MEAN_COLUMNS, ROW_COLUMNS, MinuteAccumulator, PriceFn, minute_of, sample_of
 
@@ -60,7 +57,7 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-class Store:
+class Store(Database):
     """History, setpoints, events, preferences and the latest plan of one home."""
 
     def __init__(self, path: str | Path, flush_interval_s: float = 60.0, clock: Clock | None = None,
@@ -71,8 +68,7 @@ class Store:
         self.clock = clock or SystemClock()
         self.prices = prices            # (import, export) price per kWh at a UTC minute, for the cost column
         self._monotonic = monotonic
-        self._lock = threading.RLock()
-        self._conn = connect(self.path)
+        super().__init__(connect(self.path))   # transaction() and query() for other parts' tables
         self.schema_version = migrate(self._conn, migrations)
         self._minute: MinuteAccumulator | None = None
         self._rows: list[tuple] = []          # finished minutes
@@ -204,25 +200,6 @@ class Store:
             except Exception as exc:
                 log.warning("store checkpoint on close failed: %s", exc)
             self._conn.close()
-
-    # --- for other parts' own tables (see README: adding tables) ---
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """Write to your own tables in one short transaction: `with store.transaction() as c: c.execute(...)`.
-        Commits at the end of the block, rolls back on an exception."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        """Read rows from any table."""
-        with self._lock:
-            return self._conn.execute(sql, params).fetchall()
 
     # --- reads ---
     def get_preferences(self) -> dict[str, Any]:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
+
+from hems.store import migrate
+from hems.store.db import Database
 from datetime import datetime
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 
 @dataclass(frozen=True)
@@ -31,30 +32,14 @@ class Session:
     expires_at: datetime
 
 
-class MemoryBackend:
+class MemoryBackend(Database):
     """transaction() and query() over a private in-memory SQLite with the store's migrations."""
 
     def __init__(self) -> None:
-        from hems.store import migrate
-        self._conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        self._lock = threading.RLock()
-        migrate(self._conn)
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+        conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA foreign_keys=ON")
+        super().__init__(conn)
+        migrate(conn)
 
 
 def _ts(when: datetime) -> str:
