@@ -17,7 +17,7 @@ import cmath
 from datetime import datetime
 
 from hems.devices.sim.device import RegisterDevice
-from hems.devices.sim.phase_meter import PhaseMeter
+from hems.devices.sim.phase_meter import MeterFront, PhaseMeter
 from hems.devices.sim.registers import encode, int_to_regs
 from hems.domain.clock import Clock
 
@@ -28,7 +28,7 @@ _SDM630_BAUD_CODES = {2400: 0.0, 4800: 1.0, 9600: 2.0, 19200: 3.0, 38400: 4.0}
 _SDM120_BAUD_CODES = {2400: 0.0, 4800: 1.0, 9600: 2.0, 1200: 5.0}
 
 
-class EastronMeter(RegisterDevice):
+class EastronMeter(MeterFront, RegisterDevice):
     """Base for the SDM meters; use `SDM630` or `SDM120`."""
 
     PHASES = 3
@@ -50,17 +50,6 @@ class EastronMeter(RegisterDevice):
         self.holding.define(0x1C, encode("float32", self.BAUD_CODES[baudrate]))
         self.holding.define(0xFC00, int_to_regs(serial_number, 2))
         self.refresh(self.clock.now())
-
-    @property
-    def power_w(self) -> float:
-        return self.physics.power_w
-
-    def set_power(self, phase_power_w: float | tuple[float, ...] | list[float]) -> None:
-        """Grid power per phase (W, + import); a single number is split evenly over the phases."""
-        self.physics.set_power(phase_power_w, self.clock.now())
-
-    def advance(self, now: datetime) -> None:
-        self.physics.advance(now)
 
     def _put(self, address: int, value: float) -> None:
         assert self.input is not None

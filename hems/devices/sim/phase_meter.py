@@ -70,3 +70,25 @@ class PhaseMeter:
                 self.total_export_wh -= total_w * hours
         if self._at is None or now > self._at:
             self._at = now
+
+
+class MeterFront:
+    """What every meter simulator offers around its `physics` (a PhaseMeter): the grid power
+    to set and read, and time to advance. Mixed in before RegisterDevice."""
+
+    physics: PhaseMeter
+
+    @property
+    def phases(self) -> int:
+        return self.physics.phases
+
+    @property
+    def power_w(self) -> float:
+        return self.physics.power_w
+
+    def set_power(self, phase_power_w: float | tuple[float, ...] | list[float]) -> None:
+        """Grid power per phase (W, + import); a single number is split evenly over the phases."""
+        self.physics.set_power(phase_power_w, self.clock.now())   # type: ignore[attr-defined]
+
+    def advance(self, now: datetime) -> None:
+        self.physics.advance(now)

@@ -9,14 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from hems.devices.sim.device import RegisterDevice
-from hems.devices.sim.phase_meter import PhaseMeter
+from hems.devices.sim.phase_meter import MeterFront, PhaseMeter
 from hems.devices.sim.sunspec import ModelSpec, build_image, common_model
 from hems.domain.clock import Clock
 
 _PHASES = {201: 1, 202: 2, 203: 3, 204: 3}
 
 
-class SunSpecMeter(RegisterDevice):
+class SunSpecMeter(MeterFront, RegisterDevice):
     def __init__(self, *, unit_id: int = 1, clock: Clock | None = None, base: int = 40000,
                  meter_model: int = 203, voltage_v: float = 230.0, serial: str = "MT0001",
                  w_sf: int = 0) -> None:
@@ -34,21 +34,6 @@ class SunSpecMeter(RegisterDevice):
         views[1].set_raw("DA", unit_id)
         self.common, self.meter = views[1], views[meter_model]
         self.refresh(self.clock.now())
-
-    @property
-    def phases(self) -> int:
-        return self.physics.phases
-
-    @property
-    def power_w(self) -> float:
-        return self.physics.power_w
-
-    def set_power(self, phase_power_w: float | tuple[float, ...] | list[float]) -> None:
-        """Grid power per phase (W, + import); a single number is split evenly over the phases."""
-        self.physics.set_power(phase_power_w, self.clock.now())
-
-    def advance(self, now: datetime) -> None:
-        self.physics.advance(now)
 
     def refresh(self, now: datetime) -> None:
         self.advance(now)
