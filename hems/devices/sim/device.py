@@ -43,6 +43,7 @@ class RegisterDevice:
         self.input: RegisterMap | None = RegisterMap() if has_input else None
         self.writes: deque[WriteRecord] = deque(maxlen=1000)
         self.requests = 0                      # requests served, for tests and benchmarks
+        self.last_request_at = self.clock.now()  # for devices with an idle/communication timeout
         # Called with the clock's time before each request is served: lets a simulated home
         # bring its physics up to the moment of the request.
         self.on_request: Callable[[datetime], None] | None = None
@@ -64,6 +65,7 @@ class RegisterDevice:
 
     # --- request handling (called by the server) ---------------------------------------
     def handle_read(self, func_code: int, address: int, count: int) -> list[int] | ExcCodes:
+        self.last_request_at = self.clock.now()
         if self.answer_exception is not None:
             return self.answer_exception
         space = self._space(func_code)
@@ -79,6 +81,7 @@ class RegisterDevice:
         return space.get(address, count)
 
     def handle_write(self, func_code: int, address: int, values: list[int]) -> ExcCodes | None:
+        self.last_request_at = self.clock.now()
         if self.answer_exception is not None:
             return self.answer_exception
         if func_code not in (WRITE_SINGLE, WRITE_MULTIPLE, READ_WRITE_MULTIPLE):

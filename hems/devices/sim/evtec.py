@@ -91,10 +91,10 @@ class EvtecBiDiPro(RegisterDevice):
         h.define(self.base + OFF_SETPOINT, [0] * 4, writable=True)
         self.comm_timeouts = 0                         # how often the communication timeout fired
         self.setup_s = float(setup_s)                  # plug-in to controllable session
-        self._last_request_at = self.clock.now()
+        self.last_request_at = self.clock.now()
         self._was_plugged = self.plant.plugged         # a car present at power-up: session is up
-        self._session_up_at = self._last_request_at
-        self.refresh(self._last_request_at)
+        self._session_up_at = self.last_request_at
+        self.refresh(self.last_request_at)
 
     def _get_int32(self, address: int) -> int:
         return int(decode("int32", self.holding.get(address, 2)))
@@ -121,14 +121,6 @@ class EvtecBiDiPro(RegisterDevice):
         return floor, 0.0, ceiling
 
     # --- device behaviour ---------------------------------------------------------------
-    def handle_read(self, func_code: int, address: int, count: int):
-        self._last_request_at = self.clock.now()
-        return super().handle_read(func_code, address, count)
-
-    def handle_write(self, func_code: int, address: int, values: list[int]):
-        self._last_request_at = self.clock.now()
-        return super().handle_write(func_code, address, values)
-
     def check_write(self, address: int, values: list[int]) -> ExcCodes | None:
         image = {a: self.holding.get(a)[0] for a in range(address, address + len(values))}
         image.update({address + i: v for i, v in enumerate(values)})
@@ -152,7 +144,7 @@ class EvtecBiDiPro(RegisterDevice):
         timeout_s = self._get_int32(COMM_TIMEOUT)
         if timeout_s <= 0 or self.setpoint_w == 0:
             return
-        if (now - self._last_request_at).total_seconds() >= timeout_s:
+        if (now - self.last_request_at).total_seconds() >= timeout_s:
             self._put(OFF_SETPOINT, "int32", 0)
             self.comm_timeouts += 1
             log.info("unit %d: no Modbus request for %d s, idling", self.unit_id, timeout_s)

@@ -80,8 +80,8 @@ class WallboxQuasar(RegisterDevice):
         self.idle_timeouts = 0                                 # how often the idle timeout fired
         self._user_w = 0.0                                     # what user control would do
         self._was_plugged = self.plant.plugged
-        self._last_request_at = self.clock.now()
-        self.refresh(self._last_request_at)
+        self.last_request_at = self.clock.now()
+        self.refresh(self.last_request_at)
 
     # --- register helpers -------------------------------------------------------------
     def _get(self, address: int) -> int:
@@ -109,14 +109,6 @@ class WallboxQuasar(RegisterDevice):
         return max(-cap, min(cap, w))
 
     # --- device behaviour ---------------------------------------------------------------
-    def handle_read(self, func_code: int, address: int, count: int):
-        self._last_request_at = self.clock.now()
-        return super().handle_read(func_code, address, count)
-
-    def handle_write(self, func_code: int, address: int, values: list[int]):
-        self._last_request_at = self.clock.now()
-        return super().handle_write(func_code, address, values)
-
     def check_write(self, address: int, values: list[int]) -> ExcCodes | None:
         for i, raw in enumerate(values):
             limits = _LIMITS.get(address + i)
@@ -141,7 +133,7 @@ class WallboxQuasar(RegisterDevice):
         timeout_s = self._get(IDLE_TIMEOUT)
         if timeout_s <= 0 or not self.remote:
             return
-        if (now - self._last_request_at).total_seconds() >= timeout_s:
+        if (now - self.last_request_at).total_seconds() >= timeout_s:
             self._to_user_control()
             self.holding.set(ACTION, [STOP])
             self.idle_timeouts += 1
