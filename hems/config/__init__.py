@@ -18,8 +18,9 @@ from hems.config.checks import (
 )
 from hems.config.model import (
     ROLES, WEEKDAYS, AggregatorConfig, BridgeConfig, Config, Departure, DeviceConfig, EvConfig,
-    PlannerConfig, SimConfig, SiteConfig, StorageConfig, TariffConfig, TouPeriod, WebConfig,
+    PlannerConfig, PvPlane, SimConfig, SolarConfig, SiteConfig, StorageConfig, TariffConfig, TouPeriod, WebConfig,
 )
+from hems.config.sources import solar
 from hems.config.sections import (
     _SECTIONS, BRIDGE_PROFILES, MIN_AC_CURRENT_A, PROFILES_DIR, _aggregator, _bridge, _devices, _ev,
     _planner, _sim, _site, _storage, _tariff, _web, known_profiles,
@@ -63,6 +64,7 @@ def parse_config(data: dict[str, Any], source: str = "<dict>", base_dir: Path | 
         aggregator=_aggregator(sections["aggregator"], base),
         bridge=_bridge(sections["bridge"]),
         sim=_sim(sections["sim"]),
+        solar=solar(sections["solar"], base),
         source=source,
         base_dir=base,
     )
