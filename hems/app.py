@@ -169,9 +169,7 @@ class Runtime:
         """Fetch live prices and forecasts; new data makes the agent replan."""
         from hems.sources.runner import run_feeds
 
-        live = [f for f in self.feeds() if f.live]
-        for feed in live:
-            feed.on_update = self.agent.request_replan
+        live = connect_feeds(self.agent, self.feeds())
         if live:
             self.tasks.append(asyncio.create_task(run_feeds(live, self.clock), name="sources"))
 
@@ -233,6 +231,14 @@ class Runtime:
             await self.web_runner.cleanup()
         if self.store is not None:
             self.store.close()
+
+
+def connect_feeds(agent: Agent, feeds: list[Any]) -> list[Any]:
+    """The feeds that fetch, each set to make the agent replan when new data arrives."""
+    live = [f for f in feeds if f.live]
+    for feed in live:
+        feed.on_update = agent.request_replan
+    return live
 
 
 def status_line(agent: Agent) -> str:
