@@ -50,6 +50,17 @@ def _status_error(source: str, status: int, body: str, retry: float | None) -> S
     return SourceError(source, "malformed", f"unexpected HTTP {status}: {snippet}")
 
 
+async def _read_body(resp: aiohttp.ClientResponse, source: str) -> bytes:
+    """The whole body (read to the end: one read() may stop at any chunk), at most MAX_BODY_BYTES."""
+    chunks, size = [], 0
+    async for chunk in resp.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise SourceError(source, "malformed", f"answer larger than {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def request_text(session: aiohttp.ClientSession, source: str, url: str, *, now: datetime,
                        params: dict[str, str] | None = None, headers: dict[str, str] | None = None,
                        json_body: Any = None, timeout_s: float = 20.0, ok_statuses: tuple[int, ...] = (200,)
@@ -60,9 +71,7 @@ async def request_text(session: aiohttp.ClientSession, source: str, url: str, *,
         async with asyncio.timeout(timeout_s):
             async with session.request(method, url, params=params, headers=headers, json=json_body,
                                        timeout=aiohttp.ClientTimeout(total=timeout_s)) as resp:
-                raw = await resp.content.read(MAX_BODY_BYTES + 1)
-                if len(raw) > MAX_BODY_BYTES:
-                    raise SourceError(source, "malformed", f"answer larger than {MAX_BODY_BYTES} bytes")
+                raw = await _read_body(resp, source)
                 body = raw.decode(resp.charset or "utf-8", errors="replace")
                 retry = retry_after_s(resp.headers.get("Retry-After"), now)
                 if resp.status not in ok_statuses:
