@@ -20,13 +20,17 @@ class Tickable(Protocol):
 
 async def run_feeds(feeds: list[Tickable], clock: Any, tick_s: float = TICK_S) -> None:
     headers = {"User-Agent": "hems (home energy manager)"}
+    broken: set[str] = set()
     async with aiohttp.ClientSession(headers=headers) as session:
         while True:
             for feed in feeds:
                 try:
                     await feed.tick(session)
+                    broken.discard(feed.name)
                 except asyncio.CancelledError:
                     raise
                 except Exception:          # a bug in one provider module must not stop the others
-                    log.exception("%s: fetch failed unexpectedly", feed.name)
+                    if feed.name not in broken:        # logged once, not every tick
+                        log.exception("%s: fetch failed unexpectedly", feed.name)
+                    broken.add(feed.name)
             await clock.sleep(tick_s)
