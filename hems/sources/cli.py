@@ -131,13 +131,9 @@ async def fetch_pv(cfg: Any, times: list[datetime], now: datetime) -> tuple[np.n
     """PV W per interval with its source; the clear-sky model where the provider has nothing."""
     from hems.forecast import PvSite, pv_forecast_w
     from hems.sources.factory import pv_feed
-    from hems.sources.planes import site_planes
 
-    planes = site_planes(cfg.site)
-    fallback = np.zeros(len(times))
-    for p in planes:                     # the clear-sky model, plane by plane, with its default ratio
-        site = PvSite(cfg.site.latitude, cfg.site.longitude, p.peak_w, p.tilt_deg, p.azimuth_deg)
-        fallback = fallback + pv_forecast_w(times, site)
+    site = PvSite.from_config(cfg.site)   # the clear-sky model (all planes) with its default ratio
+    fallback = pv_forecast_w(times, site) if site.peak_w > 0 else np.zeros(len(times))
     feed = pv_feed(cfg, SystemClock())
     if feed is None:
         return fallback, ["clearsky"] * len(times), None

@@ -210,3 +210,13 @@ def test_learned_correction_on_top_of_the_weather_forecast():
                              forecast, peak_w=5000)
     assert 0.68 < ratio[0] < 0.75
     assert correction_ratio(np.array([0.0]), 0.0, np.zeros(0), np.zeros(0), np.zeros(0), peak_w=5000)[0] == 1.0
+
+
+def test_clear_sky_fallback_knows_east_and_west_roofs():
+    from hems.forecast import PvSite, clear_sky_pv_w
+    day = [datetime(2025, 6, 21, h, 0, tzinfo=timezone.utc) for h in range(4, 19)]
+    east_west = PvSite(48.8, 6.8, 6000, planes=((3000, 30, 90), (3000, 30, 270)))
+    south = PvSite(48.8, 6.8, 6000, 30, 180)
+    ew, s = clear_sky_pv_w(day, east_west, 3600), clear_sky_pv_w(day, south, 3600)
+    assert ew.argmax() < s.argmax() + 3 and ew[1] > s[1]          # more in the early morning
+    assert ew.max() < s.max()                                       # a flatter midday peak
