@@ -10,6 +10,7 @@ No data yet: an Acknowledgement_MarketDocument (Reason code 999, "No matching da
 """
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from datetime import datetime, timezone
@@ -96,7 +97,22 @@ def parse_a44(xml_text: str, zone: str, currency: str) -> Series:
         rows += _timeseries(ts, zone, currency)
     if not rows:
         raise SourceError(NAME, "not_published", "the document holds no prices")
-    return Series.build(rows, NAME)
+    return Series.build(finest(rows), NAME)
+
+
+def finest(rows: list[tuple[float, float, float]]) -> list[tuple[float, float, float]]:
+    """Where two time series cover the same time (a zone publishing both 60- and 15-minute
+    products), the shorter intervals win; the longer ones overlapping them are dropped."""
+    kept: list[tuple[float, float]] = []          # (start, end), sorted
+    out = []
+    for start, length, price in sorted(rows, key=lambda r: (r[1], r[0])):
+        end = start + length
+        i = bisect.bisect_left(kept, (start, end))
+        clash = (i > 0 and kept[i - 1][1] > start) or (i < len(kept) and kept[i][0] < end)
+        if not clash:
+            kept.insert(i, (start, end))
+            out.append((start, length, price))
+    return out
 
 
 def _timeseries(ts: Element, zone: str, currency: str) -> list[tuple[float, float, float]]:

@@ -24,7 +24,7 @@ from hems.sources.cache import SeriesCache
 from hems.sources.errors import SourceError
 from hems.sources.fetcher import FetchLog
 from hems.sources.schedule import market_day_end, next_price_fetch, publication
-from hems.sources.series import Series, on_grid
+from hems.sources.series import Series, SeriesError, on_grid
 from hems.sources.tariff import describe, import_export_per_kwh
 
 log = logging.getLogger("hems.sources")
@@ -110,7 +110,10 @@ class PriceFeed:
         """Fetch [start, end) and keep it; True when it changed what is known. Raises SourceError."""
         if self.source is None:
             return False
-        fresh = check_prices(await self.source.fetch(session, start, end, now))
+        try:
+            fresh = check_prices(await self.source.fetch(session, start, end, now))
+        except SeriesError as exc:         # overlapping or non-finite intervals from a provider module
+            raise SourceError(self.name, "malformed", str(exc)) from None
         old = self._known
         merged = old.merged(fresh, keep_from_s=(now - timedelta(days=KEEP_DAYS)).timestamp())
         changed = not _same(old, merged)

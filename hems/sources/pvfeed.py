@@ -20,7 +20,7 @@ from hems.sources.cache import SeriesCache
 from hems.sources.errors import SourceError
 from hems.sources.fetcher import FetchLog
 from hems.sources.pvmodel import correction_ratio
-from hems.sources.series import Series, on_grid
+from hems.sources.series import Series, SeriesError, on_grid
 
 log = logging.getLogger("hems.sources")
 KEEP_DAYS = 15
@@ -76,7 +76,10 @@ class PvFeed:
 
     async def fetch_once(self, session: aiohttp.ClientSession, now: datetime) -> None:
         """One call to the provider, kept in memory. Raises SourceError."""
-        fresh = check_pv(await self.source.fetch(session, now), self.peak_w)
+        try:
+            fresh = check_pv(await self.source.fetch(session, now), self.peak_w)
+        except SeriesError as exc:
+            raise SourceError(self.name, "malformed", str(exc)) from None
         self._known = self._known.merged(fresh, keep_from_s=(now - timedelta(days=KEEP_DAYS)).timestamp())
 
     def view(self, times: Any, now: datetime, fallback_w: np.ndarray, hist_times: Any = (),

@@ -113,6 +113,11 @@ async def test_hems_prices_json_on_a_dst_day_and_one_line_on_a_bad_token(provide
                                                 "export_per_kwh", "source"}
     assert rows[0]["start"] == "2025-10-25T22:00:00Z" and rows[0]["source"] == "entsoe"
     assert rows[0]["spot_per_kwh"] == pytest.approx(-0.01) and rows[0]["import_per_kwh"] == pytest.approx(-0.0121)
+    unknown = fakes.NO_DATA.replace("No matching data found for Data item Day-ahead Prices [12.1.D] (10YNL----------L)",
+                                    "Input parameter in_Domain is not valid")
+    provider.reply = Reply(status=400, body=unknown, content_type="text/xml")
+    out = await asyncio.to_thread(hems, "prices", "--config", str(cfg), "--day", "2025-10-26")
+    assert out.returncode == 1 and "refused the query" in out.stderr and out.stderr.count("\n") == 1
     provider.reply = Reply(status=401, body=fakes.UNAUTHORIZED_HTML, content_type="text/html")
     out = await asyncio.to_thread(hems, "prices", "--config", str(cfg), "--day", "2025-10-26")
     assert out.returncode == 1

@@ -143,3 +143,11 @@ async def test_a_large_answer_is_read_to_its_end(provider):
     async with aiohttp.ClientSession() as session:
         s = await src.fetch(session, fakes.day_bounds(days[0])[0], fakes.day_bounds(days[-1])[1], NOW)
     assert len(s) == 16 * 96
+
+
+def test_two_series_for_one_day_the_finer_wins():
+    start, end = fakes.day_bounds(date(2025, 11, 4))
+    hourly = fakes.a44_period(start, end, "PT60M", {k + 1: 100.0 for k in range(24)})
+    quarter = fakes.a44_period(start, end, "PT15M", {k + 1: 10.0 for k in range(96)})
+    s = parse_a44(fakes.a44([hourly, quarter]), NL, "EUR")
+    assert len(s) == 96 and np.allclose(s.value, 0.01)
