@@ -1,6 +1,7 @@
 """Config -> feeds: the one place that knows which module serves which `source = "..."`."""
 from __future__ import annotations
 
+import random
 import re
 from typing import Any
 
@@ -60,7 +61,8 @@ def price_feed(cfg: Any, clock: Any) -> PriceFeed | None:
     if tariff.source == "csv":
         return PriceFeed(tariff, cfg.site.timezone, clock, static=csv_series(tariff.prices_csv))
     cache = SeriesCache(cfg.storage.data_dir / "sources" / cache_name(tariff))
-    return PriceFeed(tariff, cfg.site.timezone, clock, source=price_source(tariff), cache=cache)
+    jitter_s = random.Random().uniform(0.0, 600.0)      # spread the homes over ten minutes
+    return PriceFeed(tariff, cfg.site.timezone, clock, source=price_source(tariff), cache=cache, jitter_s=jitter_s)
 
 
 def pv_feed(cfg: Any, clock: Any) -> Any:

@@ -22,7 +22,8 @@ class FetchLog:
     last_error: SourceError | None = None
 
     def due(self, now: datetime) -> bool:
-        return self.next_at is None or now >= self.next_at
+        """Due now; also when the next fetch lies absurdly far ahead (the clock stepped back)."""
+        return self.next_at is None or now >= self.next_at or self.next_at - now > timedelta(hours=25)
 
     def failed(self, err: SourceError, now: datetime) -> None:
         self.failures += 1

@@ -49,9 +49,10 @@ class PriceView:
 
 class PriceFeed:
     def __init__(self, tariff: Any, site_tz: str, clock: Any, *, source: PriceSource | None = None,
-                 static: Series | None = None, cache: SeriesCache | None = None) -> None:
+                 static: Series | None = None, cache: SeriesCache | None = None, jitter_s: float = 0.0) -> None:
         """source: a live provider (fetched, cached); static: a CSV series revealed day by day as
-        the market would publish it. Exactly one of the two."""
+        the market would publish it. Exactly one of the two. jitter_s: this home's delay after the
+        publication time, so that not every home asks at the same second."""
         if (source is None) == (static is None):
             raise ValueError("a PriceFeed needs a source or a static series")
         self.tariff, self.tz, self.clock = tariff, ZoneInfo(site_tz), clock
@@ -59,6 +60,9 @@ class PriceFeed:
         self.name = source.name if source is not None else "csv"
         self.market_tz, self.publish_at = (ZoneInfo(PUBLISH.get(self.name, DEFAULT_PUBLISH)[0]),
                                            PUBLISH.get(self.name, DEFAULT_PUBLISH)[1])
+        if jitter_s:
+            shifted = datetime.combine(datetime(2000, 1, 1), self.publish_at) + timedelta(seconds=jitter_s)
+            self.publish_at = shifted.time()
         self.fetch_log = FetchLog(self.name)
         self._not_yet_polls = 0
         self.on_update: Callable[[], None] | None = None

@@ -220,3 +220,15 @@ def test_clear_sky_fallback_knows_east_and_west_roofs():
     ew, s = clear_sky_pv_w(day, east_west, 3600), clear_sky_pv_w(day, south, 3600)
     assert ew.argmax() < s.argmax() + 3 and ew[1] > s[1]          # more in the early morning
     assert ew.max() < s.max()                                       # a flatter midday peak
+
+
+async def test_a_clock_stepped_back_does_not_stop_fetching(provider, tmp_path):
+    clock = ManualClock(MORNING)
+    publisher(provider, [DAY - timedelta(days=k) for k in range(15)])
+    feed = feed_for(provider, clock, tmp_path)
+    async with aiohttp.ClientSession() as session:
+        await feed.tick(session)
+        clock._now = MORNING - timedelta(days=3)          # NTP corrects a Pi without RTC backwards
+        assert feed.fetch_log.due(clock.now())
+        await feed.tick(session)
+    assert len(provider.requests) == 2
