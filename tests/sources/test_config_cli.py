@@ -73,7 +73,6 @@ def test_planes_and_solar_section():
 
 
 def write_config(tmp_path: Path, tariff: dict, solar: dict | None = None) -> Path:
-    import tomllib  # noqa: F401  (the config is written as TOML by hand below)
     text = (ROOT / "config.toml").read_text()
     head, rest = text.split("[tariff]", 1)
     rest = rest[rest.index("[web]"):]

@@ -136,7 +136,7 @@ def test_entity_expansion_is_refused():
 
 async def test_a_large_answer_is_read_to_its_end(provider):
     # two weeks of quarter hours (~110 KiB) arrive in many chunks: every one must be read
-    days = [date(2026, 1, 1) + __import__("datetime").timedelta(days=d) for d in range(16)]
+    days = [date(2026, 1, 1) + timedelta(days=d) for d in range(16)]
     periods = [fakes.a44_period(*fakes.day_bounds(d), "PT15M", {k + 1: 1.0 + k for k in range(96)}) for d in days]
     provider.reply = Reply(body=fakes.a44(periods), content_type="text/xml")
     src = EntsoeSource("secret-token", NL, base_url=provider.url)

@@ -3,8 +3,8 @@ quotas), one log line per problem, the tariff formula, estimates beyond what is 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
 
 import aiohttp
 import numpy as np
@@ -22,6 +22,7 @@ from tests.simhome import config_dict
 from tests.sources import fakes
 from tests.sources.fakes import AMS, NL, Reply
 
+ROOT = Path(__file__).resolve().parents[2]
 DAY = date(2026, 1, 13)                     # a Tuesday
 MORNING = datetime.combine(DAY, time(9, 0), AMS).astimezone(timezone.utc)
 
@@ -29,7 +30,7 @@ MORNING = datetime.combine(DAY, time(9, 0), AMS).astimezone(timezone.utc)
 def tariff(**keys):
     data = config_dict()
     data["tariff"] = {"kind": "dynamic", "source": "energycharts", "zone": "NL", "currency": "EUR", **keys}
-    return parse_config(data, base_dir=fakes.__file__ and __import__("pathlib").Path(__file__).parents[2]).tariff
+    return parse_config(data, base_dir=ROOT).tariff
 
 
 @pytest.fixture
@@ -159,7 +160,7 @@ async def test_retail_prices_are_used_as_they_are(provider, tmp_path):
     provider.reply = Reply(body=fakes.tibber([(t, 0.25 + k / 1000, 0.1) for k, t in enumerate(qs)], []))
     data = config_dict()
     data["tariff"] = {"kind": "dynamic", "source": "tibber", "token_file": "config.toml", "currency": "EUR"}
-    t = parse_config(data, base_dir=__import__("pathlib").Path(__file__).parents[2]).tariff
+    t = parse_config(data, base_dir=ROOT).tariff
     clock = ManualClock(MORNING)
     feed = PriceFeed(t, "Europe/Amsterdam", clock, source=TibberSource("tok", base_url=provider.url))
     async with aiohttp.ClientSession() as session:
