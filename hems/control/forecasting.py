@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import numpy as np
 
 from hems.config import Config
+from hems.config.model import TariffConfig
 from hems.forecast import (PvSite, dayahead_known_until, load_forecast_w, load_prices_csv,
                            price_forecast, pv_forecast_w, utc_seconds)
 
@@ -33,6 +35,10 @@ class Forecaster:
             self._known = load_prices_csv(cfg.tariff.prices_csv)
         self._lock = threading.Lock()
         self._curve: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None   # times s, import, export
+
+    def set_tariff(self, tariff: TariffConfig) -> None:
+        """The owner's tariff prices changed: the next forecast uses them."""
+        self.cfg = replace(self.cfg, tariff=tariff)
 
     def set_price_curve(self, start: datetime, interval_s: int, import_price_per_kwh: list[float],
                         export_price_per_kwh: list[float]) -> None:

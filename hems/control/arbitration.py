@@ -1,4 +1,5 @@
-"""Accept, modify or reject a dispatch: a pure function of the request, the envelope and the limits.
+"""Accept, modify or reject an aggregator request: a pure function of the request, the envelope
+and the limits (the owner's rule; hems.control.commitments holds what was accepted).
 
 The owner wins: the home only commits to EV power the planner's flexibility envelope allows
 (the departure target and the reserve stay feasible) and the charger can do. Powers in W,
@@ -61,6 +62,8 @@ class Request:
     export_limit_w: float | None = None
     band_w: float | None = None
     center_w: float | None = None
+    supersedes: tuple[str, ...] = ()        # ids the aggregator says this request replaces
+    signal_interval_s: float = 2.0          # regulation: how often signals come
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ class Decision:
     max_ev_w: float | None = None
     center_w: float | None = None
     band_w: float | None = None
+    superseded: tuple[str, ...] = ()        # earlier commitments this one ended (to settle)
 
     def commitment(self, request: Request) -> Commitment:
         assert self.status != "rejected" and self.start and self.end
