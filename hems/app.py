@@ -126,7 +126,8 @@ def build_agent(cfg: Config, clock: Clock) -> tuple[Agent, Any, Any]:
     for dc in cfg.devices:
         poller = DevicePoller(devices[dc.name], poll_interval_s=dc.poll_interval_s,
                               timeout_s=dc.timeout_s, clock=clock, role=dc.role)
-        slots.append(DeviceSlot(dc.name, dc.role, poller, dc.poll_interval_s, dc.timeout_s))
+        slots.append(DeviceSlot(dc.name, dc.role, poller, dc.poll_interval_s, dc.timeout_s,
+                                device=devices[dc.name]))
         if dc.role == "charger":
             charger = ChargerOutput(dc.name, devices[dc.name])
     agent = Agent(agent_settings(cfg, clock), slots, clock, owner=owner, store=store,

@@ -25,6 +25,7 @@ from hems.control.devices import ChargerOutput, DeviceSlot
 from hems.control.safety import SafetyLimits, clamp
 from hems.control.settings import Applied, OwnerSettings, SettingsView, SiteLimits, Weekly
 from hems.control.trips import next_departure
+from hems.devices.ports import FrequencyResponse, FrequencySource
 from hems.domain import Commitment, Envelope, EvSession, Mode, Plan, Preferences, Setpoint, SiteState
 from hems.domain.clock import Clock
 
@@ -68,12 +69,13 @@ class Agent:
     def __init__(self, settings: AgentSettings, slots: list[DeviceSlot], clock: Clock, *,
                  owner: OwnerSettings, store: Any = None, replan: ReplanFn | None = None,
                  charger: ChargerOutput | None = None, prices: PriceInputs | None = None,
-                 frequency_source: Any = None) -> None:
+                 frequency_source: FrequencySource | None = None) -> None:
         self.settings = settings
         self.clock = clock
         self.store = store
         self.owner = owner
-        self.frequency_source = frequency_source    # the bridge's mains frequency (FrequencySource)
+        self.frequency_source = frequency_source    # the bridge's mains frequency
+        self._droop = frequency_source if isinstance(frequency_source, FrequencyResponse) else None
         self._replan_fn = replan
         self._charger = charger
         self._prices = prices
@@ -247,8 +249,8 @@ class Agent:
         if self.frequency_source is not None:
             try:
                 await self.frequency_source.connect()
-                if droop is not None:
-                    await self.frequency_source.set_droop(droop)
+                if droop is not None and self._droop is not None:
+                    await self._droop.set_droop(droop)
             except Exception as exc:
                 log.warning("frequency source: %s", exc)
 

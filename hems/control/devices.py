@@ -7,7 +7,7 @@ the agent, against the Protocols; the loop never asks a device what it can do.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -20,14 +20,11 @@ log = logging.getLogger(__name__)
 class DeviceSlot:
     name: str
     role: str                                       # meter | pv | charger
-    poller: Any                                     # hems.devices.poller.DevicePoller
+    poller: Any                                     # hems.devices.poller.DevicePoller (reads)
     poll_interval_s: float
     timeout_s: float = 1.0
     next_poll_at: datetime | None = None
-
-    @property
-    def device(self) -> Device:
-        return self.poller.device
+    device: Device = field(kw_only=True)            # connect and close; writes: ChargerOutput
 
     def status(self, fresh: bool) -> dict[str, Any]:
         status = dict(self.poller.status())
