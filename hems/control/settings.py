@@ -158,15 +158,16 @@ class OwnerSettings:
             if clean[name] > ceiling:
                 raise SettingRefused(name, f"{name} may not exceed the installer's {ceiling:g} "
                                            "(config.toml); the owner may only lower it")
-        return self._save("site", clean, now, who)
+        self._save("site", clean, now, who)
+        return Applied("site", {f.name: getattr(self.site, f.name) for f in fields(SiteLimits)})
 
     def set_tariff(self, changes: dict[str, float], now: datetime, who: str) -> Applied:
         for name in changes:
             if name not in TARIFF_FIELDS:
                 raise SettingRefused(name, f"no tariff setting {name!r}")
-        applied = self._save("tariff", {k: _finite(k, v) for k, v in changes.items()}, now, who)
+        self._save("tariff", {k: _finite(k, v) for k, v in changes.items()}, now, who)
         self._tariff = self._effective_tariff()
-        return applied
+        return Applied("tariff", {k: getattr(self._tariff, k) for k in TARIFF_FIELDS})
 
     def set_aggregator(self, changes: dict[str, Any], now: datetime, who: str) -> Applied:
         for name in changes:
@@ -177,9 +178,9 @@ class OwnerSettings:
             for needed in ("host", "site_id"):
                 if not merged.get(needed):
                     raise SettingRefused(needed, f"to enrol with an aggregator, set {needed} too")
-        applied = self._save("aggregator", changes, now, who)
-        restart = self.aggregator_values() != self._aggregator_at_start
-        return replace(applied, values=self.aggregator_values(), restart_needed=restart)
+        self._save("aggregator", changes, now, who)
+        values = self.aggregator_values()
+        return Applied("aggregator", values, restart_needed=values != self._aggregator_at_start)
 
     def set_weekly(self, weekly: Weekly, now: datetime, who: str) -> None:
         self._weekly = dict(weekly)
@@ -195,15 +196,12 @@ class OwnerSettings:
             self._store.add_event("preferences", f"{who} set {doc}", who=who)
 
     # --- internals --------------------------------------------------------------------------
-    def _save(self, section: str, clean: dict[str, Any], now: datetime, who: str) -> Applied:
+    def _save(self, section: str, clean: dict[str, Any], now: datetime, who: str) -> None:
+        """Stored first: a change the disk refused is not in force either."""
         merged = {**self._over[section], **clean}
         if self._store is not None:
             self._store.put_setting(PREFIX + section, merged, now, who)
         self._over[section] = merged
-        values = {f.name: getattr(self.site, f.name) for f in fields(SiteLimits)} if section == "site" \
-            else {k: getattr(self._effective_tariff(), k) for k in TARIFF_FIELDS} if section == "tariff" \
-            else self.aggregator_values()
-        return Applied(section, values, restart_needed=False)
 
     def _lowered(self, saved: dict[str, Any]) -> dict[str, float]:
         """Saved site limits, each at most the installer's (config.toml may have been lowered since)."""
