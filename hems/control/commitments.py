@@ -171,6 +171,7 @@ def home_limits(limits: SafetyLimits, car: CarLimits | None, prefs: Preferences,
                 state: SiteState | None) -> HomeLimits:
     """What the car and charger can do now under the live limits and the owner's reserve."""
     charger = state.charger if state is not None else None
+    fuse_w = limits.phases * limits.voltage_v * limits.main_fuse_a
     return HomeLimits(
         max_charge_w=float(limits.max_charge_w), max_discharge_w=float(limits.max_discharge_w),
         min_charge_w=float(limits.min_charge_w), reserve_pct=float(prefs.reserve_pct),
@@ -179,4 +180,5 @@ def home_limits(limits: SafetyLimits, car: CarLimits | None, prefs: Preferences,
         plugged=bool(charger is not None and charger.plugged and "charger" not in state.stale),
         capacity_wh=car.capacity_wh if car is not None else None,
         efficiency=float(car.charge_efficiency if car is not None else 0.9) or 0.9,
+        max_import_w=min(limits.max_import_w, fuse_w), max_export_w=min(limits.max_export_w, fuse_w),
     )

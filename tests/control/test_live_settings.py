@@ -55,7 +55,8 @@ async def test_site_import_limit_reaches_plan_envelope_arbitration_and_clamp(tmp
             now = clock.now()
             decision = await agent.offer(Request(id="e1", kind="event", start=now, end=now + timedelta(hours=1),
                                                  target_w=11000.0))
-            assert decision.status == "modified", decision
+            assert (decision.status, decision.code) == ("modified", "site"), decision
+            assert "import at most 5000 W" in decision.reason
             k = plan.index_at(now)
             assert decision.max_ev_w + rest_w[k] <= LIMIT_W + EPS_W, "arbitration promises no more"
             assert await agent.cancel("e1")
