@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from hems.control.api import Refused
-from hems.control.arbitration import Decision, Request
+from hems.control.arbitration import Decision, HomeLimits, Request
+from hems.control.commitments import CommitmentBook, flex_view
 from hems.control.settings import Applied, OwnerSettings, SettingsView, SiteLimits, Weekly
 from hems.domain import (
     ChargerReading,
@@ -75,7 +75,7 @@ class FakeAgent:
         self.changes: list[tuple[Preferences, str]] = []
         self.replans = 0
         self.plan_error: str | None = None
-        self._commitments_list: list[Commitment] = []
+        self.book = CommitmentBook()          # control's own rules for what was promised
         self._listeners: list[Any] = []
         self.devices: dict[str, dict[str, Any]] = {
             "meter": {"role": "meter", "online": True, "last_reading": now, "last_error": None},
@@ -117,7 +117,7 @@ class FakeAgent:
 
     @property
     def commitments(self) -> tuple[Commitment, ...]:
-        return tuple(self._commitments_list)
+        return self.book.commitments
 
     def next_trip(self, now: datetime | None = None) -> EvSession | None:
         from hems.control.trips import next_departure
@@ -167,25 +167,22 @@ class FakeAgent:
         return self.owner.set_aggregator(changes, self.now, who)
 
     async def offer(self, request: Request) -> Decision:
-        c = Commitment(request.id, request.start, request.end, -1000.0, 1000.0, request.priority)
-        self._commitments_list.append(c)
-        return Decision("accepted", "ok", "fake", start=c.start, end=c.end, min_ev_w=c.min_ev_w, max_ev_w=c.max_ev_w)
+        limits = HomeLimits(max_charge_w=11000.0, max_discharge_w=10000.0, min_charge_w=4140.0,
+                            reserve_pct=self.preferences.reserve_pct, soc_pct=55.0, plugged=True)
+        return self.book.offer(request, flex_view(self._plan, self.envelope), limits, self.now)
 
     async def resume(self, commitment: Commitment, regulation: bool) -> None:
-        self._commitments_list.append(commitment)
+        self.book.resume(commitment, regulation, self.now)
 
     async def signal(self, commitment_id: str, signal: float) -> float:
-        if commitment_id not in {c.id for c in self._commitments_list}:
-            raise Refused("unknown_id", f"no accepted regulation {commitment_id!r}")
+        self.book.signal(commitment_id, signal, self.now)
         return 0.0
 
     async def cancel(self, commitment_id: str) -> bool:
-        before = len(self._commitments_list)
-        self._commitments_list = [c for c in self._commitments_list if c.id != commitment_id]
-        return len(self._commitments_list) < before
+        return self.book.cancel(commitment_id)
 
     async def set_default_control(self, import_limit_w: float | None, export_limit_w: float | None) -> str:
-        return "default control cleared" if import_limit_w is None and export_limit_w is None else "default control"
+        return self.book.set_default(import_limit_w, export_limit_w)
 
     async def set_price_override(self, start: datetime, interval_s: int, price_per_kwh: list[float]) -> None:
         self.replan()
