@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from hems.config import Config
+from hems.config.model import TariffConfig
 from hems.forecast import (PvSite, dayahead_known_until, load_forecast_w, load_prices_csv,
                            price_forecast, pv_forecast_w, utc_seconds)
 
@@ -42,6 +44,12 @@ class Forecaster:
             self._known = load_prices_csv(cfg.tariff.prices_csv)
         self._lock = threading.Lock()
         self._curve: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None   # times s, import, export
+
+    def set_tariff(self, tariff: TariffConfig) -> None:
+        """The owner's tariff prices changed: the next forecast uses them."""
+        self.cfg = replace(self.cfg, tariff=tariff)
+        if self.price_feed is not None:
+            self.price_feed.set_tariff(tariff)
 
     def set_price_curve(self, start: datetime, interval_s: int, import_price_per_kwh: list[float],
                         export_price_per_kwh: list[float]) -> None:

@@ -70,6 +70,10 @@ class PriceFeed:
         self._known: Series = static if static is not None else (loaded or Series.empty(self.name))
         self._quarters_for: tuple[int, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
 
+    def set_tariff(self, tariff: Any) -> None:
+        """The owner changed the tariff: the formula applies to the next view."""
+        self.tariff = tariff
+
     @property
     def live(self) -> bool:
         """True when this feed fetches (not a CSV)."""

@@ -104,9 +104,11 @@ DOC: dict[str, Any] = {
             ["days"]))},
         "/api/v1/settings": {"get": _op("Tariff, site limits, aggregator enrolment, LAN view", "admin")},
         "/api/v1/settings/{section}": {"put": _op(
-            "Change one settings section (tariff, site, aggregator, web)", "admin", SETTINGS_BODY, errors=(404,),
+            "Change one settings section (tariff, site, aggregator, web); site limits at most the installer's", "admin", SETTINGS_BODY, errors=(404,),
             params=[{"name": "section", "in": "path", "required": True,
                      "schema": {"enum": ["tariff", "site", "aggregator", "web"]}}])},
+        "/api/v1/restart": {"post": _op("Stop and start hems in place (settings that apply at the next start)",
+                                        "admin", errors=(501,))},
         "/api/v1/audit": {"get": _op("Who changed what and when", "admin", errors=(400,),
                                      params=[{"name": "limit", "in": "query", "schema": {"type": "integer"}}])},
         "/api/v1/auth/status": {"get": _op("Setup needed? logged in? CSRF token", "public")},

@@ -37,12 +37,12 @@ async def test_new_prices_at_midday_make_the_loop_replan(tmp_path):
                 rig.home.step(clock.now())
                 await agent.tick(wait_for_plan=True)
                 before = agent.plan
-                sources = before.breakdown["price_source"]
+                sources = before.price_source
                 times = [before.start + timedelta(seconds=before.interval_s * k) for k in range(len(sources))]
                 tomorrow_noon = datetime.combine(DAY + timedelta(days=1), time(12, 0), fakes.AMS).astimezone(timezone.utc)
                 k = times.index(tomorrow_noon)
                 assert sources[0] == "entsoe" and sources[k] == "estimate"
-                assert "prices known until Tue 24:00, estimated after" in before.breakdown["reasons"][k]
+                assert "prices known until Tue 24:00, estimated after" in before.reasons[k]
                 # 13:00: tomorrow is published; at this home's fetch time (13:00 plus up to ten
                 # minutes of spread) the feed fetches it and the loop replans at once
                 assert start + timedelta(minutes=1) <= feed.fetch_log.next_at <= start + timedelta(minutes=11)
@@ -57,7 +57,7 @@ async def test_new_prices_at_midday_make_the_loop_replan(tmp_path):
                 assert after is not before
                 # tomorrow 12:00 Amsterdam is quarter 48 of the day: 148 EUR/MWh, with the formula
                 j = [after.start + timedelta(seconds=after.interval_s * i) for i in range(len(after.ev_w))].index(tomorrow_noon)
-                assert after.breakdown["price_source"][j] == "entsoe"
-                assert after.breakdown["import_price_per_kwh"][j] == pytest.approx((0.148 + 0.02) * 1.21)
+                assert after.price_source[j] == "entsoe"
+                assert after.import_price_per_kwh[j] == pytest.approx((0.148 + 0.02) * 1.21)
     finally:
         await provider.stop()

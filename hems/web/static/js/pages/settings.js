@@ -36,6 +36,16 @@ export function render(root, ctx) {
     clear(root);
     const s = v.settings, num = { type: "number", step: "any" };
     const later = "Takes effect when hems restarts.";
+    const cap = v.installer_limits || {};
+    if (v.restart_needed) {
+      const btn = h("button", { class: "primary", type: "button" }, "Restart hems now");
+      btn.addEventListener("click", async () => {
+        try { await post("/restart", {}); ctx.toast("Restarting…"); setTimeout(load, 5000); }
+        catch (ex) { ctx.toast(ex.message, "error"); }
+      });
+      root.append(card("Restart needed", h("p", {}, "Saved changes to the aggregator enrolment take effect when hems restarts."),
+        v.can_restart ? h("div", { class: "actions" }, btn) : h("p", { class: "hint" }, "Restart the hems service to apply them.")));
+    }
     const tariffFields = [];
     if (s.tariff.kind === "fixed") tariffFields.push(["Buy price per kWh", "import_price_per_kwh", s.tariff.import_price_per_kwh, num]);
     if (s.tariff.kind === "dynamic") tariffFields.push(["Markup on the spot price per kWh", "import_markup_per_kwh", s.tariff.import_markup_per_kwh, num]);
@@ -45,12 +55,12 @@ export function render(root, ctx) {
     const kinds = { fixed: "fixed price", tou: "time of use", dynamic: "day-ahead spot price" };
     const sells = s.tariff.kind === "dynamic" && s.tariff.export !== "fixed" ? " · sold at the spot price" : "";
     root.append(card("Tariff", h("p", { class: "muted" }, `${kinds[s.tariff.kind] || s.tariff.kind || "–"} · ${s.tariff.currency}${sells}`),
-      sectionForm(ctx, "tariff", tariffFields, load, later)));
+      sectionForm(ctx, "tariff", tariffFields, load, "Applies at once.")));
     root.append(card("Site limits", sectionForm(ctx, "site", [
       ["Main fuse per phase (A)", "main_fuse_a", s.site.main_fuse_a, num],
       ["Most power from the grid (W)", "max_import_w", s.site.max_import_w, num],
       ["Most power to the grid (W)", "max_export_w", s.site.max_export_w, num],
-    ], load, "Applies at once.")));
+    ], load, `Applies at once. You may lower the installer's limits (${cap.main_fuse_a} A, ${cap.max_import_w} W in, ${cap.max_export_w} W out), not raise them.`)));
     root.append(card("Aggregator", sectionForm(ctx, "aggregator", [
       ["Take part (allow dispatch)", "enabled", null, { type: "checkbox", checked: Boolean(s.aggregator.enabled) }],
       ["Broker host", "host", s.aggregator.host, { autocomplete: "off" }],
