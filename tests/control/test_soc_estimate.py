@@ -1,13 +1,16 @@
 """SoC estimation by energy counting, against the simulated car's true state of charge."""
-import random
+import sys
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from hems.control.soc_estimate import CarBattery, SocTrack, entered, observe
-from hems.devices.sim.plant import CarSpec, ChargePoint, ChargerSpec
 from hems.domain import ChargerReading, ChargerState
 from hems.domain.soc import SocKnowledge, SocSource, may_discharge
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from soc_estimate import simulate_week  # noqa: E402  (bench/soc_estimate.py, shared with the benchmark)
 
 T0 = datetime(2024, 6, 3, tzinfo=timezone.utc)
 
@@ -80,43 +83,8 @@ def test_discharge_rule(known, allowed):
     assert may_discharge(known, reserve_pct=20.0) is allowed
 
 
-def week_of_trips(seed, battery_spec_eff=0.90, est_eff=0.92, poll_s=10.0):
-    """A week with the simulated car: charging and V2G sessions, trips away, an AC charger that
-    never reports SoC; the owner enters the level (from the car's gauge, +-3 %) at each plug-in."""
-    rng = random.Random(seed)
-    car = CarSpec(charge_efficiency=battery_spec_eff, discharge_efficiency=battery_spec_eff)
-    plant = ChargePoint(ChargerSpec(phases=3, max_current_a=16, reports_soc=False), car, soc_pct=55.0)
-    battery = CarBattery(capacity_wh=car.capacity_wh, charge_efficiency=est_eff, discharge_efficiency=est_eff)
-    at = T0
-    plant.advance(at)
-    track = entered(SocTrack(), plant.soc_pct + rng.uniform(-3, 3), at, battery)
-    errors, covered = [], []
-    end = T0 + timedelta(days=7)
-    while at < end:
-        if at.hour == 7 and at.minute == 0 and rng.random() < 0.8:       # a trip
-            plant.unplug()
-            track = observe(track, reading(at, 0.0, state=ChargerState.NO_CAR), battery)
-            plant.drive(rng.uniform(20, 90))
-            at += timedelta(hours=rng.uniform(3, 10))
-            plant.advance(at)
-            plant.plug()
-            track = entered(track, min(100, max(0, plant.soc_pct + rng.uniform(-3, 3))), at, battery)
-        if at.minute == 0:
-            plant.command(rng.choice([0.0, 0.0, 11_000.0, 4_200.0, -7_000.0]))
-        at += timedelta(seconds=poll_s)
-        plant.advance(at)
-        r = reading(at, plant.actual_w, soc=plant.reported_soc_pct)
-        track = observe(track, r, battery)
-        if track.known is not None:
-            err = abs(track.known.soc_pct - plant.soc_pct)
-            errors.append(err)
-            covered.append(err <= track.known.error_pct + 1e-6)
-    return errors, covered
-
-
 def test_week_estimate_stays_within_its_error_bound():
-    errors, covered = week_of_trips(seed=3)
-    print(f"SoC estimate over a week: mean error {sum(errors) / len(errors):.2f} %, max {max(errors):.2f} %")
-    assert len(errors) > 10_000
-    assert all(covered), f"true SoC outside the bound in {covered.count(False)} samples"
-    assert sum(errors) / len(errors) < 3.0
+    r = simulate_week(seed=3)
+    assert len(r.errors_pct) > 10_000
+    assert r.outside == 0, f"true SoC outside the bound in {r.outside} samples"
+    assert sum(r.errors_pct) / len(r.errors_pct) < 3.0
