@@ -51,7 +51,8 @@ def make_home(config: Config, clock, start: datetime, sim: SimConfig):
                    base_port=None if len(ports) == 3 else sim.base_port, car=car, charger=charger,
                    charger_kind=kinds.get(charger_cfg.profile, "sunspec") if charger_cfg else "sunspec",
                    meter_kind="sdm630" if meter_cfg and meter_cfg.profile == "sdm630" else "sunspec",
-                   pv_rating_w=site.pv_peak_w or 5000.0, tz=site.timezone, charger_timeout_s=60)
+                   pv_rating_w=site.pv_peak_w or 5000.0, tz=site.timezone, charger_timeout_s=60,
+                   no_soc=sim.no_soc)
 
 
 async def _aggregator_demo(runtime: Runtime):

@@ -184,6 +184,7 @@ class SimConfig:
     start: str = "2024-06-03"                # ISO date within the data, 2024-03-01..2025-02-26
     seed: int = 0
     base_port: int = 15020
+    no_soc: bool = False                     # the simulated charger never reports the car's SoC
 
 
 @dataclass(frozen=True)

@@ -340,6 +340,7 @@ def _sim(t: Table | None) -> SimConfig | None:
     s = SimConfig(speedup=t.get("speedup", number(0.1, 100000, "a speed-up factor (0.1-100000)"), 60.0),
                   start=t.get("start", iso_date("2024-03-01", "2025-02-26"), "2024-06-03"),
                   seed=t.get("seed", integer(0, 2**32 - 1, "a seed (0-4294967295)"), 0),
-                  base_port=t.get("base_port", integer(1024, 65533, "a TCP port (1024-65533)"), 15020))
+                  base_port=t.get("base_port", integer(1024, 65533, "a TCP port (1024-65533)"), 15020),
+                  no_soc=t.get("no_soc", boolean(), False))
     t.finish()
     return s

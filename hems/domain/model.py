@@ -90,9 +90,11 @@ def house_load_w(grid_power_w: float, pv_power_w: float, ev_power_w: float) -> f
 
 @dataclass(frozen=True)
 class EvSession:
-    """The next trip the owner asked for."""
+    """A trip: leave at `departure` with `target_soc_pct`, or with `energy_wh` added when the
+    charge level is unknown (the owner or the car said how much energy the trip needs)."""
     departure: datetime
     target_soc_pct: float
+    energy_wh: float | None = None
 
 
 @dataclass(frozen=True)

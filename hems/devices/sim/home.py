@@ -64,7 +64,7 @@ class SimHome:
                  pv_rating_w: float = 5000.0, pv_scale: float = 1.0, load_scale: float = 1.0,
                  voltage_v: float | None = None, load_split: tuple[float, float, float] = (0.40, 0.33, 0.27),
                  charger_timeout_s: int = 0, tz: str = "Europe/Paris",
-                 profile: HouseProfile | None = None, load_peaks: bool = False) -> None:
+                 profile: HouseProfile | None = None, load_peaks: bool = False, no_soc: bool = False) -> None:
         if charger_kind not in CHARGER_KINDS:
             raise ValueError(f"charger_kind {charger_kind!r} is not one of {CHARGER_KINDS}")
         if meter_kind not in METER_KINDS:
@@ -84,7 +84,7 @@ class SimHome:
         spec = charger or (EVTEC_CHARGER if charger_kind == "evtec" else ChargerSpec())
         if voltage_v is None:
             voltage_v = spec.voltage_v                 # one voltage for the whole home
-        spec = replace(spec, voltage_v=voltage_v)
+        spec = replace(spec, voltage_v=voltage_v, reports_soc=spec.reports_soc and not no_soc)
         self.plant = ChargePoint(spec, car or CarSpec(), soc_pct=initial_soc_pct,
                                  plugged=self._trip_at(self.start_at) is None)
         self.meter = self._make_meter(meter_kind, voltage_v)
