@@ -68,6 +68,8 @@ class OcppCharger:
         self.last_setpoint_w: float | None = None
         self._sent_at: datetime | None = None
         self._lock = asyncio.Lock()
+        self.detached = asyncio.Event()          # set while no session is connected
+        self.detached.set()
         self.session_once = OnceLog(f"{name} ({charge_point_id}): ")
 
     # --- Device ---------------------------------------------------------------------------
@@ -85,11 +87,13 @@ class OcppCharger:
     # --- session events (called by the session) -------------------------------------------
     def attach(self, session: Session) -> None:
         self.session = session
+        self.detached.clear()
 
     def detach(self, session: Session) -> None:
         if self.session is session:
             self.session = None
             self._sent_at = None      # re-send the setpoint after the charger is back
+            self.detached.set()
 
     async def on_ready(self) -> None:
         """After an accepted boot (or a reconnect): the fallback profile, then the setpoint."""
