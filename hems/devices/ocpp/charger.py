@@ -110,6 +110,7 @@ class OcppCharger:
 
     # --- BidiCharger ----------------------------------------------------------------------
     async def read(self) -> ChargerReading:
+        await self.server.acquire(self)
         session = self.session
         if session is None:
             raise DeviceError(f"{self.name}: charge point {self.charge_point_id} is not connected")
@@ -129,7 +130,11 @@ class OcppCharger:
                 or abs(ev_power_w) > MAX_SETPOINT_W:
             raise DeviceError(f"{self.name}: setpoint {ev_power_w!r} W refused "
                               f"(a finite number within +/-{MAX_SETPOINT_W:g} W expected)")
+        await self.server.acquire(self)
         session = self.session
+        if session is None and ev_power_w == 0.0:
+            self.last_setpoint_w = 0.0      # sent when the charger connects (after the fallback)
+            return
         if session is None:
             raise DeviceError(f"{self.name}: charge point {self.charge_point_id} is not connected")
         if ev_power_w < 0 and not session.can_discharge():

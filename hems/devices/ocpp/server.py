@@ -37,6 +37,7 @@ log = logging.getLogger("hems.devices.ocpp")
 SUBPROTOCOLS = {"ocpp2.1": Csms21, "ocpp2.0.1": Csms201, "ocpp1.6": Csms16}
 PATH_PREFIX = "/ocpp/"
 STATUS_EVERY_S = 10.0
+RELEASE_GRACE_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -75,14 +76,21 @@ class OcppServer:
         self._connections: dict = {}                      # id -> websocket connection
         self._start_lock = asyncio.Lock()
         self._status_task: asyncio.Task | None = None
+        self._stop_later: asyncio.TimerHandle | None = None
 
     def add(self, charger) -> None:
         self.chargers[charger.charge_point_id] = charger
 
     # --- life cycle ---------------------------------------------------------------------
     async def acquire(self, user) -> None:
-        """Start serving if not yet (the first charger's connect())."""
+        """Start serving if not yet (the first charger's connect(), or its next read after a
+        close(): a poller closes a device to reconnect it, which must not end the server)."""
         self._users.add(user)
+        if self._stop_later is not None:
+            self._stop_later.cancel()
+            self._stop_later = None
+        if self._server is not None:
+            return
         async with self._start_lock:
             if self._server is None:
                 s = self.settings
@@ -103,11 +111,16 @@ class OcppServer:
             self.write_status()
 
     async def release(self, user) -> None:
+        """The last charger closed: stop serving after a grace time, unless one reconnects."""
         self._users.discard(user)
-        if not self._users:
-            await self.stop()
+        if not self._users and self._server is not None and self._stop_later is None:
+            self._stop_later = asyncio.get_running_loop().call_later(
+                RELEASE_GRACE_S, lambda: asyncio.ensure_future(self.stop()))
 
     async def stop(self) -> None:
+        if self._stop_later is not None:
+            self._stop_later.cancel()
+            self._stop_later = None
         server, self._server = self._server, None
         task, self._status_task = self._status_task, None
         if task is not None:

@@ -67,3 +67,4 @@ async def rig():
     if r.station is not None:
         await r.station.stop()
     await charger.close()
+    await server.stop()
