@@ -102,6 +102,8 @@ def _device(name: str, t: Table) -> DeviceConfig:
     serial_keys, tcp_keys = ("serial_port", "baudrate", "parity", "stopbits"), ("host", "port")
     other = serial_keys if tcp else tcp_keys if rtu else serial_keys + tcp_keys if transport == "bridge" else ()
     _check_bridge_profile(t, d)
+    if d.profile == "ocpp":
+        t.error("transport", f'{show(d.transport)} does not fit profile "ocpp" (use "ocpp" and [ocpp])')
     for key in other:
         if key in t.data:
             t.used.add(key)
@@ -148,7 +150,7 @@ def _ocpp(t: Table | None, base: Path) -> OcppConfig | None:
         heartbeat_interval_s=t.get("heartbeat_interval_s", number(10, 86400, "a duration in s (10-86400)"), 60.0),
         meter_interval_s=t.get("meter_interval_s", number(1, 900, "a duration in s (1-900)"), 10.0),
         fallback_current_a=t.get("fallback_current_a", number(0, 80, "a current in A (0-80)"), 6.0),
-        id_tokens=tuple(t.get("id_tokens", token_list(), [])),
+        id_tokens=tuple(t.get("id_tokens", token_list(), []) or ()),
         max_message_bytes=t.get("max_message_bytes", integer(4096, 16 * 2**20, "a size in bytes (4096-16777216)"),
                                 65536),
     )
