@@ -106,7 +106,8 @@ class OcppCharger:
                 await self._send(self.last_setpoint_w if self.last_setpoint_w >= 0 or
                                  session.can_discharge() else 0.0)
         except DeviceError as exc:
-            log.warning("%s: could not set up charging profiles: %s", self.name, exc)
+            if self.session is session:      # not worth a warning when the charger just left
+                log.warning("%s: could not set up charging profiles: %s", self.name, exc)
 
     # --- BidiCharger ----------------------------------------------------------------------
     async def read(self) -> ChargerReading:

@@ -34,6 +34,9 @@ from hems.domain.clock import Clock, SystemClock
 
 log = logging.getLogger("hems.devices.ocpp")
 
+# websockets logs each connection at info level; hems logs connects and disconnects itself
+logging.getLogger("hems.devices.ocpp.websocket").setLevel(logging.WARNING)
+
 SUBPROTOCOLS = {"ocpp2.1": Csms21, "ocpp2.0.1": Csms201, "ocpp1.6": Csms16}
 PATH_PREFIX = "/ocpp/"
 STATUS_EVERY_S = 10.0

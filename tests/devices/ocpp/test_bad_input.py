@@ -10,6 +10,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from hems.devices.ports import DeviceError
 from tests.devices.ocpp.conftest import make_charger, make_server
 
 pytestmark = pytest.mark.timeout(60)
@@ -178,3 +179,55 @@ async def test_a_disconnect_mid_transaction_leaves_no_stale_power(server):
     from hems.devices.ports import DeviceError
     with pytest.raises(DeviceError, match="not connected"):
         await charger.read()
+
+
+async def answer_next_call(ws, reply) -> list:
+    """Wait for the server's next CALL of `action` and answer it with reply(call)."""
+    while True:
+        msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        if msg[0] == 2 and msg[2] == "SetChargingProfile":
+            frame = reply(msg)
+            if frame is not None:
+                await ws.send(json.dumps(frame))
+            return msg
+
+
+@pytest.mark.parametrize("reply,match", [
+    (lambda m: [4, m[1], "NotSupported", "no smart charging here", {}], "answered NotSupported"),
+    (lambda m: [3, m[1], {"status": "Sideways"}], "SetChargingProfile"),      # schema-invalid answer
+    (lambda m: None, "no answer to SetChargingProfile within 1 s"),
+])
+async def test_a_charger_that_errs_or_stays_silent_is_a_device_error(reply, match):
+    server = make_server(response_timeout_s=1.0)
+    charger = make_charger(server)
+    await charger.connect()
+    try:
+        async with connect(url(server), subprotocols=["ocpp2.0.1"]) as ws:
+            await exchange(ws, [2, "s1", "StatusNotification", {
+                "timestamp": "2026-01-01T00:00:00Z", "connectorStatus": "Occupied", "evseId": 1, "connectorId": 1}])
+            write = asyncio.ensure_future(charger.write_power(5000.0))
+            await answer_next_call(ws, reply)
+            with pytest.raises(DeviceError, match=match):
+                await write
+            assert charger.last_setpoint_w is None
+    finally:
+        await server.stop()
+
+
+@pytest.mark.parametrize("proto", ["ocpp1.6", "ocpp2.0.1"])
+async def test_only_allowed_id_tokens_may_charge(proto):
+    server = make_server(id_tokens=("04A1B2C3",))
+    charger = make_charger(server)
+    await charger.connect()
+    try:
+        async with connect(url(server), subprotocols=[proto]) as ws:
+            for token, status in (("04A1B2C3", "Accepted"), ("DEADBEEF", "Invalid"), ("hems", "Accepted")):
+                if proto == "ocpp1.6":
+                    answer = await exchange(ws, [2, "a-" + token, "Authorize", {"idTag": token}])
+                    assert answer[2]["idTagInfo"]["status"] == status
+                else:
+                    answer = await exchange(ws, [2, "a-" + token, "Authorize",
+                                                 {"idToken": {"idToken": token, "type": "ISO14443"}}])
+                    assert answer[2]["idTokenInfo"]["status"] == status
+    finally:
+        await server.stop()
