@@ -86,6 +86,10 @@ class Csms16(SessionBase, ChargePoint):
     def on_status(self, connector_id, error_code, status, **kw):
         if kw.get("timestamp"):
             self.note_time(kw["timestamp"], "StatusNotification timestamp")
+        if connector_id == 0 and status in ("Faulted", "Unavailable"):
+            self.once("cp-status", "the whole charge point reports %s (%s)", status, error_code)
+            self.charger.point.status = status          # a fault of the whole charge point
+            self.charger.point.fault = error_code
         if connector_id == self.charger.connector:
             point = self.charger.point
             if status == "Available":

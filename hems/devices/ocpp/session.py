@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ocpp.exceptions import OCPPError
@@ -139,8 +139,6 @@ class SessionBase:
         return at
 
     def charger_now(self) -> datetime:
-        from datetime import timedelta
-
         return self.clock.now() + timedelta(seconds=self.clock_offset_s)
 
     def now_text(self) -> str:

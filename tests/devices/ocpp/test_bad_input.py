@@ -231,3 +231,16 @@ async def test_only_allowed_id_tokens_may_charge(proto):
                     assert answer[2]["idTokenInfo"]["status"] == status
     finally:
         await server.stop()
+
+
+async def test_a_fault_of_the_whole_16_charge_point_is_a_fault(server):
+    charger = server.chargers["CP-1"]
+    async with connect(url(server), subprotocols=["ocpp1.6"]) as ws:
+        await exchange(ws, BOOT_16)
+        await exchange(ws, [2, "s1", "StatusNotification", {"connectorId": 1, "errorCode": "NoError",
+                                                              "status": "Preparing"}])
+        assert (await charger.read()).plugged
+        await exchange(ws, [2, "s2", "StatusNotification", {"connectorId": 0, "errorCode": "GroundFailure",
+                                                              "status": "Faulted"}])
+        reading = await charger.read()
+        assert reading.fault and "GroundFailure" in reading.fault and not reading.plugged

@@ -30,7 +30,7 @@ async def test_charging_follows_the_setpoints(rig, version):
     for target_w, amps in ((8000.0, 11.5), (5000.0, 7.2), (0.0, 0.0)):
         await rig.charger.write_power(target_w)
         assert st.limit_w == pytest.approx(amps_w(amps))       # A per phase, towards zero
-        await rig.until(lambda: abs(rig.charger.point.ev_power_w() - amps_w(amps)) < 1)
+        await rig.until(lambda a=amps: abs(rig.charger.point.ev_power_w() - amps_w(a)) < 1)
         reading = await rig.charger.read()
         assert reading.ev_power_w == pytest.approx(amps_w(amps))
         assert reading.state is (ChargerState.CHARGING if target_w else ChargerState.CONNECTED)
