@@ -239,6 +239,9 @@ async def test_a_fault_of_the_whole_16_charge_point_is_a_fault(server):
         await exchange(ws, BOOT_16)
         await exchange(ws, [2, "s1", "StatusNotification", {"connectorId": 1, "errorCode": "NoError",
                                                               "status": "Preparing"}])
+        await exchange(ws, [2, "m1", "MeterValues", {"connectorId": 1, "meterValue": [{
+            "timestamp": "2026-01-01T00:00:00Z",
+            "sampledValue": [{"value": "0", "measurand": "Power.Active.Import", "unit": "W"}]}]}])
         assert (await charger.read()).plugged
         await exchange(ws, [2, "s2", "StatusNotification", {"connectorId": 0, "errorCode": "GroundFailure",
                                                               "status": "Faulted"}])
