@@ -144,7 +144,8 @@ class _Csms2x(SessionBase):
 
     @on("TransactionEvent")
     def on_transaction(self, event_type, timestamp, transaction_info, **kw):
-        self.note_time(timestamp, "TransactionEvent timestamp")
+        if not kw.get("offline"):                  # queued while offline: an old time
+            self.note_time(timestamp, "TransactionEvent timestamp")
         evse = kw.get("evse") or {}
         point = self.charger.point
         mine = evse.get("id", None) == self.charger.connector or \

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import deque
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -74,6 +75,7 @@ class SessionBase:
         self.logger = _LibraryLog(self.once)
         self._response_timeout = response_timeout_s
         self.clock_offset_s = 0.0
+        self._offsets: deque[float] = deque(maxlen=8)
         self.last_message_at: datetime | None = None
         self.connected_at = clock.now()
 
@@ -131,7 +133,10 @@ class SessionBase:
         except BadValue as exc:
             self.once("time", "%s", exc)
             return None
-        offset = (at - self.clock.now()).total_seconds()
+        # Messages a charger kept while offline carry old times: they look like a clock far
+        # behind. The largest offset among the last few messages is the live one.
+        self._offsets.append((at - self.clock.now()).total_seconds())
+        offset = max(self._offsets)
         self.clock_offset_s = offset if abs(offset) >= SKEW_IGNORED_S else 0.0
         if abs(offset) >= SKEW_WARN_S:
             self.once("skew", "clock is %.0f s off; hems sends it the time in Heartbeat replies and "

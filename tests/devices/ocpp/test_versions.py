@@ -147,11 +147,14 @@ async def test_a_refused_v2x_profile_ends_discharge_on_that_connection(rig):
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-async def test_a_skewed_station_clock_still_gets_a_valid_profile(rig, version):
+@pytest.mark.parametrize("offset_s", [3600.0, -3600.0])
+async def test_a_skewed_station_clock_still_gets_a_valid_profile(rig, version, offset_s):
     st = await rig.station_for(version, start=False)
-    st.clock_offset_s = 3600.0                        # the station's clock is an hour ahead
+    st.clock_offset_s = offset_s                      # the station's clock is an hour off
     await rig.start_station()
-    await rig.until(lambda: abs(rig.charger.session.clock_offset_s - 3600) < 5)
+    await rig.until(lambda: abs(rig.charger.session.clock_offset_s - offset_s) < 5)
+    rig.charger.session.note_time("2020-01-01T00:00:00Z", "a meter value kept while offline")
+    assert abs(rig.charger.session.clock_offset_s - offset_s) < 5
     await rig.charger.write_power(8000.0)
     assert st.limit_w == pytest.approx(amps_w(11.5))
 
