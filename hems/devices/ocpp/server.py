@@ -30,6 +30,7 @@ from websockets.exceptions import ConnectionClosed
 
 from hems.devices.ocpp.csms16 import Csms16
 from hems.devices.ocpp.csms2x import Csms21, Csms201
+from hems.devices.ports import DeviceError
 from hems.domain.clock import Clock, SystemClock
 
 log = logging.getLogger("hems.devices.ocpp")
@@ -96,16 +97,23 @@ class OcppServer:
             return
         async with self._start_lock:
             if self._server is None:
-                s = self.settings
-                self._server = await serve(
-                    self._handle, s.bind, s.port, subprotocols=list(SUBPROTOCOLS),
-                    process_request=self._check_request, ssl=self._tls(),
-                    max_size=s.max_message_bytes, ping_interval=20, ping_timeout=20,
-                    logger=logging.getLogger("hems.devices.ocpp.websocket"))
-                log.info("OCPP server on %s://%s:%d%s{id} for %s", "wss" if self._tls() else "ws",
-                         s.bind, self.port, PATH_PREFIX, ", ".join(sorted(self.chargers)) or "no charger")
-                self.write_status()
-                self._status_task = asyncio.create_task(self._status_loop(), name="ocpp-status")
+                await self._start()
+
+    async def _start(self) -> None:
+        s = self.settings
+        try:
+            tls = self._tls()
+            self._server = await serve(
+                self._handle, s.bind, s.port, subprotocols=list(SUBPROTOCOLS),
+                process_request=self._check_request, ssl=tls,
+                max_size=s.max_message_bytes, ping_interval=20, ping_timeout=20,
+                logger=logging.getLogger("hems.devices.ocpp.websocket"))
+        except (OSError, ssl.SSLError, ValueError) as exc:
+            raise DeviceError(f"OCPP server cannot listen on {s.bind}:{s.port}: {exc}") from None
+        log.info("OCPP server on %s://%s:%d%s{id} for %s", "wss" if tls else "ws",
+                 s.bind, self.port, PATH_PREFIX, ", ".join(sorted(self.chargers)) or "no charger")
+        self.write_status()
+        self._status_task = asyncio.create_task(self._status_loop(), name="ocpp-status")
 
     async def _status_loop(self) -> None:
         """Keep the status file's 'last message' times fresh for `hems ocpp status`."""

@@ -247,3 +247,18 @@ async def test_a_fault_of_the_whole_16_charge_point_is_a_fault(server):
                                                               "status": "Faulted"}])
         reading = await charger.read()
         assert reading.fault and "GroundFailure" in reading.fault and not reading.plugged
+
+
+async def test_a_port_in_use_is_a_clear_device_error():
+    first = make_server()
+    charger = make_charger(first)
+    await charger.connect()
+    try:
+        second = make_server(port=first.port)
+        other = make_charger(second)
+        with pytest.raises(DeviceError, match=f"OCPP server cannot listen on 127.0.0.1:{first.port}"):
+            await other.connect()
+        with pytest.raises(DeviceError, match="cannot listen"):
+            await other.read()
+    finally:
+        await first.stop()
