@@ -185,17 +185,30 @@ class _Csms2x(SessionBase):
             needs = charging_needs_of(charging_needs, self.clock.now())
             dc = charging_needs.get("dc_charging_parameters") or {}
             soc = dc.get("state_of_charge")
-            max_dis = (charging_needs.get("v2x_charging_parameters") or {}).get("max_discharge_power")
+            v2x = charging_needs.get("v2x_charging_parameters") or {}
+            max_dis = v2x.get("max_discharge_power")
             max_dis_w = finite(max_dis, "maxDischargePower") if max_dis is not None else 0.0
             soc_pct = finite(soc, "stateOfCharge") if soc is not None else None
+            max_charge_w = self._max_charge_w(charging_needs, v2x)
         except BadValue as exc:
             raise self.bad_value("NotifyEVChargingNeeds", exc) from None
         point = self.charger.point
         point.needs = needs
         point.max_discharge_w = abs(max_dis_w) if self.v2x and needs.bidirectional else 0.0
+        point.max_charge_w = max_charge_w
         if soc_pct is not None and 0 <= soc_pct <= 100:
             point.soc_pct, point.soc_at = soc_pct, self.clock.now()
         return self._call_result.NotifyEVChargingNeeds(status="Accepted")
+
+    def _max_charge_w(self, needs: dict, v2x: dict) -> float | None:
+        """What the car says it can take: V2X maxChargePower, else AC evMaxCurrent x phases x V."""
+        if v2x.get("max_charge_power") is not None:
+            return abs(finite(v2x["max_charge_power"], "maxChargePower"))
+        ac = needs.get("ac_charging_parameters") or {}
+        if ac.get("ev_max_current") is not None:
+            el = self.charger.electrical
+            return abs(finite(ac["ev_max_current"], "evMaxCurrent")) * el.phases * el.voltage_v
+        return None
 
 
 def charging_needs_of(raw, at):

@@ -170,7 +170,7 @@ class PointState:
 
     def forget_car(self) -> None:
         """The car left: its SoC, needs and discharge ability go with it."""
-        self.soc_pct = self.soc_at = self.needs = None
+        self.soc_pct = self.soc_at = self.needs = self.max_charge_w = None
         self.max_discharge_w = 0.0
         self.transaction_id = self.charging_state = None
         self.measured = Measured()

@@ -80,6 +80,8 @@ async def test_iso15118_soc_and_departure_reach_the_reading(rig, version):
     assert reading.needs.departure == departure
     assert reading.needs.energy_wh == pytest.approx((80 - 35) / 100 * st.plant.car.capacity_wh, abs=1)
     assert reading.needs.bidirectional is (version == "2.1")
+    expected_max_w = st.plant.car.max_charge_w if version == "2.1" else 16 * 3 * VOLTAGE_V
+    assert reading.max_charge_w == pytest.approx(expected_max_w)   # the car's own limit, for the clamp
 
 
 @pytest.mark.parametrize("version", VERSIONS)
