@@ -107,8 +107,8 @@ class SessionBase:
     async def _refuse_action(self, msg: Call) -> None:
         known = msg.action in _actions(self.version)
         code = "NotImplemented" if known else "NotSupported"
-        self.once("action:" + msg.action, "%s %s refused (%s)", "action" if known else "unknown action",
-                  msg.action, code)
+        self.once("action:" + msg.action if known else "unknown-action", "%s %.64r refused (%s)",
+                  "action" if known else "unknown action", msg.action, code)
         await self._send_error(msg.unique_id, code, f"{msg.action} is not {'implemented' if known else 'supported'}")
 
     async def _send_error(self, unique_id: str, code: str, description: str) -> None:

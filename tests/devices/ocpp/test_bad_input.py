@@ -262,3 +262,44 @@ async def test_a_port_in_use_is_a_clear_device_error():
             await other.read()
     finally:
         await first.stop()
+
+
+def _mutations(seed: int, n: int) -> list[str]:
+    """Valid frames with one part replaced by something of the wrong kind, and raw junk."""
+    import random
+    rng = random.Random(seed)
+    junk = [None, True, -1, 1e308, "", "x" * 300, [], {}, [[[]]], {"a": {"b": None}}, "NaN", 2**70]
+    valid = [BOOT_2X, [2, "h", "Heartbeat", {}],
+             [2, "s", "StatusNotification", {"timestamp": "2026-01-01T00:00:00Z", "connectorStatus": "Occupied",
+                                             "evseId": 1, "connectorId": 1}],
+             [2, "m", "MeterValues", {"evseId": 1, "meterValue": [{"timestamp": "2026-01-01T00:00:00Z",
+                                                                  "sampledValue": [{"value": 5}]}]}]]
+    out = []
+    for i in range(n):
+        frame = json.loads(json.dumps(rng.choice(valid)))
+        frame[1] = f"f{i}"
+        kind = rng.randrange(4)
+        if kind == 0:
+            frame[rng.randrange(len(frame))] = rng.choice(junk)
+        elif kind == 1 and frame[3]:
+            frame[3][rng.choice(list(frame[3]))] = rng.choice(junk)
+        elif kind == 2:
+            text = json.dumps(frame)
+            cut = rng.randrange(len(text))
+            out.append(text[:cut] + rng.choice(["", "}", "]", "\x00", "\\u12"]))
+            continue
+        out.append(json.dumps(frame))
+    return out
+
+
+async def test_random_garbage_never_breaks_the_server(server, caplog):
+    async with connect(url(server), subprotocols=["ocpp2.0.1"]) as ws:
+        for frame in _mutations(7, 300):
+            await ws.send(frame)
+        answer = await exchange(ws, [2, "alive", "Heartbeat", {}])
+        while answer[1] != "alive":                       # answers to the garbage come first
+            answer = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert answer[0] == 3 and "currentTime" in answer[2]
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) < 30                              # once per kind of problem, not per frame
+    assert not [r for r in caplog.records if r.exc_info]   # no tracebacks
