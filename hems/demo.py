@@ -54,6 +54,7 @@ def make_home(config: Config, clock, start: datetime, sim: SimConfig):
         kinds["ocpp"] = "ocpp" + sim.ocpp_version
         ocpp = {"ocpp_url": f"ws://127.0.0.1:{config.ocpp.port}/ocpp/{charger_cfg.charge_point_id}",
                 "ocpp_password": read_password(charger_cfg.password_file)}
+        ports.setdefault("charger", 0)      # the station dials hems: no port of its own
     return SimHome(clock, start, seed=sim.seed, ports=ports if len(ports) == 3 else None,
                    base_port=None if len(ports) == 3 else sim.base_port, car=car, charger=charger,
                    charger_kind=kinds.get(charger_cfg.profile, "sunspec") if charger_cfg else "sunspec",

@@ -109,7 +109,15 @@ class SimStation:
             self._task = asyncio.create_task(self._run(), name=f"sim-ocpp-{self.cp_id}")
 
     async def stop(self) -> None:
-        for task in (self._task, self._watch):
+        """Close the websocket (1000, as a station that is switched off) and stop."""
+        task = self._task
+        self._task = None
+        if self.cp is not None:               # the run loop waits its backoff before a retry
+            try:
+                await asyncio.wait_for(self.cp._connection.close(1000, "station stopped"), 2.0)
+            except (asyncio.TimeoutError, ConnectionClosed, OSError):
+                pass
+        for task in (task, self._watch):
             if task is not None:
                 task.cancel()
                 try:
