@@ -40,6 +40,7 @@ bench: venv
 	$(PY) bench/economics.py
 	$(PY) bench/footprint.py
 	$(PY) bench/forecast_error.py
+	$(PY) bench/sources.py
 	$(MAKE) test-deps TEST_DEBS=mosquitto DEBS=mosquitto
 	$(PY) bench/dispatch_latency.py
 	$(PY) bench/regulation.py

@@ -118,6 +118,7 @@ def build_agent(cfg: Config, clock: Clock) -> tuple[Agent, Any, Any]:
     from hems.control.planning import make_replan
     from hems.devices.factory import build_devices
     from hems.devices.poller import DevicePoller
+    from hems.sources.factory import price_feed as make_price_feed, pv_feed as make_pv_feed
     from hems.store import Store
     from hems.web.settings import apply_overrides
 
@@ -133,7 +134,8 @@ def build_agent(cfg: Config, clock: Clock) -> tuple[Agent, Any, Any]:
                   clock=clock, prices=price_at)
     try:
         cfg = apply_overrides(cfg, store)
-        forecaster = holder["forecaster"] = Forecaster(cfg, store)
+        forecaster = holder["forecaster"] = Forecaster(cfg, store, price_feed=make_price_feed(cfg, clock),
+                                                       pv_feed=make_pv_feed(cfg, clock))
         devices = build_devices([d for d in cfg.devices if d.transport not in ("bridge", "ocpp")], clock=clock)
         devices.update(bridge_devices(cfg, clock))
         devices.update(ocpp_devices(cfg, clock))
@@ -172,14 +174,30 @@ class Runtime:
         await self._start_web()
         await self._start_link()
         self.tasks.append(asyncio.create_task(self.agent.run(), name="agent"))
+        self._start_feeds()
         self.tasks.append(asyncio.create_task(self._housekeeping(), name="housekeeping"))
         systemd.notify_ready()
+
+    def feeds(self) -> list[Any]:
+        """The price and PV forecast feeds (live or not)."""
+        f = self.forecaster
+        return [x for x in (getattr(f, "price_feed", None), getattr(f, "pv_feed", None)) if x is not None]
+
+    def _start_feeds(self) -> None:
+        """Fetch live prices and forecasts; new data makes the agent replan."""
+        from hems.sources.runner import run_feeds
+
+        live = connect_feeds(self.agent, self.feeds())
+        if live:
+            self.tasks.append(asyncio.create_task(run_feeds(live, self.clock), name="sources"))
 
     async def _start_web(self) -> None:
         from hems.web.server import create_web_app
 
         app = create_web_app(self.agent, self.store, self.config, self.clock)
         self.web_app = app
+        from hems.web.sources import attach_feeds
+        attach_feeds(app, self.feeds())
         # open live-update streams must not hold a stop up for long
         self.web_runner = web.AppRunner(app, access_log=None, shutdown_timeout=3.0)
         await self.web_runner.setup()
@@ -231,6 +249,14 @@ class Runtime:
             await self.web_runner.cleanup()
         if self.store is not None:
             self.store.close()
+
+
+def connect_feeds(agent: Agent, feeds: list[Any]) -> list[Any]:
+    """The feeds that fetch, each set to make the agent replan when new data arrives."""
+    live = [f for f in feeds if f.live]
+    for feed in live:
+        feed.on_update = agent.request_replan
+    return live
 
 
 def status_line(agent: Agent) -> str:

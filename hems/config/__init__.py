@@ -18,8 +18,10 @@ from hems.config.checks import (
 )
 from hems.config.model import (
     ROLES, WEEKDAYS, AggregatorConfig, BridgeConfig, Config, Departure, DeviceConfig, EvConfig,
-    OcppConfig, PlannerConfig, SimConfig, SiteConfig, StorageConfig, TariffConfig, TouPeriod, WebConfig,
+    OcppConfig, PlannerConfig, PvPlane, SimConfig, SolarConfig, SiteConfig, StorageConfig, TariffConfig,
+    TouPeriod, WebConfig,
 )
+from hems.config.sources import solar
 from hems.config.sections import (
     _SECTIONS, BRIDGE_PROFILES, MIN_AC_CURRENT_A, PROFILES_DIR, _aggregator, _bridge, _devices, _ev, _ocpp,
     _planner, _sim, _site, _storage, _tariff, _web, known_profiles,
@@ -64,6 +66,7 @@ def parse_config(data: dict[str, Any], source: str = "<dict>", base_dir: Path | 
         bridge=_bridge(sections["bridge"]),
         sim=_sim(sections["sim"]),
         ocpp=_ocpp(sections["ocpp"], base),
+        solar=solar(sections["solar"], base),
         source=source,
         base_dir=base,
     )

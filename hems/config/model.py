@@ -13,6 +13,13 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True)
+class PvPlane:
+    peak_w: float                            # DC peak power of the modules on this plane
+    tilt_deg: float                          # 0 = flat
+    azimuth_deg: float                       # compass: 90 east, 180 south, 270 west
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     phases: int
     voltage_v: float
@@ -25,6 +32,7 @@ class SiteConfig:
     pv_peak_w: float = 0.0
     pv_tilt_deg: float = 35.0
     pv_azimuth_deg: float = 180.0            # 180 = south
+    pv_planes: tuple[PvPlane, ...] = ()      # [[site.pv_planes]]; empty: one plane from the pv_* keys
 
     @property
     def fuse_power_w(self) -> float:
@@ -104,7 +112,30 @@ class TariffConfig:
     periods: tuple[TouPeriod, ...] = ()          # tou: import price by local time
     prices_csv: Path | None = None               # dynamic: spot prices, EUR/MWh, UTC
     import_markup_per_kwh: float = 0.0           # dynamic: import = spot + markup
-    export: str = "spot"                         # dynamic: "spot" or "fixed"
+    export: str = "spot"                         # dynamic: "spot", "fixed" or "spot_minus_fee"
+    # dynamic: where spot prices come from, and the tariff formula around them
+    source: str = "csv"                          # csv | entsoe | energycharts | awattar | octopus | tibber
+    zone: str | None = None                      # entsoe: EIC code; energycharts: bzn; awattar: de | at
+    token_file: Path | None = None               # entsoe, tibber
+    base_url: str | None = None                  # a proxy or a test server
+    product: str | None = None                   # octopus: e.g. "AGILE-24-10-01"
+    region: str | None = None                    # octopus: grid supply point group letter A..P
+    home_id: str | None = None                   # tibber: which home, when the token sees several
+    timeout_s: float = 20.0
+    energy_tax_per_kwh: float = 0.0
+    grid_fee_per_kwh: float = 0.0
+    grid_fee_windows: tuple[TouPeriod, ...] = ()  # price_per_kwh = the grid fee in that window
+    vat_factor: float = 1.0                      # e.g. 1.21 for 21 % VAT
+    export_fee_per_kwh: float = 0.0              # export = "spot_minus_fee"
+
+
+@dataclass(frozen=True)
+class SolarConfig:
+    source: str = "clearsky"                     # clearsky | openmeteo | forecastsolar | solcast
+    base_url: str | None = None
+    token_file: Path | None = None               # solcast (required), forecastsolar (optional, paid plans)
+    site_id: str | None = None                   # solcast: the rooftop site's resource id
+    timeout_s: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -196,6 +227,7 @@ class Config:
     bridge: BridgeConfig | None = None
     sim: SimConfig | None = None
     ocpp: OcppConfig | None = None               # None: no OCPP server
+    solar: SolarConfig = field(default_factory=SolarConfig)
     source: str = "<dict>"
     base_dir: Path = field(default_factory=Path.cwd)
 

@@ -5,6 +5,7 @@ its dataclass, appending every problem to the shared error list.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import time
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from hems.config.checks import (
     MISSING, Table, _Check, boolean, choice, clock_time, day_list, dir_path, file_path, identifier, integer,
     ip_address, iso_date, number, show, string, timezone, topic_prefix, week_coverage,
 )
+from hems.config.sources import PRICE_SOURCES, export_keys, formula_keys, pv_planes, source_keys
 from hems.config.model import (
     ROLES, WEEKDAYS, AggregatorConfig, BridgeConfig, Departure, DeviceConfig, EvConfig, PlannerConfig,
     OcppConfig, SimConfig, SiteConfig, StorageConfig, TariffConfig, TouPeriod, WebConfig,
@@ -32,7 +34,7 @@ BRIDGE_PROFILES = ("bridge_pilot", "bridge_s0")   # an AC charger via the pilot;
 
 _SECTIONS = {"site": True, "devices": True, "ev": True, "tariff": True, "web": False,
              "storage": False, "planner": False, "aggregator": False, "bridge": False, "sim": False,
-             "ocpp": False}
+             "ocpp": False, "solar": False}
 
 
 def _site(t: Table | None) -> SiteConfig | None:
@@ -50,7 +52,10 @@ def _site(t: Table | None) -> SiteConfig | None:
         pv_peak_w=t.get("pv_peak_w", number(0, 1e6, "a peak power in W (0-1000000)"), 0.0),
         pv_tilt_deg=t.get("pv_tilt_deg", number(0, 90, "a tilt in degrees (0-90)"), 35.0),
         pv_azimuth_deg=t.get("pv_azimuth_deg", number(0, 360, "an azimuth in degrees (0-360, 180 = south)"), 180.0),
+        pv_planes=pv_planes(t),
     )
+    if s.pv_planes:
+        s = replace(s, pv_peak_w=sum(p.peak_w or 0.0 for p in s.pv_planes))
     t.finish()
     return s
 
@@ -288,17 +293,9 @@ def _tariff(t: Table | None, base: Path) -> TariffConfig | None:
         tariff = TariffConfig(kind, currency, export_price_per_kwh=t.get("export_price_per_kwh", price, 0.0),
                               periods=_periods(t))
     elif kind == "dynamic":
-        export = t.get("export", choice("spot", "fixed"), "spot")
-        fixed = export == "fixed"
-        tariff = TariffConfig(
-            kind, currency,
-            prices_csv=t.get("prices_csv", file_path(base, "a CSV file of day-ahead prices")),
-            import_markup_per_kwh=t.get("import_markup_per_kwh", price, 0.0),
-            export=export,
-            export_price_per_kwh=t.get("export_price_per_kwh", price) if fixed else None)
-        if not fixed and "export_price_per_kwh" in t.data:
-            t.used.add("export_price_per_kwh")
-            t.error("export_price_per_kwh", 'applies only with export = "fixed"')
+        source = t.get("source", choice(*PRICE_SOURCES, what="a price source"), "csv")
+        tariff = TariffConfig(kind, currency, source=source or "csv",
+                              **source_keys(t, source, currency, base), **formula_keys(t, source), **export_keys(t))
     else:
         tariff = TariffConfig(kind, currency)
         t.used.update(t.data)  # which keys belong here depends on the kind

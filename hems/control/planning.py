@@ -113,6 +113,11 @@ def make_replan(cfg: Config, forecaster: Forecaster) -> Callable[[PlanRequest], 
         )
         plan.breakdown["reasons"] = plan_reasons(plan.ev_w, plan.grid_w, pv_w, load_w, prices[0], prices[1],
                                                  cfg.tariff.currency)
+        view = forecaster.price_view(times, req.now)
+        if view is not None:       # where each price came from; estimated ones say so
+            plan.breakdown["price_source"] = list(view.source)
+            plan.breakdown["reasons"] = [r if src != "estimate" else f"{r} ({view.note})"
+                                         for r, src in zip(plan.breakdown["reasons"], view.source)]
         plan.breakdown["import_price_per_kwh"] = prices[0].tolist()
         plan.breakdown["export_price_per_kwh"] = prices[1].tolist()
         plan.breakdown["pv_w"] = np.asarray(pv_w).tolist()

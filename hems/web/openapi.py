@@ -79,6 +79,8 @@ DOC: dict[str, Any] = {
         "/api/v1/health": {"get": _op("Service health: ok or degraded, per device", "public")},
         "/api/v1/state": {"get": _op("Live flows, SoC, plugged, current setpoint and why", "read")},
         "/api/v1/plan": {"get": _op("Plan in force with prices, forecasts, events, next trip", "read")},
+        "/api/v1/sources": {"get": _op("Price and PV forecast sources: known until, stale, last error, "
+                                       "tariff formula", "read")},
         "/api/v1/devices": {"get": _op("Each device's status, last reading, errors; aggregator link", "read")},
         "/api/v1/history": {"get": _op("Energy flows, cost against charge-on-arrival, earnings", "read", errors=(400,),
                                        params=[{"name": "period", "in": "query", "schema": {"enum": ["day", "month"]}},

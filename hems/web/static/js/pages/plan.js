@@ -18,6 +18,7 @@ export function render(root, ctx) {
   const powerEl = h("div", { class: "chart" });
   const socEl = h("div", { class: "chart" });
   const priceEl = h("div", { class: "chart" });
+  const sourcesEl = h("div", { class: "hint" });
   const events = h("ul", { class: "list" });
   const steps = h("ol", { class: "timeline" });
   root.append(
@@ -26,7 +27,7 @@ export function render(root, ctx) {
     card("What hems will do", steps),
     card("Power", h("p", { class: "hint" }, "Forecast solar and house use, and what hems plans for the car (+ charging, − supplying the home or grid)."), powerEl),
     card("Car battery", socEl),
-    card("Electricity price", priceEl),
+    card("Electricity price", sourcesEl, priceEl),
     card("Aggregator events", events),
   );
   let charts = [];
@@ -108,7 +109,8 @@ export function render(root, ctx) {
   }
 
   load();
-  const off = ctx.on("plan", () => load());
+  showSources(sourcesEl);
+  const off = ctx.on("plan", () => { load(); showSources(sourcesEl); });
   return () => { alive = false; off(); for (const c of charts) c.destroy(); };
 }
 
@@ -127,4 +129,19 @@ function capital(text) { return text ? text[0].toUpperCase() + text.slice(1) : "
 
 function stat(label, value) {
   return h("div", { class: "stat" }, h("span", { class: "stat-label" }, label), h("span", { class: "stat-value" }, value));
+}
+
+// Where prices and the solar forecast come from, until when they are known, the tariff formula.
+async function showSources(el) {
+  let v;
+  try { v = await get("/sources"); } catch { return; }
+  clear(el);
+  for (const s of v.sources || []) {
+    const what = s.kind === "pv" ? "Solar forecast" : "Prices";
+    const until = s.known_until ? `known until ${dayTime(s.known_until)}` : "nothing known yet";
+    el.append(h("p", { class: s.stale || s.last_error ? "warn" : "" },
+      `${what}: ${s.source}, ${until}${s.stale ? " (stale: estimated beyond)" : ""}` +
+      (s.last_error ? ` · last fetch failed: ${s.last_error}` : "")));
+    if (s.formula) el.append(h("p", {}, s.formula));
+  }
 }
