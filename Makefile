@@ -47,6 +47,7 @@ bench: venv
 	$(MAKE) test-deps TEST_DEBS=mosquitto DEBS=mosquitto
 	$(PY) bench/dispatch_latency.py
 	$(PY) bench/regulation.py
+	$(PY) bench/firmware_bridge.py
 
 # The SD card image for the Raspberry Pi 4: images/out/pi/hems-pi.img.xz and SHA256SUMS (needs root).
 image: venv

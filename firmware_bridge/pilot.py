@@ -67,7 +67,7 @@ def classify(high_mv):
 
 def diode_ok(state, duty_permille, low_mv):
     """False when a vehicle is present, PWM runs and the low level does not reach -12 V."""
-    if state not in "BCD" or duty_permille in (DUTY_STEADY_HIGH, DUTY_STEADY_LOW):
+    if state not in "BCD" or duty_permille == DUTY_STEADY_HIGH or duty_permille == DUTY_STEADY_LOW:
         return True
     return low_mv <= DIODE_LOW_MAX_MV
 
@@ -169,7 +169,8 @@ class PilotMonitor:
             self._count = 1
         if self._count >= self._need:
             self.state = s
-        pwm = duty_permille not in (DUTY_STEADY_HIGH, DUTY_STEADY_LOW, None)
+        pwm = (duty_permille is not None and duty_permille != DUTY_STEADY_HIGH
+               and duty_permille != DUTY_STEADY_LOW)
         if diode_ok(s, duty_permille, low_mv):
             self._diode_bad = 0
             if pwm and s in "BCD":
