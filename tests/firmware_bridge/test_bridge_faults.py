@@ -148,25 +148,24 @@ def test_a_permanent_failure_never_offers_current():
 
 # ------------------------------------------------ 4: the diode before the contactor
 def test_contactor_waits_for_the_diode_check():
-    hal, bridge, host = make_bridge()
-    hal.car = "C"
-    hal.car_diode = False
-    host.send(P.HEARTBEAT)
-    host.send(P.SET_RELAY, (1,))
-    host.send(P.SET_PILOT, (160,))
-    hal.run(bridge, 500)
-    assert not hal.relay_log, "closed before the diode was seen: %r" % hal.relay_log
-    assert bridge.faults & P.F_DIODE and hal.duty == pilot.DUTY_STEADY_LOW
-    hal, bridge, host = make_bridge()
-    hal.car = "C"
-    host.send(P.HEARTBEAT)
-    host.send(P.SET_RELAY, (1,))
-    host.send(P.SET_PILOT, (160,))
-    hal.run(bridge, 500)
-    pwm_us = [t for t, d in hal.pilot_log if d == pilot.current_to_duty(160)][0]
-    closed_ms = (hal.relay_log[0][0] - pwm_us) // 1000
-    measure("contactor_close_after_pwm_start_ms", closed_ms)
-    assert 40 <= closed_ms <= 80      # three diode samples (20 ms apart) with PWM running
+    for diode in (False, True):
+        hal, bridge, host = make_bridge()
+        hal.car = "C"                      # plugged in and asking before any offer
+        hal.car_diode = diode
+        host.send(P.HEARTBEAT)
+        host.send(P.SET_RELAY, (1,))
+        hal.run(bridge, 300)               # state C known from the steady +12 V
+        assert bridge.monitor.state == "C" and not hal.relay_log
+        host.send(P.SET_PILOT, (160,))     # the PWM starts
+        hal.run(bridge, 300)
+        if not diode:
+            assert not hal.relay_log, "closed before the diode was seen: %r" % hal.relay_log
+            assert bridge.faults & P.F_DIODE and hal.duty == pilot.DUTY_STEADY_LOW
+            continue
+        pwm_us = [t for t, d in hal.pilot_log if d == pilot.current_to_duty(160)][0]
+        closed_ms = (hal.relay_log[0][0] - pwm_us) // 1000
+        measure("contactor_close_after_pwm_start_ms", closed_ms)
+        assert 40 <= closed_ms <= 80      # three diode samples (20 ms apart) with PWM running
 
 
 # ------------------------------------------------ 5: SET_RELAY 0 under load
