@@ -24,6 +24,7 @@ from machine import ADC, PWM, WDT, Pin
 
 from firmware_bridge import pilot
 from firmware_bridge.edges import EdgeRing
+from firmware_bridge.pio_zc import PIO_FREQ, zc_program
 from firmware_bridge.pulses import PulseCounter
 
 PINS = {
@@ -48,31 +49,6 @@ ADC_FIFO = ADC_BASE + 0x0C
 ADC_DIV = ADC_BASE + 0x10
 DREQ_ADC = 36
 ADC_DIV_250KSPS = 191 << 8      # 48 MHz / (1 + 191) = 250 kS/s
-PIO_FREQ = 4000000              # 4 cycles per count: a 1 MHz counter
-
-
-def _zc_program():
-    """PIO program: x counts down once every 4 cycles, whatever the pin does; on each
-    rising edge the low 30 bits of x are pushed (non-blocking) to the RX FIFO."""
-    import rp2
-
-    @rp2.asm_pio(in_shiftdir=rp2.PIO.SHIFT_LEFT)
-    def zc():
-        wrap_target()
-        label("low")
-        jmp(x_dec, "l1")           # 1 cycle: count
-        label("l1")
-        jmp(pin, "rise")           # 1 cycle: pin high -> edge
-        jmp("low").delay(1)        # 2 cycles                      (4 per count)
-        label("rise")
-        in_(x, 30)                 # 1 cycle: ISR = x & 0x3FFFFFFF
-        push(noblock)              # 1 cycle                       (4 per count)
-        label("high")
-        jmp(x_dec, "h1")           # 1 cycle: count
-        label("h1")
-        jmp(pin, "high").delay(2)  # 3 cycles: still high, else on to "low" (4 per count)
-        wrap()
-    return zc
 
 
 class MachineHal:
@@ -175,7 +151,7 @@ def _start_pio(pin):
     """The zero-crossing timestamp state machine, or None where rp2.PIO is missing."""
     try:
         import rp2
-        sm = rp2.StateMachine(0, _zc_program(), freq=PIO_FREQ, in_base=pin, jmp_pin=pin)
+        sm = rp2.StateMachine(0, zc_program(), freq=PIO_FREQ, in_base=pin, jmp_pin=pin)
         sm.active(1)
         return sm
     except (ImportError, AttributeError, OSError, ValueError):
