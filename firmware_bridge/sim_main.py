@@ -115,6 +115,8 @@ def command(hal, bridge, line):
             for _ in range(int(arg)):
                 noise.append(hal.rng.below(256))
             hal.serial_write(noise)
+        elif name == "state" and bridge is None:
+            return "state restarting"
         elif name == "state":
             return "state car=%s duty=%s relay=%d faults=%d freq=%d bad=%d wd=%d droop=%d" % (
                 hal.car, hal.duty, hal.relay_cmd, bridge.faults, bridge.freq.freq_mhz,
