@@ -138,3 +138,18 @@ def test_machine_hal_logic_under_micropython() -> None:
     proc = subprocess.run([str(MICROPYTHON), str(HERE / "mp_machine_check.py"), str(ROOT)],
                           capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0 and proc.stdout.strip() == "OK", proc.stdout + proc.stderr
+
+
+def test_machine_hal_serial_allocates_nothing() -> None:
+    """hal_machine's USB serial path on the unix port's real select.poll, stdin and stdout:
+    every byte of a burst of frames comes through, and reading (one poll and one readinto per
+    byte), writing and polling for room allocate nothing after the first call."""
+    from firmware_bridge import protocol as P
+    frames = b"".join(P.message(P.SET_PILOT, i, (60 + i,)) for i in range(30))
+    proc = subprocess.run([str(MICROPYTHON), str(HERE / "mp_serial_check.py"), str(ROOT)],
+                          input=frames, capture_output=True, timeout=60)
+    report = proc.stderr.decode()
+    assert proc.returncode == 0, report
+    assert proc.stdout == frames
+    assert report.split() == ["read", str(len(frames)), "alloc_read", "0", "alloc_write", "0",
+                              "alloc_room", "0"], report
