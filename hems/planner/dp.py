@@ -17,16 +17,18 @@ import time
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from hems.planner.actions import (TARGET_PENALTY_PER_KWH, power_for, bounds_w, choose_step_wh,
+from hems.planner.actions import (BOUND_PENALTY_PER_KWH, TARGET_PENALTY_PER_KWH, power_for, bounds_w, choose_step_wh,
                                   cost_matrix, interval_cost, max_moves, move_power, stored_wh)
+from hems.planner.polish import convex_problem, polish, supported
 from hems.planner.problem import Problem
+from hems.planner.search import improve
 from hems.planner.result import Result
 
 _TIE_PER_W = 1e-9          # prefer the smaller |power| between equally good moves
-REFINE = ((4, 8), (4, 8))  # per finer level: (step divisor, corridor half-width in fine steps)
+REFINE = ((4, 8), (4, 8))  # finer levels (step divisor, corridor half-width) where no polish follows
 
 
-def solve(problem: Problem, refine: tuple[tuple[int, int], ...] = REFINE) -> Result:
+def solve(problem: Problem, refine: tuple[tuple[int, int], ...] | None = None) -> Result:
     """The cheapest schedule that respects every hard constraint of `problem`."""
     t0 = time.perf_counter()
     h = choose_step_wh(problem)
@@ -34,16 +36,54 @@ def solve(problem: Problem, refine: tuple[tuple[int, int], ...] = REFINE) -> Res
     n, e0 = problem.n, problem.soc_wh
     g_lo = -math.floor((e0 - problem.floor_wh) / h + 1e-9)
     g_hi = math.floor((problem.ceiling_wh - e0) / h + 1e-9)
+    if problem.soc_step_wh is None and convex_problem(problem):
+        power = polish(problem, floors, np.zeros(n))
+        if power is not None:
+            energy = e0 + np.concatenate([[0.0], np.cumsum(stored_wh(problem, power))])
+            energy = np.clip(energy, problem.floor_wh, problem.ceiling_wh)
+            return _result(problem, energy, power, (time.perf_counter() - t0) * 1000.0, warnings, h / 16)
     kc, kd = max_moves(problem, h)
     kc, kd = min(kc, g_hi - g_lo), min(kd, g_hi - g_lo)     # no move can cross more than the range
     path, power = _level(problem, floors, h, np.full(n + 1, g_lo), g_hi - g_lo + 1, kd, kc + kd + 1)
+    if refine is None:
+        refine = () if supported(problem) else REFINE
     for factor, half in (() if problem.soc_step_wh is not None else refine):
         h /= factor
         base = path * factor - half
         path, power = _level(problem, floors, h, base, 2 * half + 1, 2 * half, 4 * half + 1)
-    energy, power = _close_small_gaps(problem, floors, e0 + path * h, power, h)
+    energy, power = _best(problem, floors, power, *_close_small_gaps(problem, floors, e0 + path * h, power, h))
+    if supported(problem) and problem.soc_step_wh is None:
+        h /= 16     # the polished powers are continuous: report the resolution of the old fine grid
     solve_ms = (time.perf_counter() - t0) * 1000.0
     return _result(problem, energy, power, solve_ms, warnings, h)
+
+
+def _best(problem: Problem, floors: dict[int, float], dp_power: np.ndarray, energy: np.ndarray,
+          power: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The DP's plan or its continuous polish (same modes, exact powers), whichever is cheaper."""
+    polished = polish(problem, floors, dp_power)
+    if polished is None:
+        return energy, power
+    polished = improve(problem, floors, polished)
+    e_pol = problem.soc_wh + np.concatenate([[0.0], np.cumsum(stored_wh(problem, polished))])
+    tol = 1e-6
+    if e_pol.min() < problem.floor_wh - tol or e_pol.max() > problem.ceiling_wh + tol:
+        return energy, power
+    if objective(problem, floors, polished, e_pol) <= objective(problem, floors, power, energy):
+        return np.clip(e_pol, problem.floor_wh, problem.ceiling_wh), polished
+    return energy, power
+
+
+def objective(problem: Problem, floors: dict[int, float], ev_w: np.ndarray, energy: np.ndarray) -> float:
+    """What the planner minimises: cost plus the target and aggregator-bound penalties."""
+    terms = interval_cost(problem, ev_w)
+    total = float(np.sum(terms["import"] - terms["export_revenue"] + terms["degradation"]))
+    total -= problem.terminal_value_per_kwh * float(energy[-1]) / 1000.0
+    for k, e in floors.items():
+        total += TARGET_PENALTY_PER_KWH * max(e - float(energy[k]), 0.0) / 1000.0
+    lo, hi = bounds_w(problem)
+    outside = (np.maximum(lo - ev_w, 0.0) + np.maximum(ev_w - hi, 0.0)) * problem.plugged
+    return total + BOUND_PENALTY_PER_KWH * float(np.sum(outside)) * problem.dt_h / 1000.0
 
 
 def _floors(problem: Problem) -> tuple[dict[int, float], tuple[str, ...]]:

@@ -1,0 +1,172 @@
+"""Local search over the modes (off / charging / discharging) of a polished plan.
+
+The polish (hems.planner.polish) is exact for a fixed mode per interval; the DP picks those
+modes on a grid and can be wrong where a 6 A minimum makes "on at the minimum" and "off"
+nearly tie. For each interval and each other mode, a lower bound on what switching would
+change follows from the plan's marginal values of energy (the slopes of the value functions
+forward and backward at the plan's SoC): switches whose bound is not negative cannot help.
+The others are evaluated exactly, best bound first (the rest of the plan re-optimised around
+the switch), and the best improving switch is applied; repeat until none improves.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from hems.planner import convex
+from hems.planner.polish import (_step, backward, forward, interval_pieces, power_ranges,
+                                 state_points)
+from hems.planner.problem import Problem
+
+MAX_ROUNDS = 12
+MAX_EXACT = 12          # exact evaluations per round
+_EPS = 1e-7             # currency: smaller improvements are noise
+
+
+def _mode_ranges(problem: Problem) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(lo_w, hi_w, possible) per mode: off, charging, discharging (the DP's mode rules)."""
+    n = problem.n
+    lo_c, hi_c = power_ranges(problem, np.full(n, problem.max_charge_w))
+    lo_d, hi_d = power_ranges(problem, np.full(n, -problem.max_discharge_w))
+    base = problem.load_w - problem.pv_w
+    c_hi = np.minimum(problem.max_charge_w, problem.max_import_w - base)
+    d_hi = np.minimum(problem.max_discharge_w, problem.max_export_w + base)
+    c_ok = (problem.max_charge_w > 0) & (c_hi >= problem.min_charge_w) & problem.plugged
+    d_ok = (problem.max_discharge_w > 0) & (d_hi >= problem.min_discharge_w) & problem.plugged
+    lo_c, hi_c = np.where(c_ok, np.maximum(lo_c, 0.0), 0.0), np.where(c_ok, np.minimum(hi_c, c_hi), 0.0)
+    lo_d, hi_d = np.where(d_ok, -d_hi, 0.0), np.where(d_ok, np.minimum(hi_d, 0.0), 0.0)
+    zero = np.zeros(n)
+    return [(zero, zero, np.ones(n, dtype=bool)), (lo_c, hi_c, c_ok), (lo_d, hi_d, d_ok)]
+
+
+def _slopes_at(f: convex.Pwl, x: float) -> tuple[float, float]:
+    """Left and right derivative of f at x (+/-inf beyond its domain ends)."""
+    x0, _, slope, length = f
+    if len(slope) == 0:
+        return -np.inf, np.inf
+    cum = x0 + np.cumsum(length)
+    i = int(np.searchsorted(cum, x - 1e-9))
+    j = int(np.searchsorted(cum, x + 1e-9, "right"))
+    left = float(slope[i]) if x > x0 + 1e-9 and i < len(slope) else -np.inf
+    right = float(slope[j]) if j < len(slope) else np.inf
+    if x <= x0 + 1e-9:
+        left = -np.inf
+    return left, right
+
+
+def _forward_values(problem: Problem, xs: np.ndarray, fs: np.ndarray,
+                    extra: dict[int, tuple[np.ndarray, np.ndarray]]) -> list[convex.Pwl]:
+    """F_t: least cost to arrive at boundary t with each stored energy (state costs of 0..t)."""
+    lo, hi = problem.floor_wh, problem.ceiling_wh
+    f: convex.Pwl = convex.point(problem.soc_wh)
+    if 0 in extra:
+        f = convex.add_points(f, *extra[0])
+    out = [f]
+    dx, df = np.diff(xs, axis=1), np.diff(fs, axis=1)
+    valid = dx > 1e-9
+    slope = np.where(valid, df / np.where(valid, dx, 1.0), 0.0)
+    for t in range(problem.n):
+        if not valid[t].any():
+            f = convex.shift(f, float(fs[t, 0]))
+        else:
+            g = (float(xs[t, 0]), float(fs[t, 0]), slope[t][valid[t]], dx[t][valid[t]])
+            f = _step(f, g, lo, hi) or f
+        if t + 1 in extra:
+            f = convex.add_points(f, *extra[t + 1])
+        out.append(f)
+    return out
+
+
+def _exact(problem: Problem, f: convex.Pwl, v: convex.Pwl, xs: np.ndarray, fs: np.ndarray) -> float:
+    """min over E, x of f(E) + g(x) + v(E + x), g given by its breakpoints (xs, fs)."""
+    dx = np.diff(xs)
+    valid = dx > 1e-9
+    g = (float(xs[0]), float(fs[0]), (np.diff(fs)[valid] / dx[valid]), dx[valid])
+    w = _step(f, g, problem.floor_wh, problem.ceiling_wh)
+    if w is None:
+        return np.inf
+    wx, wf = convex.points(w)
+    vx, vf = convex.points(v)
+    a, b = max(wx[0], vx[0]), min(wx[-1], vx[-1])
+    if a > b + 1e-9:
+        return np.inf
+    cand = np.clip(np.concatenate((wx, vx)), a, max(a, b))
+    return float(np.min(np.interp(cand, wx, wf) + np.interp(cand, vx, vf)))
+
+
+def improve(problem: Problem, floors: dict[int, float], ev_w: np.ndarray) -> np.ndarray:
+    """Powers (W) no worse than ev_w (a polished plan), with improving mode switches applied."""
+    modes = _mode_ranges(problem)
+    extra = state_points(problem, floors)
+    pieces = [interval_pieces(problem, lo, hi) for lo, hi, _ in modes]
+    power = ev_w
+    for _ in range(MAX_ROUNDS):
+        lo, hi = power_ranges(problem, power)
+        xs, fs, ps = interval_pieces(problem, lo, hi)
+        values = backward(problem, xs, fs, extra)
+        if values is None:
+            return power
+        fwd = _forward_values(problem, xs, fs, extra)
+        moved = forward(problem, xs, fs, values)
+        energy = problem.soc_wh + np.concatenate([[0.0], np.cumsum(moved)])
+        current = _total(fwd[-1], energy[-1])
+        cur_cost = np.array([np.interp(moved[t], xs[t], fs[t]) for t in range(problem.n)])
+        bounds = _lower_bounds(problem, fwd, values, energy, moved, cur_cost, pieces, modes, lo, hi)
+        best, best_t, best_m = 0.0, -1, -1
+        for k in np.argsort(bounds, axis=None)[:MAX_EXACT]:
+            t, m = divmod(int(k), len(modes))
+            if bounds[t, m] >= best - _EPS:
+                break
+            total = _exact(problem, fwd[t], values[t + 1], pieces[m][0][t], pieces[m][1][t])
+            if total - current < best - _EPS:
+                best, best_t, best_m = total - current, t, m
+        if best_t < 0:
+            return power
+        power = power.copy()
+        power[best_t] = 0.0 if best_m == 0 else (modes[best_m][0][best_t] + modes[best_m][1][best_t]) / 2
+        if best_m != 0 and power[best_t] == 0.0:
+            power[best_t] = modes[best_m][1][best_t] if best_m == 1 else modes[best_m][0][best_t]
+        lo2, hi2 = power_ranges(problem, power)
+        xs2, fs2, ps2 = interval_pieces(problem, lo2, hi2)
+        values2 = backward(problem, xs2, fs2, extra)
+        if values2 is None:
+            return ev_w
+        moved2 = forward(problem, xs2, fs2, values2)
+        power = _powers(problem, moved2, ps2)
+    return power
+
+
+def _total(f_end: convex.Pwl, e_end: float) -> float:
+    xs, fs = convex.points(f_end)
+    return float(np.interp(e_end, xs, fs))
+
+
+def _powers(problem: Problem, moved: np.ndarray, ps: np.ndarray) -> np.ndarray:
+    power = np.where(moved > 0, moved / (problem.charge_efficiency * problem.dt_h),
+                     moved * problem.discharge_efficiency / problem.dt_h)
+    return np.clip(power, ps[:, 0], ps[:, -1])
+
+
+def _lower_bounds(problem, fwd, values, energy, moved, cur_cost, pieces, modes, lo, hi) -> np.ndarray:
+    """(n, modes): a lower bound on the change of the plan's total from switching interval t to
+    mode m (inf where m is its current mode or impossible)."""
+    n = problem.n
+    lam_up, lam_down = np.empty(n), np.empty(n)
+    for t in range(n):
+        e = float(energy[t + 1])
+        fl, fr = _slopes_at(fwd[t + 1], e)
+        vl, vr = _slopes_at(values[t + 1], e)
+        # extra energy d > 0 at boundary t + 1: the future absorbs it, or the past makes less
+        lam_up[t] = min(vr, -fl)
+        lam_down[t] = max(vl, -fr)
+    out = np.full((n, len(modes)), np.inf)
+    for m, (m_lo, m_hi, ok) in enumerate(modes):
+        xs, fs, _ = pieces[m]
+        cand = np.concatenate([xs, np.clip(moved, xs[:, :1], xs[:, -1:])[:, :1]], axis=1)
+        g = np.concatenate([fs, np.array([np.interp(cand[t, -1], xs[t], fs[t]) for t in range(n)])[:, None]], axis=1)
+        d = cand - moved[:, None]
+        lam = np.where(d > 0, lam_up[:, None], lam_down[:, None])
+        change = g + np.where(d != 0, lam * np.where(d != 0, d, 1.0), 0.0) - cur_cost[:, None]
+        change = np.where(np.isnan(change), np.inf, change)
+        same = (np.abs(m_lo - lo) < 1e-6) & (np.abs(m_hi - hi) < 1e-6)
+        out[:, m] = np.where(ok & ~same, change.min(axis=1), np.inf)
+    return out
