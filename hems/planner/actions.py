@@ -16,7 +16,7 @@ from hems.planner.problem import EfficiencyCurve, Problem
 
 TARGET_PENALTY_PER_KWH = 1.0e4   # missing an owner target costs far more than any tariff
 BOUND_PENALTY_PER_KWH = 1.0e2    # leaving an aggregator bound: less than a target, more than prices
-DEFAULT_WORK = 40_000            # states x moves per interval at the coarse level; sets its step
+DEFAULT_WORK = 20_000            # states x moves per interval at the coarse level; sets its step
 
 
 def _efficiency(curve: EfficiencyCurve | None, constant: float, power_w: np.ndarray) -> np.ndarray:

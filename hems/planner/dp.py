@@ -26,6 +26,8 @@ from hems.planner.result import Result
 
 _TIE_PER_W = 1e-9          # prefer the smaller |power| between equally good moves
 REFINE = ((4, 8), (4, 8))  # finer levels (step divisor, corridor half-width) where no polish follows
+BACKWARD_SPECIAL = True
+SPECIAL_MASK = np.array([True, True, False, False, False])
 
 
 def solve(problem: Problem, refine: tuple[tuple[int, int], ...] | None = None) -> Result:
@@ -44,7 +46,8 @@ def solve(problem: Problem, refine: tuple[tuple[int, int], ...] | None = None) -
             return _result(problem, energy, power, (time.perf_counter() - t0) * 1000.0, warnings, h / 16)
     kc, kd = max_moves(problem, h)
     kc, kd = min(kc, g_hi - g_lo), min(kd, g_hi - g_lo)     # no move can cross more than the range
-    path, power = _level(problem, floors, h, np.full(n + 1, g_lo), g_hi - g_lo + 1, kd, kc + kd + 1)
+    exact = supported(problem) and problem.soc_step_wh is None
+    path, power = _level(problem, floors, h, np.full(n + 1, g_lo), g_hi - g_lo + 1, kd, kc + kd + 1, exact)
     if refine is None:
         refine = () if supported(problem) else REFINE
     for factor, half in (() if problem.soc_step_wh is not None else refine):
@@ -61,10 +64,9 @@ def solve(problem: Problem, refine: tuple[tuple[int, int], ...] | None = None) -
 def _best(problem: Problem, floors: dict[int, float], dp_power: np.ndarray, energy: np.ndarray,
           power: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The DP's plan or its continuous polish (same modes, exact powers), whichever is cheaper."""
-    polished = polish(problem, floors, dp_power)
-    if polished is None:
+    if not supported(problem):
         return energy, power
-    polished = improve(problem, floors, polished)
+    polished = improve(problem, floors, dp_power)
     e_pol = problem.soc_wh + np.concatenate([[0.0], np.cumsum(stored_wh(problem, polished))])
     tol = 1e-6
     if e_pol.min() < problem.floor_wh - tol or e_pol.max() > problem.ceiling_wh + tol:
@@ -99,15 +101,21 @@ def _floors(problem: Problem) -> tuple[dict[int, float], tuple[str, ...]]:
 
 
 def _level(problem: Problem, floors: dict[int, float], h: float, base: np.ndarray,
-           n_states: int, j0: int, n_moves: int) -> tuple[np.ndarray, np.ndarray]:
-    """Solve one level; returns the path (n+1 state numbers in units of h) and the powers (n)."""
+           n_states: int, j0: int, n_moves: int, exact_moves: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Solve one level; returns the path (n+1 state numbers in units of h) and the powers (n).
+    With exact_moves (a level whose layers share one base), the minimum powers, the PV surplus
+    and the site limit are moves too, off the grid, with the values interpolated in between;
+    the path then holds fractional state numbers."""
     moves = (base[1:] - base[:-1])[:, None] + (np.arange(n_moves) - j0)[None, :]
     power, valid = move_power(problem, moves * h)
     cost = cost_matrix(problem, power, valid)
     energy = problem.soc_wh + (base[:, None] + np.arange(n_states)[None, :]) * h
     state_cost = _state_cost(problem, floors, energy)
-    values = _backward(problem, cost, state_cost, base, j0)
+    special = exact_moves_of(problem, h) if exact_moves else None
+    values = _backward(problem, cost, state_cost, base, j0, special if BACKWARD_SPECIAL else None)
     biased = cost + _TIE_PER_W * np.abs(power)
+    if special is not None:
+        return _forward_continuous(problem, values, biased, power, special, base, j0, n_states)
     i = int(-base[0])
     picks = [0] * problem.n
     for t in range(problem.n):
@@ -118,6 +126,47 @@ def _level(problem: Problem, floors: dict[int, float], h: float, base: np.ndarra
     state = -base[0] + np.concatenate([[0], np.cumsum(picks - j0)])   # index within each layer
     path = base + state
     return path, power[np.arange(problem.n), picks]
+
+
+def exact_moves_of(problem: Problem, h: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(steps, cost, power) (n, 5): min charge, min and max discharge, PV surplus, site limit."""
+    n = problem.n
+    base = problem.load_w - problem.pv_w
+    c_hi = np.minimum(problem.max_charge_w, problem.max_import_w - base)
+    p = np.stack([np.full(n, problem.min_charge_w), np.full(n, -problem.min_discharge_w),
+                  np.full(n, -problem.max_discharge_w), np.clip(-base, problem.min_charge_w, c_hi), c_hi], axis=1)
+    valid = np.stack([np.full(n, problem.max_charge_w > 0), np.full(n, problem.max_discharge_w > 0),
+                      np.full(n, problem.max_discharge_w > 0), (-base >= problem.min_charge_w) & (-base <= c_hi),
+                      (c_hi >= problem.min_charge_w) & (c_hi < problem.max_charge_w)], axis=1)
+    valid &= (p != 0) & SPECIAL_MASK[None, :]
+    cost = cost_matrix(problem, p, valid)
+    return stored_wh(problem, p) / h, cost, p
+
+
+def _forward_continuous(problem: Problem, values: np.ndarray, biased: np.ndarray, power: np.ndarray,
+                        special: tuple[np.ndarray, np.ndarray, np.ndarray], base: np.ndarray, j0: int,
+                        n_states: int) -> tuple[np.ndarray, np.ndarray]:
+    """Forward pass from the initial state over fractional states: grid and exact moves, the
+    next layer's values interpolated."""
+    big = 1e30
+    inner = values[:, j0:j0 + n_states].astype(float)
+    inner[~np.isfinite(inner)] = big
+    grid = np.arange(n_states, dtype=float)
+    steps_sp, cost_sp, power_sp = special
+    n_grid = biased.shape[1]
+    steps = np.concatenate((np.broadcast_to(np.arange(n_grid) - j0, biased.shape), steps_sp), axis=1)
+    costs = np.concatenate((biased, cost_sp), axis=1)
+    powers = np.concatenate((power, power_sp), axis=1)
+    q = float(-base[0])
+    picks = [0] * problem.n
+    for t in range(problem.n):
+        j = int((costs[t] + np.interp(q + steps[t], grid, inner[t + 1], big, big)).argmin())
+        picks[t] = j
+        q += steps[t, j]
+    rows = np.arange(problem.n)
+    picks = np.array(picks)
+    path = -base[0] + np.concatenate([[0.0], np.cumsum(steps[rows, picks])])
+    return base + path, powers[rows, picks]
 
 
 def _close_small_gaps(problem: Problem, floors: dict[int, float], energy: np.ndarray,
@@ -162,7 +211,7 @@ def _state_cost(problem: Problem, floors: dict[int, float], energy: np.ndarray) 
 
 
 def _backward(problem: Problem, cost: np.ndarray, state_cost: np.ndarray, base: np.ndarray,
-              j0: int) -> np.ndarray:
+              j0: int, special: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Values (n+1, S + K - 1) with +inf margins so row t+1 can be read as a window per state.
 
     Large levels run in float32 (twice the memory bandwidth; the finer levels re-optimise in
@@ -186,9 +235,33 @@ def _backward(problem: Problem, cost: np.ndarray, state_cost: np.ndarray, base: 
         else:
             add(windows[t + 1], cost_t[t], out=scratch)
             smallest(scratch, axis=0, out=inner[t])
+            if special is not None:
+                _special_moves(padded[t + 1], inner[t], j0, n_states, special[0][t], special[1][t])
         if extra[t]:
             inner[t] += state_cost[t]
     return padded  # row t, column i + j reads V[t](i + j - j0)
+
+
+def _special_moves(row: np.ndarray, out: np.ndarray, j0: int, n_states: int, steps: np.ndarray,
+                   cost: np.ndarray) -> None:
+    """out = min(out, cost + V(i + steps)) for moves of a fractional number of grid steps,
+    V interpolated linearly between grid points (row: the padded values of the next layer)."""
+    top = len(row) - n_states - j0
+    for s, c in zip(steps.tolist(), cost.tolist()):
+        if c == math.inf:
+            continue
+        k = math.floor(s + 1e-9)
+        if k < -j0 or k > top:
+            continue
+        w = s - k
+        lower = row[j0 + k:j0 + k + n_states]
+        if w <= 1e-9 or k == top:
+            cand = lower + c
+        else:
+            cand = lower * (1.0 - w)
+            cand += row[j0 + k + 1:j0 + k + 1 + n_states] * w
+            cand += c
+        np.minimum(out, cand, out=out)
 
 
 def _result(problem: Problem, energy: np.ndarray, ev_w: np.ndarray, solve_ms: float,

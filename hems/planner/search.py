@@ -99,18 +99,22 @@ def improve(problem: Problem, floors: dict[int, float], ev_w: np.ndarray) -> np.
     extra = state_points(problem, floors)
     pieces = [interval_pieces(problem, lo, hi) for lo, hi, _ in modes]
     power = ev_w
-    for _ in range(MAX_ROUNDS):
+    for _ in range(MAX_ROUNDS + 1):
         lo, hi = power_ranges(problem, power)
         xs, fs, ps = interval_pieces(problem, lo, hi)
         values = backward(problem, xs, fs, extra)
         if values is None:
-            return power
-        fwd = _forward_values(problem, xs, fs, extra)
+            return ev_w
         moved = forward(problem, xs, fs, values)
+        power = _powers(problem, moved, ps)
+        if _ == MAX_ROUNDS:
+            break
+        fwd = _forward_values(problem, xs, fs, extra)
         energy = problem.soc_wh + np.concatenate([[0.0], np.cumsum(moved)])
         current = _total(fwd[-1], energy[-1])
-        cur_cost = np.array([np.interp(moved[t], xs[t], fs[t]) for t in range(problem.n)])
-        bounds = _lower_bounds(problem, fwd, values, energy, moved, cur_cost, pieces, modes, lo, hi)
+        still = xs[:, -1] - xs[:, 0] <= 1e-9
+        bounds = _lower_bounds(fwd, values, energy, moved, _row_interp(moved, xs, fs), pieces, modes,
+                               lo, hi, still, extra)
         best, best_t, best_m = 0.0, -1, -1
         for k in np.argsort(bounds, axis=None)[:MAX_EXACT]:
             t, m = divmod(int(k), len(modes))
@@ -120,18 +124,11 @@ def improve(problem: Problem, floors: dict[int, float], ev_w: np.ndarray) -> np.
             if total - current < best - _EPS:
                 best, best_t, best_m = total - current, t, m
         if best_t < 0:
-            return power
+            break
         power = power.copy()
         power[best_t] = 0.0 if best_m == 0 else (modes[best_m][0][best_t] + modes[best_m][1][best_t]) / 2
         if best_m != 0 and power[best_t] == 0.0:
             power[best_t] = modes[best_m][1][best_t] if best_m == 1 else modes[best_m][0][best_t]
-        lo2, hi2 = power_ranges(problem, power)
-        xs2, fs2, ps2 = interval_pieces(problem, lo2, hi2)
-        values2 = backward(problem, xs2, fs2, extra)
-        if values2 is None:
-            return ev_w
-        moved2 = forward(problem, xs2, fs2, values2)
-        power = _powers(problem, moved2, ps2)
     return power
 
 
@@ -146,27 +143,53 @@ def _powers(problem: Problem, moved: np.ndarray, ps: np.ndarray) -> np.ndarray:
     return np.clip(power, ps[:, 0], ps[:, -1])
 
 
-def _lower_bounds(problem, fwd, values, energy, moved, cur_cost, pieces, modes, lo, hi) -> np.ndarray:
+def _row_interp(x: np.ndarray, xs: np.ndarray, fs: np.ndarray) -> np.ndarray:
+    """Per row t: the piecewise-linear (xs[t], fs[t]) at x[t] (x clipped into the row's range)."""
+    rows = np.arange(len(xs))
+    x = np.clip(x, xs[:, 0], xs[:, -1])
+    i = np.clip((xs <= x[:, None]).sum(axis=1) - 1, 0, xs.shape[1] - 2)
+    xa, xb, fa, fb = xs[rows, i], xs[rows, i + 1], fs[rows, i], fs[rows, i + 1]
+    span = xb - xa
+    w = np.where(span > 1e-12, (x - xa) / np.where(span > 1e-12, span, 1.0), 0.0)
+    return fa + w * (fb - fa)
+
+
+def _marginal_values(fwd, values, energy, still, extra) -> tuple[np.ndarray, np.ndarray]:
+    """Per interval t, the cost per Wh of one more (lam_up) or one less (lam_down) Wh stored at
+    boundary t + 1, the rest of the plan re-optimised: the future absorbs it or the past makes
+    less. Slopes repeat across idle intervals, so they are computed where something changes."""
+    n = len(still)
+    f_l, f_r, v_l, v_r = (np.empty(n) for _ in range(4))
+    for t in range(n):
+        if t and still[t] and (t + 1) not in extra:
+            f_l[t], f_r[t] = f_l[t - 1], f_r[t - 1]
+        else:
+            f_l[t], f_r[t] = _slopes_at(fwd[t + 1], float(energy[t + 1]))
+    for t in range(n - 1, -1, -1):
+        if t < n - 1 and still[t + 1] and (t + 1) not in extra:
+            v_l[t], v_r[t] = v_l[t + 1], v_r[t + 1]
+        else:
+            v_l[t], v_r[t] = _slopes_at(values[t + 1], float(energy[t + 1]))
+    return np.minimum(v_r, -f_l), np.maximum(v_l, -f_r)
+
+
+def _lower_bounds(fwd, values, energy, moved, cur_cost, pieces, modes, lo, hi, still, extra) -> np.ndarray:
     """(n, modes): a lower bound on the change of the plan's total from switching interval t to
     mode m (inf where m is its current mode or impossible)."""
-    n = problem.n
-    lam_up, lam_down = np.empty(n), np.empty(n)
-    for t in range(n):
-        e = float(energy[t + 1])
-        fl, fr = _slopes_at(fwd[t + 1], e)
-        vl, vr = _slopes_at(values[t + 1], e)
-        # extra energy d > 0 at boundary t + 1: the future absorbs it, or the past makes less
-        lam_up[t] = min(vr, -fl)
-        lam_down[t] = max(vl, -fr)
+    n = len(moved)
+    lam_up, lam_down = _marginal_values(fwd, values, energy, still, extra)
     out = np.full((n, len(modes)), np.inf)
     for m, (m_lo, m_hi, ok) in enumerate(modes):
+        same = (np.abs(m_lo - lo) < 1e-6) & (np.abs(m_hi - hi) < 1e-6)
+        if not np.any(ok & ~same):
+            continue
         xs, fs, _ = pieces[m]
-        cand = np.concatenate([xs, np.clip(moved, xs[:, :1], xs[:, -1:])[:, :1]], axis=1)
-        g = np.concatenate([fs, np.array([np.interp(cand[t, -1], xs[t], fs[t]) for t in range(n)])[:, None]], axis=1)
+        at = np.clip(moved, xs[:, 0], xs[:, -1])
+        cand = np.concatenate([xs, at[:, None]], axis=1)
+        g = np.concatenate([fs, _row_interp(at, xs, fs)[:, None]], axis=1)
         d = cand - moved[:, None]
         lam = np.where(d > 0, lam_up[:, None], lam_down[:, None])
         change = g + np.where(d != 0, lam * np.where(d != 0, d, 1.0), 0.0) - cur_cost[:, None]
         change = np.where(np.isnan(change), np.inf, change)
-        same = (np.abs(m_lo - lo) < 1e-6) & (np.abs(m_hi - hi) < 1e-6)
         out[:, m] = np.where(ok & ~same, change.min(axis=1), np.inf)
     return out
