@@ -155,16 +155,17 @@ def _row_interp(x: np.ndarray, xs: np.ndarray, fs: np.ndarray) -> np.ndarray:
 
 
 def _marginal_values(fwd, values, energy, still, extra) -> tuple[np.ndarray, np.ndarray]:
-    """Per interval t, the cost per Wh of one more (lam_up) or one less (lam_down) Wh stored at
-    boundary t + 1, the rest of the plan re-optimised: the future absorbs it or the past makes
-    less. Slopes repeat across idle intervals, so they are computed where something changes."""
+    """Per interval t, the cost per Wh of moving one Wh more (lam_up) or less (lam_down) in t,
+    the rest re-optimised: the future absorbs it (slopes of V_{t+1} at the plan's SoC) or the
+    past makes it up (slopes of F_t). Slopes repeat across idle intervals, so they are only
+    computed where something changes."""
     n = len(still)
     f_l, f_r, v_l, v_r = (np.empty(n) for _ in range(4))
     for t in range(n):
-        if t and still[t] and (t + 1) not in extra:
+        if t and still[t - 1] and t not in extra:
             f_l[t], f_r[t] = f_l[t - 1], f_r[t - 1]
         else:
-            f_l[t], f_r[t] = _slopes_at(fwd[t + 1], float(energy[t + 1]))
+            f_l[t], f_r[t] = _slopes_at(fwd[t], float(energy[t]))
     for t in range(n - 1, -1, -1):
         if t < n - 1 and still[t + 1] and (t + 1) not in extra:
             v_l[t], v_r[t] = v_l[t + 1], v_r[t + 1]
