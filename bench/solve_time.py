@@ -143,7 +143,10 @@ def compare(name: str, p: Problem) -> dict:
     milp_obj = objective(p, floors, m.ev_w, e_m)
     ref_obj = objective(p, floors, ref_ev, ref_e)
     savings = ref_obj - milp_obj
-    short = (hems_obj - milp_obj) / savings * 100.0 if savings > 1e-9 else 0.0
+    if abs(hems_obj - milp_obj) <= 1e-6 * (1.0 + abs(milp_obj)):
+        short = 0.0                   # the same plan cost (also where the reference is optimal too)
+    else:
+        short = (hems_obj - milp_obj) / savings * 100.0 if savings > 1e-9 else 100.0
     return {"name": name, "n": p.n, "min_w": p.min_charge_w, "hems": hems_obj, "milp": milp_obj,
             "short": short, "gap_eur": hems_obj - milp_obj, "ms": ms, "milp_ms": m.solve_ms,
             "milp_status": m.status}

@@ -18,7 +18,7 @@ from hems.planner.polish import (_step, backward, forward, interval_pieces, powe
 from hems.planner.problem import Problem
 
 MAX_ROUNDS = 12
-MAX_EXACT = 12          # exact evaluations per round
+MAX_EXACT = 40          # exact evaluations per round
 _EPS = 1e-7             # currency: smaller improvements are noise
 
 
@@ -124,12 +124,77 @@ def improve(problem: Problem, floors: dict[int, float], ev_w: np.ndarray) -> np.
             if total - current < best - _EPS:
                 best, best_t, best_m = total - current, t, m
         if best_t < 0:
-            break
+            swapped = _best_swap(problem, extra, power, moved, xs, fs, pieces, current,
+                                 _paired(bounds, moved, modes))
+            if swapped is None:
+                break
+            power = swapped
+            continue
         power = power.copy()
         power[best_t] = 0.0 if best_m == 0 else (modes[best_m][0][best_t] + modes[best_m][1][best_t]) / 2
         if best_m != 0 and power[best_t] == 0.0:
             power[best_t] = modes[best_m][1][best_t] if best_m == 1 else modes[best_m][0][best_t]
     return power
+
+
+MAX_SWAPS = 4   # pairs evaluated (each by a full polish) once no single switch improves
+
+
+def _paired(bounds: np.ndarray, moved: np.ndarray, modes) -> list[tuple[int, int, int, int]]:
+    """Pairs of single switches, one adding energy and one removing it (e.g. charging from PV
+    and discharging at the evening peak), ranked by the sum of their bounds."""
+    adds, takes = [], []
+    for k in np.argsort(bounds, axis=None):
+        t, m = divmod(int(k), len(modes))
+        if not np.isfinite(bounds[t, m]) or (len(adds) >= 3 and len(takes) >= 3):
+            break
+        more = m == 1 or (m == 0 and moved[t] < 0)
+        group = adds if more else takes
+        if len(group) < 3:
+            group.append((float(bounds[t, m]), t, m))
+    pairs = sorted((a[0] + b[0], a[1], a[2], b[1], b[2]) for a in adds for b in takes
+                   if a[1] != b[1] and a[0] + b[0] < 0)
+    return [p[1:] for p in pairs[:2]]
+
+
+def _best_swap(problem: Problem, extra, power: np.ndarray, moved: np.ndarray, xs: np.ndarray,
+               fs: np.ndarray, pieces, current: float, paired) -> np.ndarray | None:
+    """Charging moved from one interval to another (one switched off, one on), for the case
+    where neither switch helps alone: the 6 A minimum makes the energy come in lumps. Pairs
+    are ranked by the price per Wh saved against the price per Wh paid; the best few are
+    polished in full and the best improving plan is returned."""
+    zero_cost = pieces[0][1][:, 0]
+    on = moved > 1e-9
+    if not on.any():
+        return None
+    saved = np.where(on, (_row_interp(moved, xs, fs) - zero_cost) / np.where(on, moved, 1.0), -np.inf)
+    c_xs, c_fs, _ = pieces[1]
+    grow = c_xs
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_wh = np.where(grow > 1e-9, (c_fs - zero_cost[:, None]) / grow, np.inf).min(axis=1)
+    paid = np.where(~on & (c_xs[:, -1] > 1e-9) & (np.abs(power) < 1e-9), per_wh, np.inf)
+    offs = np.argsort(-saved)[:3]
+    ons = np.argsort(paid)[:3]
+    pairs = sorted(((float(paid[a] - saved[b]), int(a), int(b)) for a in ons for b in offs
+                    if a != b and paid[a] < saved[b] - 1e-12), key=lambda x: x[0])[:MAX_SWAPS - len(paired)]
+    trials = [(a, 1, b, 0) for _, a, b in pairs] + list(paired)
+    best, best_power = current - _EPS, None
+    level = {0: 0.0, 1: max(problem.min_charge_w, 1e-3), 2: -max(problem.min_discharge_w, 1e-3)}
+    for t1, m1, t2, m2 in trials:
+        trial = power.copy()
+        trial[t1], trial[t2] = level[m1], level[m2]
+        lo, hi = power_ranges(problem, trial)
+        t_xs, t_fs, _ = interval_pieces(problem, lo, hi)
+        values = backward(problem, t_xs, t_fs, extra)
+        if values is None:
+            continue
+        vx, vf = convex.points(values[0])
+        if not vx[0] - 1e-6 <= problem.soc_wh <= vx[-1] + 1e-6:
+            continue
+        total = float(np.interp(problem.soc_wh, vx, vf))
+        if total < best:
+            best, best_power = total, trial
+    return best_power
 
 
 def _total(f_end: convex.Pwl, e_end: float) -> float:
