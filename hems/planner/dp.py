@@ -26,8 +26,6 @@ from hems.planner.result import Result
 
 _TIE_PER_W = 1e-9          # prefer the smaller |power| between equally good moves
 REFINE = ((4, 8), (4, 8))  # finer levels (step divisor, corridor half-width) where no polish follows
-BACKWARD_SPECIAL = True
-SPECIAL_MASK = np.array([True, True, False, False, False])
 
 
 def solve(problem: Problem, refine: tuple[tuple[int, int], ...] | None = None) -> Result:
@@ -112,7 +110,7 @@ def _level(problem: Problem, floors: dict[int, float], h: float, base: np.ndarra
     energy = problem.soc_wh + (base[:, None] + np.arange(n_states)[None, :]) * h
     state_cost = _state_cost(problem, floors, energy)
     special = exact_moves_of(problem, h) if exact_moves else None
-    values = _backward(problem, cost, state_cost, base, j0, special if BACKWARD_SPECIAL else None)
+    values = _backward(problem, cost, state_cost, base, j0, special)
     biased = cost + _TIE_PER_W * np.abs(power)
     if special is not None:
         return _forward_continuous(problem, values, biased, power, special, base, j0, n_states)
@@ -129,16 +127,14 @@ def _level(problem: Problem, floors: dict[int, float], h: float, base: np.ndarra
 
 
 def exact_moves_of(problem: Problem, h: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(steps, cost, power) (n, 5): min charge, min and max discharge, PV surplus, site limit."""
+    """(steps, cost, power) (n, 2) of the exact minimum powers, charging and discharging: on the
+    grid they round up by up to a step, which tilts the choice between "off" and "on at the
+    minimum" that the 6 A rule makes hard (tuned on bench/solve_time.py's problems: the PV
+    surplus, the max discharge and the site limit as extra moves did not pay for their time)."""
     n = problem.n
-    base = problem.load_w - problem.pv_w
-    c_hi = np.minimum(problem.max_charge_w, problem.max_import_w - base)
-    p = np.stack([np.full(n, problem.min_charge_w), np.full(n, -problem.min_discharge_w),
-                  np.full(n, -problem.max_discharge_w), np.clip(-base, problem.min_charge_w, c_hi), c_hi], axis=1)
-    valid = np.stack([np.full(n, problem.max_charge_w > 0), np.full(n, problem.max_discharge_w > 0),
-                      np.full(n, problem.max_discharge_w > 0), (-base >= problem.min_charge_w) & (-base <= c_hi),
-                      (c_hi >= problem.min_charge_w) & (c_hi < problem.max_charge_w)], axis=1)
-    valid &= (p != 0) & SPECIAL_MASK[None, :]
+    p = np.stack([np.full(n, problem.min_charge_w), np.full(n, -problem.min_discharge_w)], axis=1)
+    valid = np.stack([np.full(n, problem.max_charge_w > 0), np.full(n, problem.max_discharge_w > 0)], axis=1)
+    valid &= p != 0
     cost = cost_matrix(problem, p, valid)
     return stored_wh(problem, p) / h, cost, p
 

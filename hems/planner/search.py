@@ -125,7 +125,7 @@ def improve(problem: Problem, floors: dict[int, float], ev_w: np.ndarray) -> np.
                 best, best_t, best_m = total - current, t, m
         if best_t < 0:
             swapped = _best_swap(problem, extra, power, moved, xs, fs, pieces, current,
-                                 _paired(bounds, moved, modes))
+                                 _paired(bounds, moved, modes), fwd, values)
             if swapped is None:
                 break
             power = swapped
@@ -157,8 +157,36 @@ def _paired(bounds: np.ndarray, moved: np.ndarray, modes) -> list[tuple[int, int
     return [p[1:] for p in pairs[:2]]
 
 
+def _row(xs: np.ndarray, fs: np.ndarray) -> convex.Pwl:
+    dx = np.diff(xs)
+    valid = dx > 1e-9
+    return float(xs[0]), float(fs[0]), np.diff(fs)[valid] / dx[valid], dx[valid]
+
+
+def _exact_span(problem: Problem, fwd, values, xs: np.ndarray, fs: np.ndarray, extra, a: int, b: int,
+                rows: dict[int, convex.Pwl]) -> float:
+    """The best total with intervals a..b re-planned, rows replacing the cost of some of them:
+    F_a carried through a..b (the plan's modes elsewhere), then the least sum with V_{b+1}."""
+    lo, hi = problem.floor_wh, problem.ceiling_wh
+    f: convex.Pwl | None = fwd[a]
+    for t in range(a, b + 1):
+        g = rows[t] if t in rows else _row(xs[t], fs[t])
+        f = convex.shift(f, g[1]) if len(g[2]) == 0 and abs(g[0]) <= 1e-12 else _step(f, g, lo, hi)
+        if f is None:
+            return np.inf
+        if t + 1 in extra and t < b:
+            f = convex.add_points(f, *extra[t + 1])
+    wx, wf = convex.points(f)
+    vx, vf = convex.points(values[b + 1])
+    lo_x, hi_x = max(wx[0], vx[0]), min(wx[-1], vx[-1])
+    if lo_x > hi_x + 1e-9:
+        return np.inf
+    cand = np.clip(np.concatenate((wx, vx)), lo_x, max(lo_x, hi_x))
+    return float(np.min(np.interp(cand, wx, wf) + np.interp(cand, vx, vf)))
+
+
 def _best_swap(problem: Problem, extra, power: np.ndarray, moved: np.ndarray, xs: np.ndarray,
-               fs: np.ndarray, pieces, current: float, paired) -> np.ndarray | None:
+               fs: np.ndarray, pieces, current: float, paired, fwd, values) -> np.ndarray | None:
     """Charging moved from one interval to another (one switched off, one on), for the case
     where neither switch helps alone: the 6 A minimum makes the energy come in lumps. Pairs
     are ranked by the price per Wh saved against the price per Wh paid; the best few are
@@ -181,18 +209,12 @@ def _best_swap(problem: Problem, extra, power: np.ndarray, moved: np.ndarray, xs
     best, best_power = current - _EPS, None
     level = {0: 0.0, 1: max(problem.min_charge_w, 1e-3), 2: -max(problem.min_discharge_w, 1e-3)}
     for t1, m1, t2, m2 in trials:
-        trial = power.copy()
-        trial[t1], trial[t2] = level[m1], level[m2]
-        lo, hi = power_ranges(problem, trial)
-        t_xs, t_fs, _ = interval_pieces(problem, lo, hi)
-        values = backward(problem, t_xs, t_fs, extra)
-        if values is None:
-            continue
-        vx, vf = convex.points(values[0])
-        if not vx[0] - 1e-6 <= problem.soc_wh <= vx[-1] + 1e-6:
-            continue
-        total = float(np.interp(problem.soc_wh, vx, vf))
+        a, b = min(t1, t2), max(t1, t2)
+        rows = {t1: _row(pieces[m1][0][t1], pieces[m1][1][t1]), t2: _row(pieces[m2][0][t2], pieces[m2][1][t2])}
+        total = _exact_span(problem, fwd, values, xs, fs, extra, a, b, rows)
         if total < best:
+            trial = power.copy()
+            trial[t1], trial[t2] = level[m1], level[m2]
             best, best_power = total, trial
     return best_power
 
