@@ -61,14 +61,10 @@ def _forward_values(problem: Problem, xs: np.ndarray, fs: np.ndarray,
     if 0 in extra:
         f = convex.add_points(f, *extra[0])
     out = [f]
-    dx, df = np.diff(xs, axis=1), np.diff(fs, axis=1)
-    valid = dx > 1e-9
-    slope = np.where(valid, df / np.where(valid, dx, 1.0), 0.0)
-    for t in range(problem.n):
-        if not valid[t].any():
-            f = convex.shift(f, float(fs[t, 0]))
+    for t, g in enumerate(_rows(xs, fs)):
+        if len(g[2]) == 0:
+            f = convex.shift(f, g[1])
         else:
-            g = (float(xs[t, 0]), float(fs[t, 0]), slope[t][valid[t]], dx[t][valid[t]])
             f = _step(f, g, lo, hi) or f
         if t + 1 in extra:
             f = convex.add_points(f, *extra[t + 1])
@@ -143,18 +139,29 @@ MAX_SWAPS = 4   # pairs evaluated (each by a full polish) once no single switch 
 def _paired(bounds: np.ndarray, moved: np.ndarray, modes) -> list[tuple[int, int, int, int]]:
     """Pairs of single switches, one adding energy and one removing it (e.g. charging from PV
     and discharging at the evening peak), ranked by the sum of their bounds."""
+    n_modes = len(modes)
+    more = np.zeros_like(bounds, dtype=bool)
+    more[:, 1] = True
+    more[:, 0] = moved < 0
+    finite = np.isfinite(bounds)
     adds, takes = [], []
-    for k in np.argsort(bounds, axis=None):
-        t, m = divmod(int(k), len(modes))
-        if not np.isfinite(bounds[t, m]) or (len(adds) >= 3 and len(takes) >= 3):
-            break
-        more = m == 1 or (m == 0 and moved[t] < 0)
-        group = adds if more else takes
-        if len(group) < 3:
+    for group, mask in ((adds, more & finite), (takes, ~more & finite)):
+        flat = np.flatnonzero(mask.ravel())
+        for k in flat[np.argsort(bounds.ravel()[flat])[:3]]:
+            t, m = divmod(int(k), n_modes)
             group.append((float(bounds[t, m]), t, m))
     pairs = sorted((a[0] + b[0], a[1], a[2], b[1], b[2]) for a in adds for b in takes
                    if a[1] != b[1] and a[0] + b[0] < 0)
     return [p[1:] for p in pairs[:2]]
+
+
+def _rows(xs: np.ndarray, fs: np.ndarray) -> list[convex.Pwl]:
+    """Each interval's cost as a function of the energy it moves, in the slope-length form."""
+    dx, df = np.diff(xs, axis=1), np.diff(fs, axis=1)
+    valid = dx > 1e-9
+    slope = np.where(valid, df / np.where(valid, dx, 1.0), 0.0)
+    x0, f0 = xs[:, 0].tolist(), fs[:, 0].tolist()
+    return [(x0[t], f0[t], slope[t][valid[t]], dx[t][valid[t]]) for t in range(len(xs))]
 
 
 def _row(xs: np.ndarray, fs: np.ndarray) -> convex.Pwl:
@@ -163,14 +170,14 @@ def _row(xs: np.ndarray, fs: np.ndarray) -> convex.Pwl:
     return float(xs[0]), float(fs[0]), np.diff(fs)[valid] / dx[valid], dx[valid]
 
 
-def _exact_span(problem: Problem, fwd, values, xs: np.ndarray, fs: np.ndarray, extra, a: int, b: int,
+def _exact_span(problem: Problem, fwd, values, plan_rows: list[convex.Pwl], extra, a: int, b: int,
                 rows: dict[int, convex.Pwl]) -> float:
     """The best total with intervals a..b re-planned, rows replacing the cost of some of them:
     F_a carried through a..b (the plan's modes elsewhere), then the least sum with V_{b+1}."""
     lo, hi = problem.floor_wh, problem.ceiling_wh
     f: convex.Pwl | None = fwd[a]
     for t in range(a, b + 1):
-        g = rows[t] if t in rows else _row(xs[t], fs[t])
+        g = rows[t] if t in rows else plan_rows[t]
         f = convex.shift(f, g[1]) if len(g[2]) == 0 and abs(g[0]) <= 1e-12 else _step(f, g, lo, hi)
         if f is None:
             return np.inf
@@ -206,12 +213,13 @@ def _best_swap(problem: Problem, extra, power: np.ndarray, moved: np.ndarray, xs
     pairs = sorted(((float(paid[a] - saved[b]), int(a), int(b)) for a in ons for b in offs
                     if a != b and paid[a] < saved[b] - 1e-12), key=lambda x: x[0])[:MAX_SWAPS - len(paired)]
     trials = [(a, 1, b, 0) for _, a, b in pairs] + list(paired)
+    plan_rows = _rows(xs, fs) if trials else []
     best, best_power = current - _EPS, None
     level = {0: 0.0, 1: max(problem.min_charge_w, 1e-3), 2: -max(problem.min_discharge_w, 1e-3)}
     for t1, m1, t2, m2 in trials:
         a, b = min(t1, t2), max(t1, t2)
         rows = {t1: _row(pieces[m1][0][t1], pieces[m1][1][t1]), t2: _row(pieces[m2][0][t2], pieces[m2][1][t2])}
-        total = _exact_span(problem, fwd, values, xs, fs, extra, a, b, rows)
+        total = _exact_span(problem, fwd, values, plan_rows, extra, a, b, rows)
         if total < best:
             trial = power.copy()
             trial[t1], trial[t2] = level[m1], level[m2]
