@@ -3,9 +3,11 @@
 One level: states at boundary t are E0 + (base[t] + i) * h for i in 0..S-1; move j of interval t
 goes to state i + j - J0 at t + 1. Backward pass: V[t](i) = min_j cost[t, j] + V[t+1](i + j - J0),
 vectorised over all states and moves (a sliding-window view of V[t+1]); forward pass from the
-initial state picks the best move. Level 0 covers the whole SoC range at a coarse step; each
-next level re-solves at a finer step inside a corridor around the previous path, so the result
-is never worse than the coarse one and its power resolution is the fine step's.
+initial state picks the best move. Level 0 covers the whole SoC range at a coarse step, with
+the exact minimum powers as extra moves off the grid (values interpolated). Its modes (off /
+charging / discharging per interval) then go to the continuous polish and the mode search
+(hems.planner.polish, hems.planner.search), which find exact powers. Without a polish
+(efficiency curves) finer levels re-solve inside a corridor around the previous path.
 Targets and aggregator bounds are soft with large penalties, so an unreachable target is
 approached as closely as possible instead of failing.
 """

@@ -53,6 +53,8 @@ def test_planner_is_within_a_tenth_of_a_percent_of_the_milp(seed, min_w):
     assert dp_obj >= milp_obj - 1e-6 * (1 + abs(milp_obj))          # never better than exact
     savings = max(ref_obj - milp_obj, 0.0)
     assert dp_obj - milp_obj <= max(0.001 * savings, 1e-4), (dp_obj, milp_obj, ref_obj)
+    if min_w == 0.0:     # convex: solved exactly, without the grid
+        assert dp_obj - milp_obj <= 1e-6 * (1 + abs(milp_obj)), (dp_obj, milp_obj)
 
 
 def test_pv_surplus_is_followed_exactly_with_a_zero_minimum():
