@@ -60,7 +60,7 @@ def problem_for(year: Year, t: int, end: int, soc_pct: float, discharge: bool,
 
 def step_soc(soc_pct: float, ev_w: float) -> float:
     stored = ev_w * ETA * DT_H if ev_w >= 0 else ev_w * DT_H / ETA
-    return soc_pct + stored / CAPACITY_WH * 100.0
+    return min(100.0, max(0.0, soc_pct + stored / CAPACITY_WH * 100.0))   # no rounding past full
 
 
 def charge_power_to(soc_pct: float, goal_pct: float) -> float:
