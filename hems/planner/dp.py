@@ -223,43 +223,47 @@ def _backward(problem: Problem, cost: np.ndarray, state_cost: np.ndarray, base: 
     inner = padded[:, j0:j0 + n_states]
     inner[n] = state_cost[n]
     windows = sliding_window_view(padded, n_states, axis=1)   # (n+1, K, S), no copy
-    scratch = np.empty((n_moves, n_states), dtype=dtype)
+    lower, w, sp_cost = _fractional(special, j0, n_moves, dtype) if special is not None else (None, None, None)
+    n_sp = 0 if lower is None else len(lower)
+    scratch = np.empty((n_moves + n_sp, n_states), dtype=dtype)
+    grid_part, sp_part = scratch[:n_moves], scratch[n_moves:]
+    sp_tmp = np.empty((n_sp, n_states), dtype=dtype)
     still = ~problem.plugged & (base[1:] == base[:-1])
     extra = np.any(state_cost[:n] != 0.0, axis=1)
-    add, smallest = np.add, np.minimum.reduce
+    add, smallest, multiply = np.add, np.minimum.reduce, np.multiply
     for t in range(n - 1, -1, -1):
         if still[t]:
             add(inner[t + 1], cost_t[t, j0], out=inner[t])
-        else:
-            add(windows[t + 1], cost_t[t], out=scratch)
-            smallest(scratch, axis=0, out=inner[t])
-            if special is not None:
-                _special_moves(padded[t + 1], inner[t], j0, n_states, special[0][t], special[1][t])
+            if extra[t]:
+                inner[t] += state_cost[t]
+            continue
+        add(windows[t + 1], cost_t[t], out=grid_part)
+        if n_sp:     # exact moves between grid points: (1 - w) V(i + k) + w V(i + k + 1) + cost
+            rows = windows[t + 1]
+            multiply(rows[lower], 1.0 - w, out=sp_part)
+            multiply(rows[lower + 1], w, out=sp_tmp)
+            sp_part += sp_tmp
+            sp_part += sp_cost[t]
+        smallest(scratch, axis=0, out=inner[t])
         if extra[t]:
             inner[t] += state_cost[t]
     return padded  # row t, column i + j reads V[t](i + j - j0)
 
 
-def _special_moves(row: np.ndarray, out: np.ndarray, j0: int, n_states: int, steps: np.ndarray,
-                   cost: np.ndarray) -> None:
-    """out = min(out, cost + V(i + steps)) for moves of a fractional number of grid steps,
-    V interpolated linearly between grid points (row: the padded values of the next layer)."""
-    top = len(row) - n_states - j0
-    for s, c in zip(steps.tolist(), cost.tolist()):
-        if c == math.inf:
-            continue
-        k = math.floor(s + 1e-9)
-        if k < -j0 or k > top:
-            continue
-        w = s - k
-        lower = row[j0 + k:j0 + k + n_states]
-        if w <= 1e-9 or k == top:
-            cand = lower + c
-        else:
-            cand = lower * (1.0 - w)
-            cand += row[j0 + k + 1:j0 + k + 1 + n_states] * w
-            cand += c
-        np.minimum(out, cand, out=out)
+def _fractional(special, j0: int, n_moves: int, dtype) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """Window rows, weights and costs (n, M, 1) of the exact moves that a level can use: the
+    same fractional number of steps in every interval (constant minimum powers)."""
+    steps, cost = special[0], special[1]
+    if len(steps) == 0 or not np.all(steps == steps[:1]):
+        return None, np.zeros(0), np.zeros(0)
+    s = steps[0]
+    k = np.floor(s + 1e-9).astype(np.int64)
+    frac = s - k
+    keep = (j0 + k >= 0) & (j0 + k + 1 <= n_moves - 1) & (frac > 1e-9) & np.any(np.isfinite(cost), axis=0)
+    if not keep.any():
+        return None, np.zeros(0), np.zeros(0)
+    w = frac[keep].astype(dtype)[:, None]
+    return j0 + k[keep], w, np.ascontiguousarray(cost[:, keep], dtype=dtype)[:, :, None]
 
 
 def _result(problem: Problem, energy: np.ndarray, ev_w: np.ndarray, solve_ms: float,
