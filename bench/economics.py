@@ -205,9 +205,11 @@ def run_year(ctx: Ctx, sessions: list[Session], strategy) -> dict[str, float]:
     ev_year = np.zeros(N)
     soc, missed, solves, solve_s = FIRST_SOC_PCT, 0.0, 0, 0.0
     late: list[float] = []      # kWh short at departures that full power from arrival would have met
+    reachable_sessions = 0
     for s in sessions:
         soc = max(5.0, soc - s.trip_wh / CAPACITY_WH * 100.0)
         reachable = soc + MAX_W * ETA * DT_H * (s.depart - s.arrive) / CAPACITY_WH * 100.0 >= TARGET_PCT
+        reachable_sessions += reachable
         out = strategy(ctx, s, soc)
         ev_year[s.arrive:s.depart] = out.ev_w
         for p in out.ev_w:
@@ -224,7 +226,7 @@ def run_year(ctx: Ctx, sessions: list[Session], strategy) -> dict[str, float]:
     return {"cost": imp - exp + deg, "import": imp, "export": exp, "degradation": deg,
             "ev_in_kwh": float(np.sum(np.maximum(ev_year, 0)) * kwh),
             "ev_out_kwh": float(np.sum(np.maximum(-ev_year, 0)) * kwh),
-            "missed_kwh": missed / 1000.0, "late_sessions": len(late), "late_max_kwh": max(late, default=0.0),
+            "missed_kwh": missed / 1000.0, "late_sessions": len(late), "reachable": reachable_sessions, "late_max_kwh": max(late, default=0.0),
             "late_mean_kwh": float(np.mean(late)) if late else 0.0, "solves": solves, "solve_ms": 1000 * solve_s / max(solves, 1)}
 
 
@@ -280,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, r in results:
         share = (base - r["cost"]) / (base - best) * 100.0 if base != best else float("nan")
         print(f"| {name} | {r['cost']:.2f} | {share:.2f} % | {r['ev_in_kwh']:.0f} | {r['ev_out_kwh']:.0f} "
-              f"| {r['missed_kwh']:.1f} | {r['late_sessions']} | {r['late_max_kwh']:.2f} | {r['solves']} "
+              f"| {r['missed_kwh']:.1f} | {r['late_sessions']} of {r['reachable']} | {r['late_max_kwh']:.2f} | {r['solves']} "
               f"| {r['solve_ms']:.2f} | {r['wall_s']:.1f} |")
     print("late sessions: departures below the target that charging at full power from arrival would have met")
     print(f"total {time.perf_counter() - t_start:.1f} s")
