@@ -126,7 +126,7 @@ def hems_rolling(ctx: "Ctx", s: Session, soc: float, discharge: bool) -> Outcome
 # --- what the planner cannot know: departure time and arrival SoC -------------------------------
 DEPARTURE_SIGMA_MIN = 45.0      # the owner's departure: normal error, minutes (at most 3 sigma)
 SOC_SIGMA_PCT = 3.0             # the arrival SoC estimate: normal error, % (at most 3 sigma)
-Z95 = 1.645                     # one-sided 95 % quantile of the normal
+Z_MARGIN = 1.96                 # one-sided 97.5 % quantile of each error: both hold in about 95 %
 
 
 def uncertainty(sessions: list[Session], seed: int = 17) -> dict[int, tuple[int, float]]:
@@ -143,14 +143,14 @@ def uncertainty(sessions: list[Session], seed: int = 17) -> dict[int, tuple[int,
 def hems_uncertain(ctx: "Ctx", s: Session, soc: float, margins: bool) -> Outcome:
     """As hems_rolling (V2G), but the planner is told a departure that is off by the session's
     error and sees the SoC through an estimate that is off by its error (its own powers carry
-    the estimate along). With margins, it plans the target for the departure's early 95 %
-    quantile (and keeps it to the expected departure) and adds the SoC estimate's 95 % quantile
-    to the target; once the expected
+    the estimate along). With margins, it plans the target for the departure's early 97.5 %
+    quantile (and keeps it to the expected departure) and adds the SoC estimate's 97.5 %
+    quantile to the target, so that both hold in about 95 % of the sessions; once the expected
     departure has passed it plans as if the car left in the next interval."""
     dep_err, soc_err = ctx.errors[s.arrive]
     expected = max(s.depart + dep_err, s.arrive + 1)
-    margin_t = int(math.ceil(Z95 * DEPARTURE_SIGMA_MIN / 15.0)) if margins else 0
-    target = min(100.0, TARGET_PCT + (Z95 * SOC_SIGMA_PCT if margins else 0.0))
+    margin_t = int(math.ceil(Z_MARGIN * DEPARTURE_SIGMA_MIN / 15.0)) if margins else 0
+    target = min(100.0, TARGET_PCT + (Z_MARGIN * SOC_SIGMA_PCT if margins else 0.0))
     ev = np.zeros(s.depart - s.arrive)
     out = Outcome(ev)
     f = ctx.forecast
@@ -234,7 +234,7 @@ def rows(forecast_label: str, with_milp: bool, with_uncertainty: bool):
     uncertain = [
         (f"hems, V2H/V2G, {forecast_label}, departure and SoC uncertain, no margin",
          lambda c, s, x: hems_uncertain(c, s, x, False)),
-        (f"hems, V2H/V2G, {forecast_label}, departure and SoC uncertain, 95 % margins",
+        (f"hems, V2H/V2G, {forecast_label}, departure and SoC uncertain, margins",
          lambda c, s, x: hems_uncertain(c, s, x, True)),
     ]
     return [
