@@ -227,7 +227,10 @@ def _backward(problem: Problem, cost: np.ndarray, state_cost: np.ndarray, base: 
     n_sp = 0 if lower is None else len(lower)
     scratch = np.empty((n_moves + n_sp, n_states), dtype=dtype)
     grid_part, sp_part = scratch[:n_moves], scratch[n_moves:]
-    sp_tmp = np.empty((n_sp, n_states), dtype=dtype)
+    if n_sp:     # rows k, k + 1 of each exact move and their weights 1 - w, w
+        pair_rows = np.stack([lower, lower + 1], axis=1).reshape(-1)
+        pair_w = np.stack([1.0 - w[:, 0], w[:, 0]], axis=1).reshape(-1, 1).astype(dtype)
+        sp_tmp = np.empty((2 * n_sp, n_states), dtype=dtype)
     still = ~problem.plugged & (base[1:] == base[:-1])
     extra = np.any(state_cost[:n] != 0.0, axis=1)
     add, smallest, multiply = np.add, np.minimum.reduce, np.multiply
@@ -239,10 +242,8 @@ def _backward(problem: Problem, cost: np.ndarray, state_cost: np.ndarray, base: 
             continue
         add(windows[t + 1], cost_t[t], out=grid_part)
         if n_sp:     # exact moves between grid points: (1 - w) V(i + k) + w V(i + k + 1) + cost
-            rows = windows[t + 1]
-            multiply(rows[lower], 1.0 - w, out=sp_part)
-            multiply(rows[lower + 1], w, out=sp_tmp)
-            sp_part += sp_tmp
+            multiply(windows[t + 1][pair_rows], pair_w, out=sp_tmp)
+            add(sp_tmp[0::2], sp_tmp[1::2], out=sp_part)
             sp_part += sp_cost[t]
         smallest(scratch, axis=0, out=inner[t])
         if extra[t]:
