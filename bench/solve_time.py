@@ -177,10 +177,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.quick and n > 384:
             continue
         for min_w in MIN_POWERS:
-            groups.append((f"real", [compare(name, with_min(p, min_w))
+            groups.append(("real", [compare(name, with_min(p, min_w))
                                      for name, p in real_problems(year, n, count, args.seed)]))
             if n <= 384:
-                groups.append((f"random", [compare(name, with_min(p, min_w))
+                groups.append(("random", [compare(name, with_min(p, min_w))
                                            for name, p in random_problems(n, count, args.seed)]))
     if not args.quick:
         groups.append(("sessions", [compare(name, p) for name, p in session_problems(year)]))

@@ -8,7 +8,6 @@ exactly k*h Wh, so every plan is physically exact. Powers outside 0 / [min, max]
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 

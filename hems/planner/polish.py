@@ -104,7 +104,7 @@ def mirrored_rows(xs: np.ndarray, fs: np.ndarray) -> list[tuple[float, float, np
     return [(x0[t], f0[t], m_slope[t][m_valid[t]], m_len[t][m_valid[t]]) for t in range(len(xs))]
 
 
-def _step(v: convex.Pwl, g: convex.Pwl, lo: float, hi: float) -> convex.Pwl | None:
+def conv_step(v: convex.Pwl, g: convex.Pwl, lo: float, hi: float) -> convex.Pwl | None:
     """clip(infconv(v, g), lo, hi) in the slope-length form, with few numpy calls."""
     slope = np.concatenate((v[2], g[2]))
     length = np.concatenate((v[3], g[3]))
@@ -146,7 +146,7 @@ def backward(problem: Problem, xs: np.ndarray, fs: np.ndarray,
             if still[t]:
                 v = convex.shift(v, float(fs[t, 0]))
             else:
-                v = _step(v, rows[t], lo, hi)
+                v = conv_step(v, rows[t], lo, hi)
                 if v is None:
                     return None
         if t in extra:

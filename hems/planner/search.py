@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from hems.planner import convex
-from hems.planner.polish import (_step, backward, forward, interval_pieces, power_ranges,
+from hems.planner.polish import (conv_step, backward, forward, interval_pieces, power_ranges,
                                  state_points)
 from hems.planner.problem import Problem
 
@@ -65,7 +65,7 @@ def _forward_values(problem: Problem, xs: np.ndarray, fs: np.ndarray,
         if len(g[2]) == 0:
             f = convex.shift(f, g[1])
         else:
-            f = _step(f, g, lo, hi) or f
+            f = conv_step(f, g, lo, hi) or f
         if t + 1 in extra:
             f = convex.add_points(f, *extra[t + 1])
         out.append(f)
@@ -77,7 +77,7 @@ def _exact(problem: Problem, f: convex.Pwl, v: convex.Pwl, xs: np.ndarray, fs: n
     dx = np.diff(xs)
     valid = dx > 1e-9
     g = (float(xs[0]), float(fs[0]), (np.diff(fs)[valid] / dx[valid]), dx[valid])
-    w = _step(f, g, problem.floor_wh, problem.ceiling_wh)
+    w = conv_step(f, g, problem.floor_wh, problem.ceiling_wh)
     if w is None:
         return np.inf
     wx, wf = convex.points(w)
@@ -178,7 +178,7 @@ def _exact_span(problem: Problem, fwd, values, plan_rows: list[convex.Pwl], extr
     f: convex.Pwl | None = fwd[a]
     for t in range(a, b + 1):
         g = rows[t] if t in rows else plan_rows[t]
-        f = convex.shift(f, g[1]) if len(g[2]) == 0 and abs(g[0]) <= 1e-12 else _step(f, g, lo, hi)
+        f = convex.shift(f, g[1]) if len(g[2]) == 0 and abs(g[0]) <= 1e-12 else conv_step(f, g, lo, hi)
         if f is None:
             return np.inf
         if t + 1 in extra and t < b:
