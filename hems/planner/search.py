@@ -6,7 +6,10 @@ nearly tie. For each interval and each other mode, a lower bound on what switchi
 change follows from the plan's marginal values of energy (the slopes of the value functions
 forward and backward at the plan's SoC): switches whose bound is not negative cannot help.
 The others are evaluated exactly, best bound first (the rest of the plan re-optimised around
-the switch), and the best improving switch is applied; repeat until none improves.
+the switch), and the best improving switch is applied; repeat until none improves. Then a few
+pairs of switches are tried (charging moved from one interval to another; charging from PV
+and discharging later), each evaluated exactly over the span between the two; an improving
+pair restarts the single switches. Every step keeps or lowers the plan's objective.
 """
 from __future__ import annotations
 
@@ -133,7 +136,7 @@ def improve(problem: Problem, floors: dict[int, float], ev_w: np.ndarray) -> np.
     return power
 
 
-MAX_SWAPS = 4   # pairs evaluated (each by a full polish) once no single switch improves
+MAX_SWAPS = 4   # pairs evaluated exactly once no single switch improves
 
 
 def _paired(bounds: np.ndarray, moved: np.ndarray, modes) -> list[tuple[int, int, int, int]]:
