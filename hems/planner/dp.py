@@ -109,10 +109,9 @@ def _level(problem: Problem, floors: dict[int, float], h: float, base: np.ndarra
     moves = (base[1:] - base[:-1])[:, None] + (np.arange(n_moves) - j0)[None, :]
     power, valid = move_power(problem, moves * h)
     cost = cost_matrix(problem, power, valid)
-    energy = problem.soc_wh + (base[:, None] + np.arange(n_states)[None, :]) * h
-    state_cost = _state_cost(problem, floors, energy)
+    state_cost = _state_cost(problem, floors, base, n_states, h)
     special = exact_moves_of(problem, h) if exact_moves else None
-    values = _backward(problem, cost, state_cost, base, j0, special)
+    values = _backward(problem, cost, state_cost, base, j0, n_states, special)
     biased = cost + _TIE_PER_W * np.abs(power)
     if special is not None:
         return _forward_continuous(problem, values, biased, power, special, base, j0, n_states)
@@ -198,57 +197,85 @@ def _close_small_gaps(problem: Problem, floors: dict[int, float], energy: np.nda
     return energy, power
 
 
-def _state_cost(problem: Problem, floors: dict[int, float], energy: np.ndarray) -> np.ndarray:
-    """(n+1, S): +inf outside [floor, ceiling], target penalties, minus the terminal value."""
+def _state_cost(problem: Problem, floors: dict[int, float], base: np.ndarray, n_states: int,
+                h: float) -> dict[int, np.ndarray]:
+    """Per boundary with a cost on the states (S): +inf outside [floor, ceiling], target
+    penalties, minus the terminal value. Boundaries not listed cost nothing."""
     tol = 1e-6
-    out = np.where((energy < problem.floor_wh - tol) | (energy > problem.ceiling_wh + tol), np.inf, 0.0)
-    for k, e in floors.items():
-        out[k] += TARGET_PENALTY_PER_KWH * np.maximum(e - energy[k], 0.0) / 1000.0
-    out[-1] -= problem.terminal_value_per_kwh * energy[-1] / 1000.0
+    steps = np.arange(n_states)
+    uniform = bool(np.all(base == base[0]))
+    rows = [0] if uniform else range(len(base))
+    inside: dict[int, np.ndarray] = {}
+    for t in rows:
+        e = problem.soc_wh + (base[t] + steps) * h
+        bad = (e < problem.floor_wh - tol) | (e > problem.ceiling_wh + tol)
+        if bad.any():
+            inside[t] = np.where(bad, np.inf, 0.0)
+    if uniform and 0 in inside:
+        inside = {t: inside[0] for t in range(len(base))}
+    out = {t: row.copy() for t, row in inside.items()}
+    for k, e_min in floors.items():
+        e = problem.soc_wh + (base[k] + steps) * h
+        out[k] = out.get(k, 0.0) + TARGET_PENALTY_PER_KWH * np.maximum(e_min - e, 0.0) / 1000.0
+    if problem.terminal_value_per_kwh:
+        n = len(base) - 1
+        e = problem.soc_wh + (base[n] + steps) * h
+        out[n] = out.get(n, 0.0) - problem.terminal_value_per_kwh * e / 1000.0
     return out
 
 
-def _backward(problem: Problem, cost: np.ndarray, state_cost: np.ndarray, base: np.ndarray,
-              j0: int, special: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+def _backward(problem: Problem, cost: np.ndarray, state_cost: dict[int, np.ndarray], base: np.ndarray,
+              j0: int, n_states: int, special: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Values (n+1, S + K - 1) with +inf margins so row t+1 can be read as a window per state.
 
     Large levels run in float32 (twice the memory bandwidth; the finer levels re-optimise in
     float64), moves on the first axis so the minimum is an element-wise SIMD reduction."""
-    n, n_states = state_cost.shape[0] - 1, state_cost.shape[1]
-    n_moves = cost.shape[1]
+    n, n_moves = cost.shape
     dtype = np.float32 if n_states * n_moves > 4096 else np.float64
     cost_t = np.ascontiguousarray(cost, dtype=dtype)[:, :, None]          # (n, K, 1)
-    state_cost = state_cost.astype(dtype)
+    state_cost = {t: np.asarray(row, dtype=dtype) for t, row in state_cost.items()}
     padded = np.full((n + 1, n_states + n_moves - 1), np.inf, dtype=dtype)
     inner = padded[:, j0:j0 + n_states]
-    inner[n] = state_cost[n]
+    inner[n] = state_cost.get(n, 0.0)
     windows = sliding_window_view(padded, n_states, axis=1)   # (n+1, K, S), no copy
     lower, w, sp_cost = _fractional(special, j0, n_moves, dtype) if special is not None else (None, None, None)
     n_sp = 0 if lower is None else len(lower)
-    scratch = np.empty((n_moves + n_sp, n_states), dtype=dtype)
-    grid_part, sp_part = scratch[:n_moves], scratch[n_moves:]
+    runs = _runs(np.isfinite(cost).any(axis=0))   # moves that are never allowed (between 0
+    n_grid = sum(b - a for a, b in runs)           # and a minimum power) are left out
+    scratch = np.empty((n_grid + n_sp, n_states), dtype=dtype)
+    sp_part = scratch[n_grid:]
     if n_sp:     # rows k, k + 1 of each exact move and their weights 1 - w, w
         pair_rows = np.stack([lower, lower + 1], axis=1).reshape(-1)
         pair_w = np.stack([1.0 - w[:, 0], w[:, 0]], axis=1).reshape(-1, 1).astype(dtype)
         sp_tmp = np.empty((2 * n_sp, n_states), dtype=dtype)
     still = ~problem.plugged & (base[1:] == base[:-1])
-    extra = np.any(state_cost[:n] != 0.0, axis=1)
     add, smallest, multiply = np.add, np.minimum.reduce, np.multiply
     for t in range(n - 1, -1, -1):
         if still[t]:
             add(inner[t + 1], cost_t[t, j0], out=inner[t])
-            if extra[t]:
+            if t in state_cost:
                 inner[t] += state_cost[t]
             continue
-        add(windows[t + 1], cost_t[t], out=grid_part)
+        row, at = windows[t + 1], 0
+        for a, b in runs:
+            add(row[a:b], cost_t[t, a:b], out=scratch[at:at + b - a])
+            at += b - a
         if n_sp:     # exact moves between grid points: (1 - w) V(i + k) + w V(i + k + 1) + cost
             multiply(windows[t + 1][pair_rows], pair_w, out=sp_tmp)
             add(sp_tmp[0::2], sp_tmp[1::2], out=sp_part)
             sp_part += sp_cost[t]
         smallest(scratch, axis=0, out=inner[t])
-        if extra[t]:
+        if t in state_cost:
             inner[t] += state_cost[t]
     return padded  # row t, column i + j reads V[t](i + j - j0)
+
+
+def _runs(keep: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) of each run of True in keep (at least one run: all moves if none is kept)."""
+    if not keep.any():
+        return [(0, len(keep))]
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], keep.astype(np.int8), [0]])))
+    return [(int(a), int(b)) for a, b in zip(edges[0::2], edges[1::2])]
 
 
 def _fractional(special, j0: int, n_moves: int, dtype) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
