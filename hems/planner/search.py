@@ -42,17 +42,18 @@ def _mode_ranges(problem: Problem) -> list[tuple[np.ndarray, np.ndarray, np.ndar
 
 
 def _slopes_at(f: convex.Pwl, x: float) -> tuple[float, float]:
-    """Left and right derivative of f at x (+/-inf beyond its domain ends)."""
+    """Left and right derivative of f at x (+/-inf beyond its domain ends); within 1e-9 Wh of
+    a breakpoint both neighbouring slopes count (the wider subgradient keeps bounds valid)."""
     x0, _, slope, length = f
-    if len(slope) == 0:
+    m = len(slope)
+    if m == 0:
         return -np.inf, np.inf
-    cum = x0 + np.cumsum(length)
-    i = int(np.searchsorted(cum, x - 1e-9))
-    j = int(np.searchsorted(cum, x + 1e-9, "right"))
-    left = float(slope[i]) if x > x0 + 1e-9 and i < len(slope) else -np.inf
-    right = float(slope[j]) if j < len(slope) else np.inf
-    if x <= x0 + 1e-9:
-        left = -np.inf
+    d = x - x0
+    cum = length.cumsum()
+    i = int(cum.searchsorted(d - 1e-9))
+    j = int(cum.searchsorted(d + 1e-9, "right"))
+    left = float(slope[i]) if d > 1e-9 and i < m else -np.inf
+    right = float(slope[j]) if j < m else np.inf
     return left, right
 
 
