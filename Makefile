@@ -50,7 +50,7 @@ bench: venv
 	$(PY) bench/dispatch_latency.py
 	$(PY) bench/regulation.py
 	$(PY) bench/ocpp_latency.py
-	$(PY) bench/firmware_bridge.py
+	$(PY) bench/bridge_firmware.py
 
 # The SD card image for the Raspberry Pi 4: images/out/pi/hems-pi.img.xz and SHA256SUMS (needs root).
 image: venv

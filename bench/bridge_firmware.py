@@ -1,9 +1,9 @@
 """Bridge firmware figures: heap, zero-crossing timestamps (PIO vs IRQ), pilot sampling
 (plateaus vs max/min), and fault -> safe-state times. Prints four tables.
 
-    .venv/bin/python bench/firmware_bridge.py [--seconds 60]
+    .venv/bin/python bench/bridge_firmware.py [--seconds 60]
 
-- Heap: bench/firmware_bridge_mp.py under MicroPython, the 64-bit unix port (PyPI) and the
+- Heap: bench/bridge_firmware_mp.py under MicroPython, the 64-bit unix port (PyPI) and the
   32-bit webassembly port (npm, tests/firmware_bridge/mp32; 31-bit small ints as on the
   RP2040), the bridge on an allocation-free HAL: bytes allocated per idle step, per pilot
   sample, per frame, per second of typical traffic, and the heap high-water mark.
@@ -51,7 +51,7 @@ def heap_table():
     mp = {"unix64": [str(Path(sys.executable).parent / "micropython")],
           "wasm32": [shutil.which("node") or "node",
                      str(ROOT / "tests/firmware_bridge/mp32/run.mjs"), str(ROOT)]}
-    script = str(ROOT / "bench/firmware_bridge_mp.py")
+    script = str(ROOT / "bench/bridge_firmware_mp.py")
     res = {}
     for port, cmd in mp.items():
         args = cmd + [script] + ([str(ROOT)] if port == "unix64" else [])

@@ -1,5 +1,5 @@
 """Heap figures of the bridge firmware, run under MicroPython (both ports) by
-bench/firmware_bridge.py: micropython bench/firmware_bridge_mp.py REPO_ROOT
+bench/bridge_firmware.py: micropython bench/bridge_firmware_mp.py REPO_ROOT
 Prints "RESULT key value" lines.
 """
 import gc
