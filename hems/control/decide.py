@@ -40,11 +40,15 @@ def solar_surplus_w(state: SiteState) -> float:
 
 
 def interim_request(state: SiteState, mode: Mode, departure: datetime, target_pct: float,
-                    car: CarLimits, now: datetime, tz: tzinfo = timezone.utc) -> tuple[float, str]:
+                    car: CarLimits, now: datetime, tz: tzinfo = timezone.utc,
+                    start_pct: float | None = None, by_energy: bool = False) -> tuple[float, str]:
     """The rule for the Off, Fast and Solar-only modes, and for Smart when no plan is in force.
 
     Never discharges. Off -> 0; Fast -> full power; reach the target by departure at the latest
     moment that is still safe; otherwise charge from PV surplus; otherwise wait.
+    `start_pct`/`target_pct` are the planner's (hems.control.car_plan): the lowest known level,
+    or with `by_energy` the energy to add as a share of the capacity from 0; `start_pct` None:
+    the charger's reading.
     """
     if mode is Mode.OFF:
         return 0.0, "off: the owner switched charging off"
@@ -53,8 +57,13 @@ def interim_request(state: SiteState, mode: Mode, departure: datetime, target_pc
     if mode is Mode.FAST:
         return car.max_charge_w, "fast: charging at full power now"
     soc = state.charger.soc_pct
-    if soc is not None and must_charge_now(soc, target_pct, departure, now, car):
-        return car.max_charge_w, f"charging to reach {target_pct:.0f} % by {departure.astimezone(tz):%H:%M}"
+    start = soc if start_pct is None else start_pct
+    if start is not None and must_charge_now(start, target_pct, departure, now, car):
+        at = departure.astimezone(tz)
+        if by_energy:
+            add_kwh = target_pct / 100.0 * car.capacity_wh / 1000.0
+            return car.max_charge_w, f"charging to add {add_kwh:.1f} kWh by {at:%H:%M}"
+        return car.max_charge_w, f"charging to reach {target_pct:.0f} % by {at:%H:%M}"
     surplus_w = solar_surplus_w(state) if state.meter is not None else 0.0
     if surplus_w >= car.min_charge_w and (soc is None or soc < car.max_soc_pct):
         return min(surplus_w, car.max_charge_w), "charging from solar"

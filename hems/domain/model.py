@@ -141,6 +141,8 @@ class Plan:
     pv_w: np.ndarray | None = None           # per interval, forecast
     load_w: np.ndarray | None = None         # per interval, forecast
     price_source: tuple[str, ...] = ()       # per interval: which source the price came from
+    by_energy: bool = False                  # soc_pct counts energy added (% of capacity), the level unknown
+    car_note: str = ""                       # what the plan assumed of the car, in the owner's words
 
     def series(self) -> dict[str, list]:
         """The per-interval inputs and reasons the plan carries, by name (those it has)."""

@@ -1,4 +1,5 @@
-"""Car API: next trip (departure + target), weekly schedule, reserve, mode, one-tap charge now.
+"""Car API: next trip (departure + target), weekly schedule, reserve, mode, one-tap charge now,
+and how full the car is (known with its source and error, or entered by the owner).
 
 Every change goes to the agent at once through AgentApi (its settings owner stores it, and it
 replans). All are audited.
@@ -12,12 +13,13 @@ from typing import Any
 
 from aiohttp import web
 
+from hems.control.api import Refused
 from hems.domain import EvSession, Mode, Preferences
 from hems.web import keys
 from hems.web.auth import access, audit
 from hems.web.errors import ApiError
 from hems.web.schedule import DAYS, from_weekly, next_local, to_weekly
-from hems.web.serialize import iso, preferences_json, trip_json
+from hems.web.serialize import iso, preferences_json, soc_json, trip_json
 from hems.web.sitetime import tz_name
 from hems.web.validate import (
     body_json, require_bool, require_choice, require_datetime, require_hhmm, require_number,
@@ -46,7 +48,11 @@ def car_json(app: web.Application) -> dict[str, Any]:
     prefs = agent.preferences
     now = app[keys.CLOCK].now()
     one_off = prefs.next_trip if prefs.next_trip is not None and prefs.next_trip.departure > now else None
+    state = agent.state
+    charger = state.charger if state is not None else None
     return {
+        "plugged": bool(charger is not None and charger.plugged),
+        "soc": soc_json(agent.car_soc),
         "preferences": preferences_json(prefs),
         "next_trip": trip_json(agent.next_trip(now)),
         "next_trip_source": "one-off" if one_off is not None else "schedule",
@@ -143,6 +149,20 @@ async def post_charge_now(request: web.Request) -> web.Response:
     return web.json_response(car_json(app))
 
 
+@access("admin")
+async def put_soc(request: web.Request) -> web.Response:
+    """{"soc_pct": 0..100}: the owner says how full the plugged-in car is."""
+    app = request.app
+    body = await body_json(request, allowed={"soc_pct"}, required={"soc_pct"})
+    soc = require_number(body["soc_pct"], "soc_pct", 0, 100, " %")
+    try:
+        known = await app[keys.AGENT].set_car_soc(soc, request[keys.WHO])
+    except Refused as exc:
+        raise ApiError(409 if exc.code == "no_car" else 422, exc.reason, "soc_pct") from None
+    audit(request, "set_car_soc", soc_json(known))
+    return web.json_response(car_json(app))
+
+
 def parse_schedule(days: Any) -> dict[str, Any]:
     if not isinstance(days, dict):
         raise ApiError(422, "days must be an object keyed by mon..sun", "days")
@@ -183,3 +203,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_put("/api/v1/car/reserve", put_reserve)
     app.router.add_post("/api/v1/car/charge-now", post_charge_now)
     app.router.add_put("/api/v1/car/schedule", put_schedule)
+    app.router.add_put("/api/v1/car/soc", put_soc)

@@ -140,3 +140,42 @@ async def test_trip_survives_restart_via_agent_store(owner, agent):
     """The web hands changes to the agent, which stores them; nothing else is needed here."""
     await owner.put("/api/v1/car/trip", {"departure": "07:30", "target_soc_pct": 80})
     assert agent.changes[-1][0].next_trip.departure - agent.now < timedelta(days=1)
+
+
+async def test_the_owner_says_how_full_the_car_is(owner, agent):
+    body = await (await owner.get("/api/v1/car")).json()
+    assert body["plugged"] and body["soc"]["source"] == "measured"
+    resp = await owner.put("/api/v1/car/soc", {"soc_pct": 42})
+    assert resp.status == 200, await resp.text()
+    body = await resp.json()
+    assert body["soc"]["soc_pct"] == 42.0 and body["soc"]["source"] == "entered"
+    assert body["soc"]["error_pct"] > 0 and body["soc"]["low_pct"] < 42.0
+    state = await (await owner.get("/api/v1/state")).json()
+    assert state["soc_pct"] == 42.0 and state["soc"]["source"] == "entered"
+
+
+async def test_unknown_level_is_null_in_the_state_never_a_number(owner, agent):
+    from dataclasses import replace
+    charger = replace(agent.state.charger, soc_pct=None)
+    await agent.set_state(replace(agent.state, charger=charger))
+    state = await (await owner.get("/api/v1/state")).json()
+    assert state["soc_pct"] is None and state["soc"] is None and state["plugged"]
+
+
+@pytest.mark.parametrize("body, status, message", [
+    ({"soc_pct": 120}, 422, "soc_pct"),
+    ({"soc_pct": "full"}, 422, "soc_pct"),
+    ({"soc": 50}, 400, "soc"),
+])
+async def test_bad_level_entries_are_refused(owner, body, status, message):
+    resp = await owner.put("/api/v1/car/soc", body)
+    assert resp.status in (400, 422) and message in (await resp.json())["error"]
+
+
+async def test_no_level_entry_without_a_car(owner, agent):
+    from dataclasses import replace
+    from hems.domain import ChargerState
+    charger = replace(agent.state.charger, state=ChargerState.NO_CAR, soc_pct=None, ev_power_w=0.0)
+    await agent.set_state(replace(agent.state, charger=charger))
+    resp = await owner.put("/api/v1/car/soc", {"soc_pct": 50})
+    assert resp.status == 409 and "no car is plugged in" in (await resp.json())["error"]
