@@ -18,6 +18,8 @@ from hems.config import Config
 from hems.control.agent import PlanRequest
 from hems.control.car_plan import CarPlanInputs, car_plan_inputs
 from hems.control.forecasting import Forecaster
+from hems.control.mode_plan import follow_mode
+from hems.control.plan_words import AWAY
 from hems.domain import Envelope, Plan
 from hems.planner import Problem, flexibility, solve
 
@@ -44,7 +46,7 @@ def problem_for(cfg: Config, req: PlanRequest, times: list[datetime], prices: tu
     car = car_inputs(cfg, req)
     target_index, target_soc = [], []
     plugged = np.full(n, plugged_now)
-    if req.trip is not None and car.target_pct is not None:
+    if plugged_now and req.trip is not None and car.target_pct is not None:   # away: no target to miss
         k = math.ceil((req.trip.departure - times[0]).total_seconds() / interval_s)
         if 0 < k <= n:
             target_index.append(k)
@@ -123,6 +125,9 @@ def make_replan(cfg: Config, forecaster: Forecaster) -> Callable[[PlanRequest], 
             pv_w=np.asarray(pv_w, dtype=float), load_w=np.asarray(load_w, dtype=float),
             by_energy=car.by_energy, car_note=car.describe(cfg.ev.capacity_wh),
         )
+        if req.state.charger is None or not req.state.charger.plugged:
+            plan = replace(plan, car_note=AWAY)
+        plan = follow_mode(plan, problem, req.preferences.mode)
         view = forecaster.price_view(times, req.now)
         if view is not None:       # where each price came from; estimated ones say so
             plan = replace(plan, price_source=tuple(view.source), reasons=tuple(

@@ -268,7 +268,8 @@ def prefs_to_json(p: Preferences) -> dict[str, Any]:
     trip = p.next_trip
     return {"mode": p.mode.value, "reserve_pct": p.reserve_pct,
             "next_trip": None if trip is None else
-            {"departure": trip.departure.isoformat(), "target_soc_pct": trip.target_soc_pct}}
+            {"departure": trip.departure.isoformat(), "target_soc_pct": trip.target_soc_pct,
+             "energy_wh": trip.energy_wh}}
 
 
 def prefs_from_json(d: dict[str, Any], default: Preferences) -> Preferences:
@@ -277,5 +278,6 @@ def prefs_from_json(d: dict[str, Any], default: Preferences) -> Preferences:
         mode=Mode(d.get("mode", default.mode.value)),
         reserve_pct=float(d.get("reserve_pct", default.reserve_pct)),
         next_trip=None if not trip else EvSession(datetime.fromisoformat(trip["departure"]),
-                                                  float(trip["target_soc_pct"])),
+                                                  float(trip["target_soc_pct"]),
+                                                  None if trip.get("energy_wh") is None else float(trip["energy_wh"])),
     )

@@ -90,7 +90,10 @@ def state_json(state: SiteState | None, setpoint: Setpoint | None, prefs: Prefer
 def trip_json(trip: EvSession | None) -> dict[str, Any] | None:
     if trip is None:
         return None
-    return {"departure": iso(trip.departure), "target_soc_pct": num(trip.target_soc_pct)}
+    out = {"departure": iso(trip.departure), "target_soc_pct": num(trip.target_soc_pct)}
+    if trip.energy_wh is not None:
+        out["energy_wh"] = num(trip.energy_wh, 0)
+    return out
 
 
 def preferences_json(prefs: Preferences) -> dict[str, Any]:

@@ -40,8 +40,13 @@ async def test_clear_trip_returns_to_schedule(owner, agent):
     ({"departure": "25:00", "target_soc_pct": 80}, "departure", "not a valid time"),
     ({"departure": "7:30", "target_soc_pct": 80}, "departure", "ISO 8601"),
     ({"departure": "2026-06-16T07:30:00", "target_soc_pct": 80}, "departure", "UTC offset"),
-    ({"departure": "2026-06-14T07:30:00Z", "target_soc_pct": 80}, "departure", "in the future"),
-    ({"departure": "2026-07-16T07:30:00Z", "target_soc_pct": 80}, "departure", "within the next 7 days"),
+    ({"departure": "2026-06-14T07:30:00Z", "target_soc_pct": 80}, "departure", "Sun 14 Jun 09:30 is in the past"),
+    ({"departure": "2026-07-17T07:30:00Z", "target_soc_pct": 80}, "departure", "within the next 31 days"),
+    ({"departure": "07:30", "day": "today", "target_soc_pct": 80}, "departure", "Mon 15 Jun 07:30 is in the past"),
+    ({"departure": "07:30", "day": "2026-13-01", "target_soc_pct": 80}, "day", "a date YYYY-MM-DD"),
+    ({"departure": "07:30", "day": "someday", "target_soc_pct": 80}, "day", "'today', 'tomorrow'"),
+    ({"departure": "2026-06-16T07:30:00Z", "day": "today", "target_soc_pct": 80}, "day", "not with a full"),
+    ({"departure": "07:30", "target_soc_pct": 80, "energy_wh": -5}, "energy_wh", "between"),
     ({"departure": 730, "target_soc_pct": 80}, "departure", "must be a string"),
     ({"departure": "07:30", "target_soc_pct": 101}, "target_soc_pct", "between 10 and 100"),
     ({"departure": "07:30", "target_soc_pct": "80"}, "target_soc_pct", "must be a number"),
@@ -179,3 +184,41 @@ async def test_no_level_entry_without_a_car(owner, agent):
     await agent.set_state(replace(agent.state, charger=charger))
     resp = await owner.put("/api/v1/car/soc", {"soc_pct": 50})
     assert resp.status == 409 and "no car is plugged in" in (await resp.json())["error"]
+
+
+async def test_trip_picker_days_and_the_confirmation(owner, agent):
+    # Monday 15 June 2026 12:00 in Amsterdam (UTC+2)
+    body = await (await owner.put("/api/v1/car/trip", {"departure": "07:30", "day": "tomorrow",
+                                                       "target_soc_pct": 80})).json()
+    assert body["next_trip"]["departure"] == "2026-06-16T05:30:00Z"
+    assert body["confirmation"].startswith("charges ") and body["confirmation"].endswith("80 % by Tue 07:30")
+    body = await (await owner.put("/api/v1/car/trip", {"departure": "18:00", "day": "today",
+                                                       "target_soc_pct": 70})).json()
+    assert body["next_trip"]["departure"] == "2026-06-15T16:00:00Z"
+    resp = await owner.put("/api/v1/car/trip", {"departure": "18:00", "day": "2026-06-20",
+                                                "target_soc_pct": 80, "energy_wh": 12000})
+    body = await resp.json()
+    assert body["preferences"]["next_trip"] == {"departure": "2026-06-20T16:00:00Z", "target_soc_pct": 80.0,
+                                                "energy_wh": 12000.0}
+    assert body["next_trip"]["departure"] == "2026-06-16T05:00:00Z"      # the weekly Tuesday comes first
+    assert "12 kWh added by Sat 18:00" in body["confirmation"]
+    assert agent.preferences.next_trip.energy_wh == 12000.0
+
+
+async def test_confirmation_and_plan_status_follow_the_mode(owner, agent):
+    await owner.put("/api/v1/car/trip", {"departure": "07:30", "day": "tomorrow", "target_soc_pct": 80})
+    body = await (await owner.put("/api/v1/car/mode", {"mode": "off"})).json()
+    assert body["confirmation"].startswith("mode Off: hems will not charge")
+    view = await (await owner.get("/api/v1/plan")).json()
+    assert view["status"] == {"kind": "paused", "message": "plan paused: mode Off"}
+    await owner.put("/api/v1/car/mode", {"mode": "fast"})
+    view = await (await owner.get("/api/v1/plan")).json()
+    assert view["status"]["kind"] == "fast"
+    await owner.put("/api/v1/car/mode", {"mode": "smart"})
+    from dataclasses import replace
+    from hems.domain import ChargerState
+    charger = replace(agent.state.charger, state=ChargerState.NO_CAR, soc_pct=None, ev_power_w=0.0)
+    await agent.set_state(replace(agent.state, charger=charger))
+    view = await (await owner.get("/api/v1/plan")).json()
+    assert view["status"] == {"kind": "away", "message": "car away, plan resumes when it is back"}
+    assert view["soc"] is None
