@@ -40,10 +40,14 @@ def charging_before(plan: Plan, until: datetime) -> tuple[float, datetime | None
 
 
 def trip_confirmation(plan: Plan | None, trip: EvSession | None, mode: Mode, plugged: bool,
-                      tz: tzinfo) -> str:
-    """What will happen for this trip, from the plan in force and the mode."""
+                      tz: tzinfo, next_trip: EvSession | None = None) -> str:
+    """What will happen for this trip, from the plan in force and the mode. A trip after the
+    next one (`next_trip`) is planned once the car is back from that one."""
     if trip is None:
         return "no trip planned"
+    if next_trip is not None and next_trip.departure < trip.departure:
+        first = trip_confirmation(plan, next_trip, mode, plugged, tz)
+        return f"{_goal(trip, tz)}: planned after the trip of {_day_time(next_trip.departure, tz)} ({first})"
     goal = _goal(trip, tz)
     if mode is Mode.OFF:
         return f"mode Off: hems will not charge for {goal}"

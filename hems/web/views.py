@@ -54,6 +54,7 @@ def plan_view(app: web.Application) -> dict[str, Any]:
     kind, words = plan_status(agent.preferences.mode, plugged)
     return {
         "status": {"kind": kind, "message": words},
+        "capacity_wh": getattr(getattr(config, "ev", None), "capacity_wh", None),
         "plugged": plugged,
         "soc": soc_json(agent.car_soc),
         "now": iso(now),
