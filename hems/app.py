@@ -156,7 +156,7 @@ def build_agent(cfg: Config, clock: Clock) -> tuple[Agent, Any, Any]:
         if dc.role == "charger":
             charger = ChargerOutput(dc.name, devices[dc.name])
     agent = Agent(agent_settings(cfg, clock), slots, clock, owner=owner, store=store,
-                  replan=make_replan(cfg, forecaster), charger=charger, prices=forecaster,
+                  replan=make_replan(cfg, forecaster, store), charger=charger, prices=forecaster,
                   frequency_source=devices.get("bridge_frequency"))
     agent.config = cfg
     return agent, store, forecaster

@@ -21,6 +21,7 @@ from hems.config.model import TariffConfig
 from hems.control.api import Listener, Refused
 from hems.control.arbitration import Decision, Request
 from hems.control.car_plan import CarPlanInputs
+from hems.control import car_history
 from hems.control.car_soc import CarSoc
 from hems.control.commitments import CommitmentBook, flex_view, home_limits
 from hems.control.decide import CarLimits, apply_commitments, interim_request, plan_request
@@ -320,10 +321,16 @@ class Agent:
             s.next_poll_at = now + timedelta(seconds=s.poll_interval_s)
         now = self.clock.now()          # the polls took time (much of it on a scaled clock)
         previous, self._state = self._state, self._assemble(now)
-        if _plugged(previous) != _plugged(self._state):
+        came_or_went = _plugged(previous) != _plugged(self._state)
+        if came_or_went:
             self.request_replan()       # the car came or went
+        level_before = self._car.known
         if self._state.charger is not None and self._car.observe(self._state.charger):
             self.request_replan()       # the car's level became known (or measured), or unknown
+        if came_or_went and None not in (_plugged(previous), _plugged(self._state)) and self.store is not None:
+            plugged = bool(_plugged(self._state))     # the habits learn from these (control.car_history)
+            self.store.add_event(car_history.KIND, car_history.plug_message(
+                plugged, self._car.known if plugged else level_before), at=now)
         if (previous.stale if previous else ()) != self._state.stale and not \
                 (previous is None and self._by_role.keys() <= set(self._state.stale)):
             await self._report_staleness(self._state)

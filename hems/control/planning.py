@@ -16,11 +16,12 @@ import numpy as np
 
 from hems.config import Config
 from hems.control.agent import PlanRequest
+from hems.control.car_history import EventLog, expected_away
 from hems.control.car_plan import CarPlanInputs, car_plan_inputs
 from hems.control.forecasting import Forecaster
 from hems.control.mode_plan import follow_mode
 from hems.control.plan_words import AWAY
-from hems.domain import Envelope, Plan
+from hems.domain import Envelope, ExpectedAway, Plan
 from hems.planner import Problem, flexibility, solve
 
 log = logging.getLogger(__name__)
@@ -103,8 +104,28 @@ def plan_reasons(ev_w: np.ndarray, grid_w: np.ndarray, pv_w: np.ndarray, load_w:
     return out
 
 
-def make_replan(cfg: Config, forecaster: Forecaster) -> Callable[[PlanRequest], tuple[Plan, Envelope] | None]:
-    """The function the agent calls in its worker thread."""
+def habits_view(cfg: Config, req: PlanRequest, times: list[datetime], plan: Plan,
+                events: EventLog | None) -> tuple[tuple[ExpectedAway, ...], np.ndarray]:
+    """The absences the car's habits expect in the horizon (with the level it should come back
+    with, from the plan's level at leaving less a trip's usual use) and the probability per
+    interval that the car is plugged in."""
+    from zoneinfo import ZoneInfo
+
+    expected, plugged_p = expected_away(events, req.now, times, cfg.planner.interval_s, ZoneInfo(cfg.site.timezone))
+    out = []
+    for a in expected:
+        k = plan.index_at(a.leave)
+        arrival = None
+        if k is not None and not plan.by_energy and a.used_pct is not None:
+            arrival = max(0.0, float(plan.soc_pct[k]) - a.used_pct)
+        out.append(ExpectedAway(a.leave, a.back, a.probability, arrival))
+    return tuple(out), np.asarray(plugged_p, dtype=float)
+
+
+def make_replan(cfg: Config, forecaster: Forecaster,
+                events: EventLog | None = None) -> Callable[[PlanRequest], tuple[Plan, Envelope] | None]:
+    """The function the agent calls in its worker thread; `events` (the store) holds the car's
+    comings and goings its habits are learned from."""
 
     def replan(req: PlanRequest) -> tuple[Plan, Envelope] | None:
         times = horizon_times(req.now, cfg.planner.interval_s, cfg.planner.horizon_h)
@@ -128,6 +149,9 @@ def make_replan(cfg: Config, forecaster: Forecaster) -> Callable[[PlanRequest], 
         if req.state.charger is None or not req.state.charger.plugged:
             plan = replace(plan, car_note=AWAY)
         plan = follow_mode(plan, problem, req.preferences.mode)
+        away, plugged_p = habits_view(cfg, req, times, plan, events)
+        plan = replace(plan, expected_away=away)
+        envelope = replace(envelope, availability=plugged_p)
         view = forecaster.price_view(times, req.now)
         if view is not None:       # where each price came from; estimated ones say so
             plan = replace(plan, price_source=tuple(view.source), reasons=tuple(

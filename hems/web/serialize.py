@@ -116,6 +116,8 @@ def plan_json(plan: Plan | None) -> dict[str, Any] | None:
         "target_shortfall_pct": num(plan.target_shortfall_pct),
         "by_energy": plan.by_energy,
         "car_note": plan.car_note,
+        "expected_away": [{"leave": iso(a.leave), "back": iso(a.back), "probability": num(a.probability, 2),
+                           "arrival_soc_pct": num(a.arrival_soc_pct)} for a in plan.expected_away],
     }
 
 

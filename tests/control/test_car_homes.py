@@ -121,3 +121,31 @@ async def test_owner_entry_on_a_no_soc_charger_is_estimated_onwards(tmp_path):
         from hems.control.api import Refused
         with pytest.raises(Refused):
             await rig.agent.set_car_soc(50.0, who="owner")
+
+
+async def test_plug_events_feed_the_habits_in_the_plan_and_the_envelope(tmp_path):
+    from hems.aggregator.views import plan_message
+    from hems.control.car_history import KIND
+    from tests.control.test_car_history import _weeks_of_commuting
+
+    now = datetime(2024, 7, 1, 0, 0, tzinfo=timezone.utc)          # the Monday after the four weeks
+    clock = ManualClock(now)
+    async with HomeRig(clock, now, tmp_path, devices={"charger": SLOW}) as rig:
+        _weeks_of_commuting(rig.store)
+        rig.home.plant.plug(50.0)
+        await _run(rig, clock, 30)
+        rig.home.plant.unplug()
+        await _run(rig, clock, 30)
+        rig.home.plant.plug(45.0)
+        await _run(rig, clock, 30)
+        rig.store.flush()
+        logged = [e["message"] for e in rig.store.events(since=now, kind=KIND)]
+        assert logged == ["plugged in at 45 %", "unplugged at 50 %"], logged      # newest first
+        plan, envelope = rig.agent.plan, rig.agent.envelope
+        assert plan.expected_away, "the weekday commute is expected in the 48 h plan"
+        first = plan.expected_away[0]
+        assert first.probability == 1.0 and first.arrival_soc_pct is not None
+        k = plan.index_at(first.leave + timedelta(hours=1))
+        assert envelope.availability[0] == 1.0 and envelope.availability[k] == 0.0
+        msg = plan_message("site-1", plan, envelope, clock.now())
+        assert msg["availability"][k] == 0.0 and len(msg["availability"]) == len(msg["ev_w"])

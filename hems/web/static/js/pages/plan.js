@@ -88,6 +88,12 @@ export function render(root, ctx) {
       data: [xs, kwOf(s.pv_w || []).slice(0, n), kwOf(s.load_w || []).slice(0, n), kwOf(p.ev_w)],
     }));
     socTitle.textContent = kind === "away" ? capital(v.status.message) : capital(p.car_note || "");
+    for (const a of p.expected_away || []) {      // the car's habits: when it is usually away
+      markers.push({ at: Date.parse(a.leave) / 1000, label: `usually leaves ${timeOf(a.leave)}`, color: COLORS.reserve });
+      socEl.append(h("p", { class: "hint", "data-testid": "expected-away" },
+        `Usually away ${dayTime(a.leave)} – ${timeOf(a.back)} (${Math.round(a.probability * 100)} % of recent weeks)` +
+        (a.arrival_soc_pct !== null ? `, back with about ${pct(a.arrival_soc_pct)}` : "")));
+    }
     if (kind === "away") {
       // no invented charge level while the car is away
     } else if (p.by_energy) {
