@@ -6,7 +6,7 @@ Powers in W (+ charging), SoC in %, energy in Wh, times aware UTC.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 
 from hems.domain import Commitment, Mode, Plan, SiteState
 
@@ -31,6 +31,28 @@ def must_charge_now(soc_pct: float, target_pct: float, departure: datetime, now:
     need_wh = energy_to_target_wh(soc_pct, target_pct, car) * margin
     left_h = (departure - now).total_seconds() / 3600.0
     return need_wh > 0 and need_wh >= car.max_charge_w * left_h
+
+
+def battery_care_max_pct(installer_max_pct: float, soft_max_pct: float | None, trip_target_pct: float | None) -> float:
+    """The highest level the planner may aim at: the owner's soft maximum, unless the next trip asks
+    for more (then the installer's, and `battery_care_hold` keeps the time above it short)."""
+    if soft_max_pct is None or (trip_target_pct is not None and trip_target_pct > soft_max_pct):
+        return installer_max_pct
+    return min(installer_max_pct, soft_max_pct)
+
+
+def battery_care_hold(level_pct: float | None, soft_max_pct: float | None, hours_above: float,
+                      departure: datetime | None, target_pct: float, now: datetime, car: CarLimits) -> bool:
+    """True: do not charge now. The level is at or above the owner's soft maximum and either no
+    trip asks for more, or the departure is more than `hours_above` away and the target is still
+    reachable by charging later (so the battery spends at most that long above the soft maximum)."""
+    if soft_max_pct is None or level_pct is None or level_pct < soft_max_pct:
+        return False
+    if departure is None or target_pct <= soft_max_pct:
+        return True
+    if now >= departure - timedelta(hours=hours_above):
+        return False
+    return not must_charge_now(level_pct, target_pct, departure, now, car)
 
 
 def solar_surplus_w(state: SiteState) -> float:

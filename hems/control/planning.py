@@ -18,6 +18,7 @@ from hems.config import Config
 from hems.control.agent import PlanRequest
 from hems.control.car_history import EventLog, expected_away
 from hems.control.car_plan import CarPlanInputs, car_plan_inputs
+from hems.control.decide import battery_care_max_pct
 from hems.control.forecasting import Forecaster
 from hems.control.mode_plan import follow_mode
 from hems.control.plan_words import AWAY
@@ -54,7 +55,11 @@ def problem_for(cfg: Config, req: PlanRequest, times: list[datetime], prices: tu
             target_soc.append(car.target_pct)
             plugged = plugged_now & (np.arange(n) < k)
     # planning by energy: the battery counts energy added from 0, up to what the trip asks
-    max_soc_pct = (car.target_pct or 0.0) if car.by_energy else ev.max_soc_pct
+    prefs = req.preferences
+    care_max_pct = battery_care_max_pct(ev.max_soc_pct, prefs.soft_max_soc_pct,
+                                        req.trip.target_soc_pct if req.trip is not None else None)
+    max_soc_pct = (car.target_pct or 0.0) if car.by_energy else care_max_pct
+    degradation = prefs.degradation_per_kwh if prefs.degradation_per_kwh is not None else ev.degradation_per_kwh
     ev_min = np.full(n, np.nan)
     ev_max = np.full(n, np.nan)
     for c in req.commitments:
@@ -72,7 +77,7 @@ def problem_for(cfg: Config, req: PlanRequest, times: list[datetime], prices: tu
         reserve_pct=car.reserve_pct, max_soc_pct=max(max_soc_pct, car.start_pct),
         plugged=plugged,
         target_index=np.asarray(target_index, dtype=int), target_soc_pct=np.asarray(target_soc, dtype=float),
-        degradation_per_kwh=ev.degradation_per_kwh, terminal_value_per_kwh=0.0,
+        degradation_per_kwh=degradation, terminal_value_per_kwh=0.0,
         max_import_w=min(site.max_import_w, fuse_w), max_export_w=min(site.max_export_w, fuse_w),
         ev_min_w=ev_min, ev_max_w=ev_max,
     )

@@ -102,6 +102,9 @@ class Preferences:
     mode: Mode = Mode.SMART
     reserve_pct: float = 20.0
     next_trip: EvSession | None = None
+    soft_max_soc_pct: float | None = None    # battery care: stay at or below this level ...
+    hours_above_soft_max: float = 2.0        # ... except this long before a departure that asks more
+    degradation_per_kwh: float | None = None # wear cost per kWh through the battery; None: the installer's
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,7 @@ def car_json(app: web.Application, saved: EvSession | None = None) -> dict[str, 
         "confirmation": trip_confirmation(agent.plan, saved or trip, prefs.mode, plugged, app[keys.TZ], trip),
         "soc": soc_json(agent.car_soc),
         "preferences": preferences_json(prefs),
+        "battery_care": battery_care_json(app),
         "next_trip": trip_json(trip),
         "next_trip_source": "one-off" if one_off is not None and trip == one_off else "schedule",
         "schedule": current_schedule(app),
@@ -193,6 +194,50 @@ async def post_charge_now(request: web.Request) -> web.Response:
     return web.json_response(car_json(app))
 
 
+def battery_care_json(app: web.Application) -> dict[str, Any]:
+    """The owner's battery care, and what wear the plan in force costs, in money."""
+    agent, config = app[keys.AGENT], app[keys.CONFIG]
+    prefs = agent.preferences
+    installer = float(getattr(getattr(config, "ev", None), "degradation_per_kwh", 0.0))
+    per_kwh = prefs.degradation_per_kwh if prefs.degradation_per_kwh is not None else installer
+    plan = agent.plan
+    cycled_kwh = float(abs(plan.ev_w).sum()) * plan.interval_s / 3600 / 1000 if plan is not None else None
+    return {
+        "soft_max_soc_pct": prefs.soft_max_soc_pct,
+        "hours_above_soft_max": prefs.hours_above_soft_max,
+        "degradation_per_kwh": per_kwh,
+        "installer_degradation_per_kwh": installer,
+        "currency": getattr(getattr(config, "tariff", None), "currency", "EUR"),
+        "plan_cycled_kwh": None if cycled_kwh is None else round(cycled_kwh, 2),
+        "plan_wear_cost": None if cycled_kwh is None else round(cycled_kwh * per_kwh, 2),
+    }
+
+
+@access("admin")
+async def put_battery_care(request: web.Request) -> web.Response:
+    """{soft_max_soc_pct: 50..100 or null (off), hours_above_soft_max: 0..24, degradation_per_kwh:
+    0..1 or null (the installer's)}: any of them."""
+    app = request.app
+    body = await body_json(request, allowed={"soft_max_soc_pct", "hours_above_soft_max", "degradation_per_kwh"},
+                           required=set())
+    prefs: Preferences = app[keys.AGENT].preferences
+    changes: dict[str, Any] = {}
+    if "soft_max_soc_pct" in body:
+        value = body["soft_max_soc_pct"]
+        changes["soft_max_soc_pct"] = None if value is None else require_number(value, "soft_max_soc_pct", 50, 100, " %")
+    if "hours_above_soft_max" in body:
+        changes["hours_above_soft_max"] = require_number(body["hours_above_soft_max"], "hours_above_soft_max", 0, 24, " h")
+    if "degradation_per_kwh" in body:
+        value = body["degradation_per_kwh"]
+        changes["degradation_per_kwh"] = None if value is None else require_number(
+            value, "degradation_per_kwh", 0, 1, " per kWh")
+    if not changes:
+        raise ApiError(422, "give soft_max_soc_pct, hours_above_soft_max or degradation_per_kwh", None)
+    await apply_preferences(app, replace(prefs, **changes), request[keys.WHO])
+    audit(request, "set_battery_care", changes)
+    return web.json_response(car_json(app))
+
+
 @access("admin")
 async def put_soc(request: web.Request) -> web.Response:
     """{"soc_pct": 0..100}: the owner says how full the plugged-in car is."""
@@ -248,3 +293,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/v1/car/charge-now", post_charge_now)
     app.router.add_put("/api/v1/car/schedule", put_schedule)
     app.router.add_put("/api/v1/car/soc", put_soc)
+    app.router.add_put("/api/v1/car/battery-care", put_battery_care)

@@ -149,3 +149,24 @@ async def test_plug_events_feed_the_habits_in_the_plan_and_the_envelope(tmp_path
         assert envelope.availability[0] == 1.0 and envelope.availability[k] == 0.0
         msg = plan_message("site-1", plan, envelope, clock.now())
         assert msg["availability"][k] == 0.0 and len(msg["availability"]) == len(msg["ev_w"])
+
+
+async def test_battery_care_keeps_the_car_low_until_the_last_hours_then_meets_the_trip(tmp_path):
+    clock = ManualClock(START)
+    async with HomeRig(clock, START, tmp_path, devices={"charger": SLOW}) as rig:
+        rig.home.plant.plug(70.0)
+        leave = START + timedelta(hours=4)
+        await rig.agent.tick(wait_for_plan=True)
+        await rig.agent.set_preferences(Preferences(
+            mode=Mode.SMART, reserve_pct=20.0, next_trip=EvSession(leave, 90.0),
+            soft_max_soc_pct=80.0, hours_above_soft_max=1.5), who="test")
+        # cheap for the first two hours: without battery care the plan would fill the car at once
+        await rig.agent.set_price_override(START, 900, [0.05] * 8 + [0.40] * 184)
+        window = leave - timedelta(hours=1.5)
+        highest_before = 0.0
+        while clock.now() < leave - timedelta(seconds=60):
+            await _run(rig, clock, 60, step_s=60.0)
+            if clock.now() < window:
+                highest_before = max(highest_before, rig.home.plant.soc_pct)
+        assert highest_before <= 81.5, f"above the soft maximum too early: {highest_before:.1f} %"
+        assert rig.home.plant.soc_pct >= 89.5, f"left with {rig.home.plant.soc_pct:.1f} %"

@@ -222,3 +222,33 @@ async def test_confirmation_and_plan_status_follow_the_mode(owner, agent):
     view = await (await owner.get("/api/v1/plan")).json()
     assert view["status"] == {"kind": "away", "message": "car away, plan resumes when it is back"}
     assert view["soc"] is None
+
+
+async def test_battery_care_is_kept_and_its_wear_shown_in_money(owner, agent):
+    body = await (await owner.get("/api/v1/car")).json()
+    care = body["battery_care"]
+    assert care["soft_max_soc_pct"] is None and care["currency"] == "EUR"
+    resp = await owner.put("/api/v1/car/battery-care", {"soft_max_soc_pct": 80, "hours_above_soft_max": 3,
+                                                          "degradation_per_kwh": 0.05})
+    assert resp.status == 200, await resp.text()
+    care = (await resp.json())["battery_care"]
+    assert care["soft_max_soc_pct"] == 80 and care["hours_above_soft_max"] == 3
+    assert care["degradation_per_kwh"] == 0.05
+    assert care["plan_wear_cost"] == pytest.approx(care["plan_cycled_kwh"] * 0.05, abs=0.01)
+    prefs = agent.preferences
+    assert (prefs.soft_max_soc_pct, prefs.hours_above_soft_max, prefs.degradation_per_kwh) == (80, 3, 0.05)
+    resp = await owner.put("/api/v1/car/battery-care", {"soft_max_soc_pct": None})
+    assert (await resp.json())["battery_care"]["soft_max_soc_pct"] is None
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"soft_max_soc_pct": 30}, "soft_max_soc_pct"),
+    ({"hours_above_soft_max": 48}, "hours_above_soft_max"),
+    ({"degradation_per_kwh": -0.1}, "degradation_per_kwh"),
+    ({"degradation_per_kwh": "cheap"}, "degradation_per_kwh"),
+])
+async def test_bad_battery_care_refused(owner, agent, body, field):
+    resp = await owner.put("/api/v1/car/battery-care", body)
+    data = await resp.json()
+    assert resp.status == 422 and data["field"] == field, data
+    assert agent.changes == []

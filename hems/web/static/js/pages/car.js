@@ -114,6 +114,9 @@ export function render(root, ctx) {
     });
     root.append(card("Reserve", h("p", { class: "muted" }, "hems never uses the car's battery for the home or the grid below this level."), reserveForm));
 
+    // Battery care: a soft maximum, the hours above it before leaving, and what wear costs in money
+    root.append(batteryCareCard(v.battery_care, canEdit, (body) => act(put("/car/battery-care", body), "Battery care saved: hems replanned")));
+
     // Weekly schedule
     const rows = {};
     const table = h("div", { class: "week" });
@@ -164,6 +167,31 @@ function socCard(v) {
   return card("Charge level", h("p", { class: "lead", "data-testid": "soc-line" }, h("strong", {}, `${Math.round(soc.soc_pct)} %${error}`),
     h("span", { class: "muted" }, ` · ${SOURCES[soc.source] || soc.source}`)),
     soc.source === "measured" ? null : h("details", {}, h("summary", {}, "Correct it"), form));
+}
+
+function batteryCareCard(care, canEdit, save) {
+  if (!care) return null;
+  const on = h("input", { type: "checkbox", name: "soft_max_on", checked: care.soft_max_soc_pct !== null, disabled: !canEdit });
+  const soft = slider("soft_max_soc_pct", 50, 100, care.soft_max_soc_pct ?? 80);
+  const hours = h("input", { type: "number", name: "hours_above_soft_max", min: 0, max: 24, step: 0.5,
+    value: care.hours_above_soft_max, disabled: !canEdit });
+  const wear = h("input", { type: "number", name: "degradation_per_kwh", min: 0, max: 1, step: 0.005,
+    value: care.degradation_per_kwh, disabled: !canEdit });
+  const form = h("form", { class: "form-grid" },
+    h("label", {}, h("span", {}, on, " Keep the battery at or below"), soft.el),
+    h("label", {}, "Hours above it before leaving, at most", hours),
+    h("label", {}, `Battery wear, ${care.currency} per kWh through the battery`, wear),
+    h("div", { class: "actions" }, h("button", { class: "primary", type: "submit", disabled: !canEdit }, "Save battery care")));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    save({ soft_max_soc_pct: on.checked ? Number(soft.input.value) : null,
+      hours_above_soft_max: Number(hours.value), degradation_per_kwh: Number(wear.value) });
+  });
+  const cost = care.plan_wear_cost === null ? "No plan yet." :
+    `This plan moves ${care.plan_cycled_kwh.toFixed(1)} kWh through the battery: about ${care.plan_wear_cost.toFixed(2)} ${care.currency} of wear.`;
+  return card("Battery care", h("p", { class: "muted" },
+    "A battery lasts longer kept below about 80 %. hems charges above this only shortly before a trip that asks for more."),
+  h("p", { "data-testid": "wear-cost" }, cost), form);
 }
 
 function capital(text) { return text ? text[0].toUpperCase() + text.slice(1) : ""; }
