@@ -24,7 +24,7 @@ from hems.control.car_plan import CarPlanInputs
 from hems.control import car_history
 from hems.control.car_soc import CarSoc
 from hems.control.commitments import CommitmentBook, flex_view, home_limits
-from hems.control.decide import CarLimits, apply_commitments, battery_care_hold, interim_request, plan_request
+from hems.control.decide import CarLimits, apply_battery_care, apply_commitments, interim_request, plan_request
 from hems.control.devices import ChargerOutput, DeviceSlot
 from hems.control.safety import SafetyLimits, clamp
 from hems.control.settings import Applied, OwnerSettings, SettingsView, SiteLimits, Weekly
@@ -327,10 +327,8 @@ class Agent:
         level_before = self._car.known
         if self._state.charger is not None and self._car.observe(self._state.charger):
             self.request_replan()       # the car's level became known (or measured), or unknown
-        if came_or_went and None not in (_plugged(previous), _plugged(self._state)) and self.store is not None:
-            plugged = bool(_plugged(self._state))     # the habits learn from these (control.car_history)
-            self.store.add_event(car_history.KIND, car_history.plug_message(
-                plugged, self._car.known if plugged else level_before), at=now)
+        if came_or_went and None not in (_plugged(previous), _plugged(self._state)):
+            car_history.log_plug(self.store, bool(_plugged(self._state)), level_before, self._car.known, now)
         if (previous.stale if previous else ()) != self._state.stale and not \
                 (previous is None and self._by_role.keys() <= set(self._state.stale)):
             await self._report_staleness(self._state)
@@ -437,11 +435,9 @@ class Agent:
         tz = self.settings.timezone
         power_w, reason = from_plan or interim_request(state, mode, departure, target, car, now, tz,
                                                        start_pct=inputs.start_pct, by_energy=inputs.by_energy)
-        prefs, known = self.preferences, self._car.known
-        if power_w > 0 and mode is not Mode.FAST and battery_care_hold(
-                known.soc_pct if known else None, prefs.soft_max_soc_pct, prefs.hours_above_soft_max,
-                trip.departure if trip else None, trip.target_soc_pct if trip else 0.0, now, car):
-            power_w, reason = 0.0, f"battery care: holding at {prefs.soft_max_soc_pct:.0f} % until closer to leaving"
+        known = self._car.known
+        power_w, reason = apply_battery_care(power_w, reason, mode, self.preferences,
+                                             known.soc_pct if known else None, trip, now, car)
         if probe_w is not None and power_w == 0.0:
             power_w, reason = probe_w, "charging briefly to read the car's charge level"
         if mode is not Mode.OFF:

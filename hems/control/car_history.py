@@ -31,6 +31,13 @@ def plug_message(plugged: bool, known: SocKnowledge | None) -> str:
     return words if known is None else f"{words} at {known.soc_pct:.0f} %"
 
 
+def log_plug(log: EventLog | None, plugged: bool, level_before: SocKnowledge | None,
+             level_now: SocKnowledge | None, at: datetime) -> None:
+    """The car came (with the level now known, if any) or went (with the level it left with)."""
+    if log is not None:
+        log.add_event(KIND, plug_message(plugged, level_now if plugged else level_before), at=at)
+
+
 def _level(message: str) -> float | None:
     m = _LEVEL.search(message)
     return float(m.group(1)) if m else None

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 
-from hems.domain import Commitment, Mode, Plan, SiteState
+from hems.domain import Commitment, EvSession, Mode, Plan, Preferences, SiteState
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,17 @@ def battery_care_hold(level_pct: float | None, soft_max_pct: float | None, hours
     if now >= departure - timedelta(hours=hours_above):
         return False
     return not must_charge_now(level_pct, target_pct, departure, now, car)
+
+
+def apply_battery_care(power_w: float, reason: str, mode: Mode, prefs: Preferences, level_pct: float | None,
+                       trip: EvSession | None, now: datetime, car: CarLimits) -> tuple[float, str]:
+    """Hold a charge request at the owner's soft maximum (battery_care_hold); never in Fast."""
+    if power_w <= 0 or mode is Mode.FAST or prefs.soft_max_soc_pct is None:
+        return power_w, reason
+    if battery_care_hold(level_pct, prefs.soft_max_soc_pct, prefs.hours_above_soft_max,
+                         trip.departure if trip else None, trip.target_soc_pct if trip else 0.0, now, car):
+        return 0.0, f"battery care: holding at {prefs.soft_max_soc_pct:.0f} % until closer to leaving"
+    return power_w, reason
 
 
 def solar_surplus_w(state: SiteState) -> float:

@@ -1,7 +1,6 @@
 """The planner is told what is known of the car: never an invented level, plugged-ness from the state."""
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import numpy as np

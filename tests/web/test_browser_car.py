@@ -4,7 +4,7 @@ a date; the past refused on the page) with its confirmation, and the Plan page i
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 

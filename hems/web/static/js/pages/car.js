@@ -142,8 +142,12 @@ export function render(root, ctx) {
     root.append(card("Weekly schedule", h("p", { class: "muted" }, `When the car usually leaves (${v.timezone}).`), weekForm));
   }
 
-  get("/car").then((v) => alive && draw(v)).catch((e) => ctx.toast(e.message, "error"));
-  return () => { alive = false; };
+  let shown = null;    // plugged / level known as drawn: the page asks again when the car comes
+  const load = () => get("/car").then((v) => { if (!alive) return; shown = `${v.plugged}/${v.soc !== null}`; draw(v); })
+    .catch((e) => ctx.toast(e.message, "error"));
+  load();
+  const off = ctx.on("state", (st) => { if (shown !== null && `${st.plugged}/${st.soc !== null}` !== shown) load(); });
+  return () => { alive = false; off(); };
 }
 
 // "How full is the car?": asked when the car is plugged in and nothing is known; else what is
