@@ -170,3 +170,19 @@ async def test_battery_care_keeps_the_car_low_until_the_last_hours_then_meets_th
                 highest_before = max(highest_before, rig.home.plant.soc_pct)
         assert highest_before <= 81.5, f"above the soft maximum too early: {highest_before:.1f} %"
         assert rig.home.plant.soc_pct >= 89.5, f"left with {rig.home.plant.soc_pct:.1f} %"
+
+
+async def test_quasar_out_of_reach_target_charges_at_once_and_keeps_charging(tmp_path):
+    """The situation as first reported: 60 kWh car at 60 %, 95 % within 90 minutes on the
+    Quasar (7.4 kW): out of reach, so hems charges at once and never pauses."""
+    clock = ManualClock(START)
+    devices = {"charger": {"profile": "wallbox_quasar", **SLOW}}
+    async with HomeRig(clock, START, tmp_path, devices=devices) as rig:
+        rig.home.plant.plug(60.0)
+        await rig.agent.tick(wait_for_plan=True)
+        leave = clock.now() + timedelta(minutes=90)
+        await rig.agent.set_preferences(Preferences(mode=Mode.SMART, reserve_pct=20.0,
+                                                    next_trip=EvSession(leave, 95.0)), who="test")
+        powers = [rig.agent.last_setpoint.ev_power_w] + await _run(rig, clock, 1800, step_s=30.0)
+        assert min(powers) > 0, "every minute counts: no pause"
+        assert rig.agent.plan.target_shortfall_pct > 0       # and the plan says it falls short
