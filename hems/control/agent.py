@@ -211,6 +211,8 @@ class Agent:
         now = self.clock.now()
         self._book.expire(now)
         limits = home_limits(self.safety_limits(), self.settings.car, self.preferences, self._state)
+        known = self._car.known        # arbitration's discharge rule on the lowest the level can be
+        limits = replace(limits, soc_pct=known.low_pct if known is not None else None)
         decision = self._book.offer(request, flex_view(self._plan, self._envelope), limits, now)
         for old in decision.superseded:
             await self._emit("event", {"kind": "cancel", "id": old})

@@ -186,3 +186,23 @@ async def test_quasar_out_of_reach_target_charges_at_once_and_keeps_charging(tmp
         powers = [rig.agent.last_setpoint.ev_power_w] + await _run(rig, clock, 1800, step_s=30.0)
         assert min(powers) > 0, "every minute counts: no pause"
         assert rig.agent.plan.target_shortfall_pct > 0       # and the plan says it falls short
+
+
+async def test_aggregator_discharge_needs_a_known_level_with_margin(tmp_path):
+    from hems.control.arbitration import Request
+    clock = ManualClock(START)
+    async with HomeRig(clock, START, tmp_path, sim={"no_soc": True}, devices={"charger": SLOW}) as rig:
+        rig.home.plant.plug(60.0)
+        await _run(rig, clock, 30)
+        now = clock.now()
+        ask = Request(id="v2g-1", kind="event", start=now, end=now + timedelta(hours=1), target_w=-5000.0)
+        decision = await rig.agent.offer(ask)
+        assert decision.status == "rejected" and "unknown" in decision.reason
+        await rig.agent.set_car_soc(23.0, who="owner")      # 23 +- 5 %: may be below the 20 % reserve
+        decision = await rig.agent.offer(Request(id="v2g-2", kind="event", start=now, end=now + timedelta(hours=1),
+                                                 target_w=-5000.0))
+        assert decision.status == "rejected"
+        await rig.agent.set_car_soc(60.0, who="owner")
+        decision = await rig.agent.offer(Request(id="v2g-3", kind="event", start=now, end=now + timedelta(hours=1),
+                                                 target_w=-5000.0))
+        assert decision.status != "rejected", decision.reason
