@@ -102,6 +102,23 @@ def bridge_devices(cfg: Config, clock: Clock) -> dict[str, Any]:
     return out
 
 
+def ocpp_devices(cfg: Config, clock: Clock) -> dict[str, Any]:
+    """The chargers that connect to the local OCPP server ([ocpp]), named as in the config."""
+    if cfg.ocpp is None:
+        return {}
+    from hems.devices.ocpp import OcppSettings
+    from hems.devices.ocpp.factory import build_ocpp_devices
+
+    o = cfg.ocpp
+    settings = OcppSettings(
+        bind=o.bind, port=o.port, security_profile=o.security_profile, tls_cert_file=o.tls_cert_file,
+        tls_key_file=o.tls_key_file, tls_ca_file=o.tls_ca_file, heartbeat_interval_s=o.heartbeat_interval_s,
+        meter_interval_s=o.meter_interval_s, fallback_current_a=o.fallback_current_a, id_tokens=o.id_tokens,
+        max_message_bytes=o.max_message_bytes, status_file=cfg.storage.data_dir / "ocpp_status.json")
+    return build_ocpp_devices(settings, cfg.devices, voltage_v=cfg.site.voltage_v, phases=cfg.site.phases,
+                              clock=clock)
+
+
 def droop_settings(cfg: Config) -> Any:
     """The bridge's local fast frequency response, from [bridge]; None without a bridge."""
     if cfg.bridge is None:
@@ -141,8 +158,9 @@ def build_agent(cfg: Config, clock: Clock) -> tuple[Agent, Any, Any]:
         forecaster = holder["forecaster"] = Forecaster(cfg, store, price_feed=make_price_feed(cfg, clock),
                                                        pv_feed=make_pv_feed(cfg, clock))
         forecaster.set_tariff(owner.tariff)
-        devices = build_devices([d for d in cfg.devices if d.transport != "bridge"], clock=clock)
+        devices = build_devices([d for d in cfg.devices if d.transport not in ("bridge", "ocpp")], clock=clock)
         devices.update(bridge_devices(cfg, clock))
+        devices.update(ocpp_devices(cfg, clock))
     except Exception:
         store.close()
         raise

@@ -57,6 +57,11 @@ class DeviceConfig:
     stopbits: int | None = None              # rtu
     comm_timeout_s: float | None = None      # charger: falls back on its own after this silence
     connector: int | None = None             # a multi-connector charger's connector (1-9)
+    charge_point_id: str | None = None       # ocpp: the id the charger connects with
+    password_file: Path | None = None        # ocpp: its HTTP Basic auth password (security profile 1/2)
+    evse: int | None = None                  # ocpp 2.x: the EVSE (connector on 1.6)
+    phases: int | None = None                # ocpp: phases the charger uses (default: the site's)
+    rate_unit: str | None = None             # ocpp: "A" or "W", the unit of its charging profiles
 
 
 @dataclass(frozen=True)
@@ -179,12 +184,29 @@ class BridgeConfig:
 
 
 @dataclass(frozen=True)
+class OcppConfig:
+    """[ocpp]: the local OCPP server that chargers with transport = "ocpp" connect to."""
+    bind: str = "0.0.0.0"
+    port: int = 8887
+    security_profile: int = 0                # 0 none, 1 basic auth, 2 TLS + basic auth, 3 TLS + client cert
+    tls_cert_file: Path | None = None        # profiles 2, 3: the server's certificate ...
+    tls_key_file: Path | None = None         # ... and key
+    tls_ca_file: Path | None = None          # profile 3: the CA of the chargers' client certificates
+    heartbeat_interval_s: float = 60.0
+    meter_interval_s: float = 10.0
+    fallback_current_a: float = 6.0          # what a charger keeps if hems goes silent (0 = stop)
+    id_tokens: tuple[str, ...] = ()          # RFID cards allowed to charge; empty = free charging
+    max_message_bytes: int = 65536
+
+
+@dataclass(frozen=True)
 class SimConfig:
     speedup: float = 60.0
     start: str = "2024-06-03"                # ISO date within the data, 2024-03-01..2025-02-26
     seed: int = 0
     base_port: int = 15020
     no_soc: bool = False                     # the simulated charger never reports the car's SoC
+    ocpp_version: str = "2.1"                # a simulated OCPP charger speaks this version
 
 
 @dataclass(frozen=True)
@@ -205,6 +227,7 @@ class Config:
     aggregator: AggregatorConfig | None = None   # None = no aggregator link
     bridge: BridgeConfig | None = None
     sim: SimConfig | None = None
+    ocpp: OcppConfig | None = None               # None: no OCPP server
     solar: SolarConfig = field(default_factory=SolarConfig)
     source: str = "<dict>"
     base_dir: Path = field(default_factory=Path.cwd)

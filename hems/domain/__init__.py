@@ -11,6 +11,7 @@ Times are timezone-aware UTC datetimes.
 from hems.domain.model import (
     ChargerReading,
     ChargerState,
+    ChargingNeeds,
     Commitment,
     Envelope,
     EvSession,
@@ -28,6 +29,7 @@ from hems.domain.model import (
 __all__ = [
     "ChargerReading",
     "ChargerState",
+    "ChargingNeeds",
     "Commitment",
     "Envelope",
     "EvSession",

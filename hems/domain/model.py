@@ -51,6 +51,19 @@ class PvReading:
 
 
 @dataclass(frozen=True)
+class ChargingNeeds:
+    """What a car asked for over ISO 15118 (OCPP NotifyEVChargingNeeds): an offered trip.
+
+    An offer for the owner to accept, never a trip by itself."""
+    at: datetime                             # when the charger reported it
+    departure: datetime | None = None        # when the driver wants to leave (aware UTC)
+    energy_wh: float | None = None           # energy the car asks for until then
+    target_soc_pct: float | None = None      # the car's own target, when it says one
+    capacity_wh: float | None = None         # the battery's capacity, when it says one
+    bidirectional: bool = False              # the car offered bidirectional transfer
+
+
+@dataclass(frozen=True)
 class ChargerReading:
     at: datetime
     ev_power_w: float                        # + charging, - discharging
@@ -60,6 +73,7 @@ class ChargerReading:
     max_charge_w: float | None = None
     max_discharge_w: float | None = None
     fault: str | None = None
+    needs: ChargingNeeds | None = None       # ISO 15118 departure and energy (OCPP chargers)
 
     @property
     def plugged(self) -> bool:
