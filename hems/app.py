@@ -24,6 +24,8 @@ from hems.control.decide import CarLimits
 from hems.control.devices import ChargerOutput, DeviceSlot
 from hems.control.safety import SafetyLimits
 from hems.control.settings import OwnerSettings
+from hems.control.soc_estimate import CarBattery
+from hems.control.soc_probe import ProbeRules
 from hems.domain.clock import Clock, ScaledClock, SystemClock
 
 log = logging.getLogger(__name__)
@@ -49,11 +51,32 @@ def agent_settings(config: Config, clock: Clock | None = None) -> AgentSettings:
     loop_s = min(heartbeat_s, *(d.poll_interval_s for d in config.devices))
     # request timeouts run in real seconds: a clock faster than real time counts more of its own
     timeout_scale = clock.speedup if isinstance(clock, ScaledClock) else 1.0
+    battery = CarBattery(capacity_wh=ev.capacity_wh, charge_efficiency=ev.charge_efficiency,
+                         discharge_efficiency=ev.discharge_efficiency)
     return AgentSettings(
         limits=limits, car=car, timezone=ZoneInfo(site.timezone),
         loop_interval_s=loop_s, replan_interval_s=float(config.planner.interval_s),
         heartbeat_interval_s=heartbeat_s, timeout_scale=timeout_scale,
+        battery=battery, soc_probe=soc_probe_rules(config),
     )
+
+
+def soc_probe_rules(config: Config) -> ProbeRules | None:
+    """The short charge that reads the car's level, for a charger whose profile says it reports
+    the level only while power flows (the Wallbox Quasar); None for every other charger."""
+    from hems.devices.drivers.hooks import SOC_ONLY_WHILE_POWER_FLOWS
+    from hems.devices.profiles import ProfileError, load_profile
+
+    charger = config.device("charger")
+    if charger is None or charger.transport == "bridge":
+        return None
+    try:
+        profile = load_profile(charger.profile, "charger")
+    except (ProfileError, OSError, ValueError):
+        return None          # the device factory reports a bad profile
+    if profile.hook not in SOC_ONLY_WHILE_POWER_FLOWS:
+        return None
+    return ProbeRules(min_power_w=config.ev.min_charge_w)
 
 
 def bridge_devices(cfg: Config, clock: Clock) -> dict[str, Any]:
@@ -151,7 +174,7 @@ def build_agent(cfg: Config, clock: Clock) -> tuple[Agent, Any, Any]:
         if dc.role == "charger":
             charger = ChargerOutput(dc.name, devices[dc.name])
     agent = Agent(agent_settings(cfg, clock), slots, clock, owner=owner, store=store,
-                  replan=make_replan(cfg, forecaster), charger=charger, prices=forecaster,
+                  replan=make_replan(cfg, forecaster, store), charger=charger, prices=forecaster,
                   frequency_source=devices.get("bridge_frequency"))
     agent.config = cfg
     return agent, store, forecaster

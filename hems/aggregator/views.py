@@ -55,4 +55,6 @@ def plan_message(site_id: str, plan: Plan, envelope: Envelope | None, now: datet
         "up_w": r(flex.up_w) if flex else None, "down_w": r(flex.down_w) if flex else None,
         "soc_min_pct": r(soc_min, 2) if soc_min is not None else None,
         "soc_max_pct": r(soc_max, 2) if soc_max is not None else None,
+        "availability": r(envelope.availability, 3)
+        if envelope is not None and envelope.availability is not None else None,
     }

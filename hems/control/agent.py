@@ -11,23 +11,30 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Callable, Protocol
 from zoneinfo import ZoneInfo
 
 from hems.config.model import TariffConfig
-from hems.control.api import Listener
+from hems.control.api import Listener, Refused
 from hems.control.arbitration import Decision, Request
+from hems.control.car_plan import CarPlanInputs
+from hems.control import car_history
+from hems.control.car_soc import CarSoc
 from hems.control.commitments import CommitmentBook, flex_view, home_limits
-from hems.control.decide import CarLimits, apply_commitments, interim_request, plan_request
+from hems.control.decide import CarLimits, apply_battery_care, apply_commitments, interim_request, plan_request
 from hems.control.devices import ChargerOutput, DeviceSlot
 from hems.control.safety import SafetyLimits, clamp
 from hems.control.settings import Applied, OwnerSettings, SettingsView, SiteLimits, Weekly
+from hems.control.soc_estimate import CarBattery
+from hems.control.soc_probe import ProbeRules
 from hems.control.trips import next_departure
 from hems.devices.ports import FrequencyResponse, FrequencySource
 from hems.domain import Commitment, Envelope, EvSession, Mode, Plan, Preferences, Setpoint, SiteState
 from hems.domain.clock import Clock
+from hems.domain.soc import SocKnowledge
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +57,8 @@ class PlanRequest:
     trip: EvSession | None
     commitments: tuple[Commitment, ...]
     site: SiteLimits                                # the live site limits
+    soc: SocKnowledge | None = None                 # what is known of the car's level (None: unknown)
+    car: CarPlanInputs | None = None                # what the planner is told of the car (None: from soc)
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,8 @@ class AgentSettings:
     heartbeat_interval_s: float = 10.0              # rewrite the setpoint at least this often
     write_deadband_w: float = 50.0
     timeout_scale: float = 1.0                      # clock seconds per real second (the demo's speed-up)
+    battery: CarBattery | None = None               # for SoC estimation; None: from `car`
+    soc_probe: ProbeRules | None = None             # the charger reports SoC only while power flows
 
 
 class Agent:
@@ -82,6 +93,9 @@ class Agent:
         self._slots = {s.name: s for s in slots}
         self._by_role = {s.role: s for s in slots}
         self._book = CommitmentBook()
+        car = settings.car
+        self._car = CarSoc(settings.battery or CarBattery(car.capacity_wh, car.charge_efficiency),
+                           settings.soc_probe)
         self._state: SiteState | None = None
         self._plan: Plan | None = None
         self._envelope: Envelope | None = None
@@ -125,6 +139,10 @@ class Agent:
     @property
     def plan_error(self) -> str | None:
         return self._plan_error
+
+    @property
+    def car_soc(self) -> SocKnowledge | None:
+        return self._car.known
 
     def next_trip(self, now: datetime | None = None) -> EvSession | None:
         now = now or self.clock.now()
@@ -171,6 +189,18 @@ class Agent:
         await self._apply_now()
         return applied
 
+    async def set_car_soc(self, soc_pct: float, who: str) -> SocKnowledge:
+        state = self._state
+        if state is None or state.charger is None or not state.charger.plugged:
+            raise Refused("no_car", "no car is plugged in: say how full it is once it is plugged in")
+        if not (isinstance(soc_pct, (int, float)) and math.isfinite(soc_pct) and 0 <= soc_pct <= 100):
+            raise Refused("bad_value", f"the charge level must be a number from 0 to 100 %, not {soc_pct!r}")
+        known = self._car.enter(float(soc_pct), self.clock.now())
+        self._log_setting("car charge level", {"soc_pct": known.soc_pct}, who)
+        await self._emit("event", {"kind": "car_soc", "soc_pct": known.soc_pct, "source": known.source.value})
+        await self._apply_now()
+        return known
+
     async def set_aggregator(self, changes: dict[str, Any], who: str) -> Applied:
         applied = self.owner.set_aggregator(changes, self.clock.now(), who)
         self._log_setting("aggregator enrolment", changes, who)
@@ -181,6 +211,8 @@ class Agent:
         now = self.clock.now()
         self._book.expire(now)
         limits = home_limits(self.safety_limits(), self.settings.car, self.preferences, self._state)
+        known = self._car.known        # arbitration's discharge rule on the lowest the level can be
+        limits = replace(limits, soc_pct=known.low_pct if known is not None else None)
         decision = self._book.offer(request, flex_view(self._plan, self._envelope), limits, now)
         for old in decision.superseded:
             await self._emit("event", {"kind": "cancel", "id": old})
@@ -291,8 +323,14 @@ class Agent:
             s.next_poll_at = now + timedelta(seconds=s.poll_interval_s)
         now = self.clock.now()          # the polls took time (much of it on a scaled clock)
         previous, self._state = self._state, self._assemble(now)
-        if _plugged(previous) != _plugged(self._state):
+        came_or_went = _plugged(previous) != _plugged(self._state)
+        if came_or_went:
             self.request_replan()       # the car came or went
+        level_before = self._car.known
+        if self._state.charger is not None and self._car.observe(self._state.charger):
+            self.request_replan()       # the car's level became known (or measured), or unknown
+        if came_or_went and None not in (_plugged(previous), _plugged(self._state)):
+            car_history.log_plug(self.store, bool(_plugged(self._state)), level_before, self._car.known, now)
         if (previous.stale if previous else ()) != self._state.stale and not \
                 (previous is None and self._by_role.keys() <= set(self._state.stale)):
             await self._report_staleness(self._state)
@@ -363,7 +401,8 @@ class Agent:
             now = self.clock.now()
             request = PlanRequest(now=now, state=self._state, preferences=self.preferences,
                                   trip=self.next_trip(now), commitments=self.commitments,
-                                  site=self.owner.site)
+                                  site=self.owner.site, soc=self._car.known,
+                                  car=self._car_inputs(self.next_trip(now)))
             try:
                 result = await asyncio.to_thread(self._replan_fn, request)
             except Exception as exc:
@@ -382,21 +421,33 @@ class Agent:
             await self._emit("plan", self._plan)
 
     def _request(self, state: SiteState, now: datetime) -> tuple[float, str]:
-        if state.charger is None or not state.charger.plugged:
+        plugged = state.charger is not None and state.charger.plugged
+        mode = self.preferences.mode
+        probe_w = self._car.probe_w(now, plugged=plugged, mode_allows_charge=mode is Mode.SMART)
+        if not plugged:
             return 0.0, "no car plugged in"
         trip = self.next_trip(now)
-        mode = self.preferences.mode
-        far = now + timedelta(days=7)
-        departure, target = (trip.departure, trip.target_soc_pct) if trip else (far, 0.0)
+        car = self.settings.car
+        inputs = self._car_inputs(trip)
+        departure = trip.departure if trip else now + timedelta(days=7)
+        target = inputs.target_pct if inputs.target_pct is not None else 0.0
         from_plan = None
         if mode is Mode.SMART and self._plan is not None:
             from_plan = plan_request(self._plan, now)
         tz = self.settings.timezone
-        power_w, reason = from_plan or interim_request(state, mode, departure, target,
-                                                       self.settings.car, now, tz)
+        power_w, reason = from_plan or interim_request(state, mode, departure, target, car, now, tz,
+                                                       start_pct=inputs.start_pct, by_energy=inputs.by_energy)
+        known = self._car.known
+        power_w, reason = apply_battery_care(power_w, reason, mode, self.preferences,
+                                             known.soc_pct if known else None, trip, now, car)
+        if probe_w is not None and power_w == 0.0:
+            power_w, reason = probe_w, "charging briefly to read the car's charge level"
         if mode is not Mode.OFF:
             power_w, reason = apply_commitments(power_w, reason, self._book.bounds(now), now, tz)
         return power_w, reason
+
+    def _car_inputs(self, trip: EvSession | None) -> CarPlanInputs:
+        return self._car.plan_inputs(trip, self.preferences.reserve_pct, self.settings.car.max_soc_pct)
 
     async def _control_step(self) -> Setpoint | None:
         state = self._state
@@ -408,7 +459,7 @@ class Agent:
         if self._book.refresh_default(state, limits, now):
             self.request_replan()
         power_w, reason = self._request(state, now)
-        sp = clamp(power_w, state, limits, reason)
+        sp = clamp(power_w, state, limits, reason, soc=self._car.known)
         if sp.clamped_by:
             sp = replace(sp, reason=f"{sp.reason} (limited: {', '.join(sp.clamped_by)})")
         self._setpoint = sp

@@ -16,6 +16,7 @@ from typing import Any, Awaitable, Callable, Protocol
 from hems.control.arbitration import Decision, Request
 from hems.control.settings import Applied, SettingsView, SiteLimits, Weekly
 from hems.domain import Commitment, Envelope, EvSession, Plan, Preferences, Setpoint, SiteState
+from hems.domain.soc import SocKnowledge
 
 Listener = Callable[[str, Any], Awaitable[None] | None]   # (topic, payload)
 
@@ -45,6 +46,8 @@ class AgentApi(Protocol):
     def commitments(self) -> tuple[Commitment, ...]: ...   # accepted aggregator commitments
     @property
     def plan_error(self) -> str | None: ...         # why the last replan failed, or None
+    @property
+    def car_soc(self) -> SocKnowledge | None: ...   # the car's level: measured, entered or estimated; None: unknown
 
     def next_trip(self, now: datetime) -> EvSession | None:
         """The trip the planner aims at: the owner's one-off, else the weekly schedule."""
@@ -72,6 +75,11 @@ class AgentApi(Protocol):
 
     async def set_tariff(self, changes: dict[str, float], who: str) -> Applied:
         """Fixed tariff prices (import/export per kWh, import markup); replans at once."""
+
+    async def set_car_soc(self, soc_pct: float, who: str) -> SocKnowledge:
+        """The owner says how full the plugged-in car is (0..100 %): known as entered, with the
+        error of a guess, estimated onwards and replaced by the charger's reading when one comes;
+        replans. Raises Refused (no_car, bad_value)."""
 
     async def set_aggregator(self, changes: dict[str, Any], who: str) -> Applied:
         """The aggregator enrolment; it takes effect at the next start (restart_needed)."""

@@ -16,8 +16,13 @@ import numpy as np
 
 from hems.config import Config
 from hems.control.agent import PlanRequest
+from hems.control.car_history import EventLog, expected_away
+from hems.control.car_plan import CarPlanInputs, car_plan_inputs
+from hems.control.decide import battery_care_max_pct
 from hems.control.forecasting import Forecaster
-from hems.domain import Envelope, Plan
+from hems.control.mode_plan import follow_mode
+from hems.control.plan_words import AWAY
+from hems.domain import Envelope, ExpectedAway, Plan
 from hems.planner import Problem, flexibility, solve
 
 log = logging.getLogger(__name__)
@@ -40,15 +45,21 @@ def problem_for(cfg: Config, req: PlanRequest, times: list[datetime], prices: tu
     n = len(times)
     charger = req.state.charger
     plugged_now = bool(charger is not None and charger.plugged)
-    soc_pct = charger.soc_pct if charger is not None and charger.soc_pct is not None else None
+    car = car_inputs(cfg, req)
     target_index, target_soc = [], []
     plugged = np.full(n, plugged_now)
-    if req.trip is not None:
+    if plugged_now and req.trip is not None and car.target_pct is not None:   # away: no target to miss
         k = math.ceil((req.trip.departure - times[0]).total_seconds() / interval_s)
         if 0 < k <= n:
             target_index.append(k)
-            target_soc.append(req.trip.target_soc_pct)
+            target_soc.append(car.target_pct)
             plugged = plugged_now & (np.arange(n) < k)
+    # planning by energy: the battery counts energy added from 0, up to what the trip asks
+    prefs = req.preferences
+    care_max_pct = battery_care_max_pct(ev.max_soc_pct, prefs.soft_max_soc_pct,
+                                        req.trip.target_soc_pct if req.trip is not None else None)
+    max_soc_pct = (car.target_pct or 0.0) if car.by_energy else care_max_pct
+    degradation = prefs.degradation_per_kwh if prefs.degradation_per_kwh is not None else ev.degradation_per_kwh
     ev_min = np.full(n, np.nan)
     ev_max = np.full(n, np.nan)
     for c in req.commitments:
@@ -58,17 +69,26 @@ def problem_for(cfg: Config, req: PlanRequest, times: list[datetime], prices: tu
     return Problem(
         interval_s=interval_s, start=times[0],
         import_price_per_kwh=prices[0], export_price_per_kwh=prices[1], pv_w=pv_w, load_w=load_w,
-        capacity_wh=ev.capacity_wh, soc_pct=soc_pct if soc_pct is not None else 50.0,
+        capacity_wh=ev.capacity_wh, soc_pct=car.start_pct,
         min_charge_w=ev.min_charge_w, max_charge_w=ev.max_charge_w,
-        min_discharge_w=ev.min_discharge_w, max_discharge_w=ev.max_discharge_w,
+        min_discharge_w=ev.min_discharge_w if car.allow_discharge else 0.0,
+        max_discharge_w=ev.max_discharge_w if car.allow_discharge else 0.0,
         charge_efficiency=ev.charge_efficiency, discharge_efficiency=ev.discharge_efficiency,
-        reserve_pct=req.preferences.reserve_pct, max_soc_pct=ev.max_soc_pct,
-        plugged=plugged if soc_pct is not None else np.zeros(n, dtype=bool),
+        reserve_pct=car.reserve_pct, max_soc_pct=max(max_soc_pct, car.start_pct),
+        plugged=plugged,
         target_index=np.asarray(target_index, dtype=int), target_soc_pct=np.asarray(target_soc, dtype=float),
-        degradation_per_kwh=ev.degradation_per_kwh, terminal_value_per_kwh=0.0,
+        degradation_per_kwh=degradation, terminal_value_per_kwh=0.0,
         max_import_w=min(site.max_import_w, fuse_w), max_export_w=min(site.max_export_w, fuse_w),
         ev_min_w=ev_min, ev_max_w=ev_max,
     )
+
+
+def car_inputs(cfg: Config, req: PlanRequest) -> CarPlanInputs:
+    """What the planner is told of the car: the agent's (energy added since plug-in counted), else
+    from what is known of its level; never an invented level."""
+    if req.car is not None:
+        return req.car
+    return car_plan_inputs(req.soc, req.trip, req.preferences.reserve_pct, cfg.ev.capacity_wh, cfg.ev.max_soc_pct)
 
 
 def plan_reasons(ev_w: np.ndarray, grid_w: np.ndarray, pv_w: np.ndarray, load_w: np.ndarray,
@@ -89,13 +109,34 @@ def plan_reasons(ev_w: np.ndarray, grid_w: np.ndarray, pv_w: np.ndarray, load_w:
     return out
 
 
-def make_replan(cfg: Config, forecaster: Forecaster) -> Callable[[PlanRequest], tuple[Plan, Envelope] | None]:
-    """The function the agent calls in its worker thread."""
+def habits_view(cfg: Config, req: PlanRequest, times: list[datetime], plan: Plan,
+                events: EventLog | None) -> tuple[tuple[ExpectedAway, ...], np.ndarray]:
+    """The absences the car's habits expect in the horizon (with the level it should come back
+    with, from the plan's level at leaving less a trip's usual use) and the probability per
+    interval that the car is plugged in."""
+    from zoneinfo import ZoneInfo
+
+    expected, plugged_p = expected_away(events, req.now, times, cfg.planner.interval_s, ZoneInfo(cfg.site.timezone))
+    out = []
+    for a in expected:
+        k = plan.index_at(a.leave)
+        arrival = None
+        if k is not None and not plan.by_energy and a.used_pct is not None:
+            arrival = max(0.0, float(plan.soc_pct[k]) - a.used_pct)
+        out.append(ExpectedAway(a.leave, a.back, a.probability, arrival))
+    return tuple(out), np.asarray(plugged_p, dtype=float)
+
+
+def make_replan(cfg: Config, forecaster: Forecaster,
+                events: EventLog | None = None) -> Callable[[PlanRequest], tuple[Plan, Envelope] | None]:
+    """The function the agent calls in its worker thread; `events` (the store) holds the car's
+    comings and goings its habits are learned from."""
 
     def replan(req: PlanRequest) -> tuple[Plan, Envelope] | None:
         times = horizon_times(req.now, cfg.planner.interval_s, cfg.planner.horizon_h)
         prices, pv_w, load_w = forecaster.forecast(times, req.now)
         problem = problem_for(cfg, req, times, prices, pv_w, load_w)
+        car = car_inputs(cfg, req)
         result = solve(problem)
         envelope = flexibility(problem, result)
         ev_w, grid_w = np.asarray(result.ev_w, dtype=float), np.asarray(result.grid_w, dtype=float)
@@ -108,7 +149,14 @@ def make_replan(cfg: Config, forecaster: Forecaster) -> Callable[[PlanRequest], 
             import_price_per_kwh=np.asarray(prices[0], dtype=float),
             export_price_per_kwh=np.asarray(prices[1], dtype=float),
             pv_w=np.asarray(pv_w, dtype=float), load_w=np.asarray(load_w, dtype=float),
+            by_energy=car.by_energy, car_note=car.describe(cfg.ev.capacity_wh),
         )
+        if req.state.charger is None or not req.state.charger.plugged:
+            plan = replace(plan, car_note=AWAY)
+        plan = follow_mode(plan, problem, req.preferences.mode)
+        away, plugged_p = habits_view(cfg, req, times, plan, events)
+        plan = replace(plan, expected_away=away)
+        envelope = replace(envelope, availability=plugged_p)
         view = forecaster.price_view(times, req.now)
         if view is not None:       # where each price came from; estimated ones say so
             plan = replace(plan, price_source=tuple(view.source), reasons=tuple(

@@ -1,10 +1,13 @@
 """The safety rules of ARCHITECTURE.md as one pure function. Every setpoint passes through it.
 
-`clamp(request_w, state, limits, now)` returns a Setpoint whose power obeys, in this order:
+`clamp(request_w, state, limits, reason, soc=...)` returns a Setpoint whose power obeys, in this order:
   1. data: a missing or stale meter or charger reading -> 0 W (the safe state: no discharge, and
      no charging we cannot check against the fuse);
-  2. car: unplugged or faulted -> 0 W; SoC unknown or at/below the reserve -> no discharge;
-     SoC at/above max_soc -> no charging;
+  2. car: unplugged or faulted -> 0 W; no discharge unless `may_discharge(soc, reserve)`: the
+     state of charge is known (measured, entered or estimated) and its lowest bound
+     (`soc_pct - error_pct`) is above the reserve, so an estimate stops discharging as much
+     earlier as it may be wrong, and an unknown level never discharges; at/above max_soc (the
+     charger's measured value, else the lowest bound of what is known) -> no charging;
   3. charger: at most max_charge_w / max_discharge_w, and at most what the charger itself says it
      can take now (its reading's max_charge_w / max_discharge_w);
   4. site: per phase, the current with the new EV power stays within the main fuse, and the grid
@@ -17,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from hems.domain import ChargerState, Setpoint, SiteState
+from hems.domain import ChargerReading, ChargerState, Setpoint, SiteState
+from hems.domain.soc import SocKnowledge, SocSource, may_discharge
 
 
 @dataclass(frozen=True)
@@ -35,8 +39,24 @@ class SafetyLimits:
     max_soc_pct: float = 100.0
 
 
-def clamp(request_w: float, state: SiteState, limits: SafetyLimits, reason: str) -> Setpoint:
-    """Apply every safety rule to a requested EV power (W, + charging)."""
+class _FromReading:
+    """The default of `clamp`'s soc: the charger's own measured value, exact."""
+
+
+FROM_READING = _FromReading()
+
+
+def measured(reading: ChargerReading) -> SocKnowledge | None:
+    """The charger's own reading as knowledge (no error), or None when it reports no level."""
+    if reading.soc_pct is None:
+        return None
+    return SocKnowledge(float(reading.soc_pct), SocSource.MEASURED, reading.at)
+
+
+def clamp(request_w: float, state: SiteState, limits: SafetyLimits, reason: str,
+          soc: SocKnowledge | None | _FromReading = FROM_READING) -> Setpoint:
+    """Apply every safety rule to a requested EV power (W, + charging). `soc` is what is known
+    of the car's level (the agent's SoC knowledge); by default the charger's reading alone."""
     rules: list[str] = []
     power_w = float(request_w)
 
@@ -55,9 +75,11 @@ def clamp(request_w: float, state: SiteState, limits: SafetyLimits, reason: str)
     if faulted or not car.plugged:
         limit(0.0, "fault" if faulted else "unplugged")
         return Setpoint(at=state.at, ev_power_w=0.0, reason=reason, clamped_by=tuple(rules))
-    if power_w < 0 and (car.soc_pct is None or car.soc_pct <= limits.reserve_pct):
+    known = measured(car) if isinstance(soc, _FromReading) else soc
+    if power_w < 0 and not may_discharge(known, limits.reserve_pct):
         limit(0.0, "reserve")
-    if power_w > 0 and car.soc_pct is not None and car.soc_pct >= limits.max_soc_pct:
+    level_pct = car.soc_pct if car.soc_pct is not None else (known.low_pct if known is not None else None)
+    if power_w > 0 and level_pct is not None and level_pct >= limits.max_soc_pct:
         limit(0.0, "max_soc")
 
     max_charge_w = min(limits.max_charge_w, _or_inf(car.max_charge_w))

@@ -266,9 +266,15 @@ def weekly_from_json(schedule: dict[str, Any]) -> Weekly:
 
 def prefs_to_json(p: Preferences) -> dict[str, Any]:
     trip = p.next_trip
-    return {"mode": p.mode.value, "reserve_pct": p.reserve_pct,
+    return {"mode": p.mode.value, "reserve_pct": p.reserve_pct, "soft_max_soc_pct": p.soft_max_soc_pct,
+            "hours_above_soft_max": p.hours_above_soft_max, "degradation_per_kwh": p.degradation_per_kwh,
             "next_trip": None if trip is None else
-            {"departure": trip.departure.isoformat(), "target_soc_pct": trip.target_soc_pct}}
+            {"departure": trip.departure.isoformat(), "target_soc_pct": trip.target_soc_pct,
+             "energy_wh": trip.energy_wh}}
+
+
+def _opt_float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def prefs_from_json(d: dict[str, Any], default: Preferences) -> Preferences:
@@ -276,6 +282,10 @@ def prefs_from_json(d: dict[str, Any], default: Preferences) -> Preferences:
     return Preferences(
         mode=Mode(d.get("mode", default.mode.value)),
         reserve_pct=float(d.get("reserve_pct", default.reserve_pct)),
+        soft_max_soc_pct=_opt_float(d.get("soft_max_soc_pct", default.soft_max_soc_pct)),
+        hours_above_soft_max=float(d.get("hours_above_soft_max", default.hours_above_soft_max)),
+        degradation_per_kwh=_opt_float(d.get("degradation_per_kwh", default.degradation_per_kwh)),
         next_trip=None if not trip else EvSession(datetime.fromisoformat(trip["departure"]),
-                                                  float(trip["target_soc_pct"])),
+                                                  float(trip["target_soc_pct"]),
+                                                  None if trip.get("energy_wh") is None else float(trip["energy_wh"])),
     )

@@ -116,6 +116,9 @@ class Preferences:
     mode: Mode = Mode.SMART
     reserve_pct: float = 20.0
     next_trip: EvSession | None = None
+    soft_max_soc_pct: float | None = None    # battery care: stay at or below this level ...
+    hours_above_soft_max: float = 2.0        # ... except this long before a departure that asks more
+    degradation_per_kwh: float | None = None # wear cost per kWh through the battery; None: the installer's
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,9 @@ class Plan:
     pv_w: np.ndarray | None = None           # per interval, forecast
     load_w: np.ndarray | None = None         # per interval, forecast
     price_source: tuple[str, ...] = ()       # per interval: which source the price came from
+    by_energy: bool = False                  # soc_pct counts energy added (% of capacity), the level unknown
+    car_note: str = ""                       # what the plan assumed of the car, in the owner's words
+    expected_away: tuple["ExpectedAway", ...] = ()   # absences the car's habits expect in the horizon
 
     def series(self) -> dict[str, list]:
         """The per-interval inputs and reasons the plan carries, by name (those it has)."""
@@ -175,6 +181,16 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class ExpectedAway:
+    """An absence the car's habits expect: when it leaves and comes back, how likely, and the
+    level it should come back with (None when the level or the trip's use is unknown)."""
+    leave: datetime
+    back: datetime
+    probability: float                       # 0..1: share of recent weeks with this trip
+    arrival_soc_pct: float | None = None
+
+
+@dataclass(frozen=True)
 class Envelope:
     """How far the EV power of each plan interval could move while the owner's targets and
     reserve stay reachable (W, + charging), and the feasible SoC corridor (%). Made by the
@@ -187,10 +203,14 @@ class Envelope:
     soc_max_pct: np.ndarray   # (n + 1) highest SoC reachable from the start
     interval_s: int
     start: datetime | None = None
+    availability: np.ndarray | None = None   # (n) probability the car is plugged in (its habits), 0..1
 
     def to_json(self) -> dict[str, Any]:
         r = lambda a, d=1: [round(float(x), d) for x in a]  # noqa: E731
-        return {"start": self.start.isoformat() if self.start else None,
-                "interval_s": self.interval_s, "up_w": r(self.up_w), "down_w": r(self.down_w),
-                "ev_min_w": r(self.ev_min_w), "ev_max_w": r(self.ev_max_w),
-                "soc_min_pct": r(self.soc_min_pct, 3), "soc_max_pct": r(self.soc_max_pct, 3)}
+        out = {"start": self.start.isoformat() if self.start else None,
+               "interval_s": self.interval_s, "up_w": r(self.up_w), "down_w": r(self.down_w),
+               "ev_min_w": r(self.ev_min_w), "ev_max_w": r(self.ev_max_w),
+               "soc_min_pct": r(self.soc_min_pct, 3), "soc_max_pct": r(self.soc_max_pct, 3)}
+        if self.availability is not None:
+            out["availability"] = r(self.availability, 3)
+        return out

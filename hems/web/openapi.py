@@ -102,6 +102,15 @@ DOC: dict[str, Any] = {
         "/api/v1/car/schedule": {"put": _op("Set the weekly departure schedule", "admin", _obj(
             {"days": _obj({d: SCHEDULE_DAY for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")})},
             ["days"]))},
+        "/api/v1/car/soc": {"put": _op("Say how full the plugged-in car is (entered; estimated onwards, the "
+                                       "charger's reading replaces it)", "admin",
+                                       _obj({"soc_pct": {"type": "number", "minimum": 0, "maximum": 100}}, ["soc_pct"]),
+                                       errors=(409,))},
+        "/api/v1/car/battery-care": {"put": _op(
+            "Battery care: a soft maximum level, the hours above it allowed before a departure, the wear cost per kWh",
+            "admin", _obj({"soft_max_soc_pct": {"type": ["number", "null"], "minimum": 50, "maximum": 100},
+                           "hours_above_soft_max": {"type": "number", "minimum": 0, "maximum": 24},
+                           "degradation_per_kwh": {"type": ["number", "null"], "minimum": 0, "maximum": 1}}, []))},
         "/api/v1/settings": {"get": _op("Tariff, site limits, aggregator enrolment, LAN view", "admin")},
         "/api/v1/settings/{section}": {"put": _op(
             "Change one settings section (tariff, site, aggregator, web); site limits at most the installer's", "admin", SETTINGS_BODY, errors=(404,),

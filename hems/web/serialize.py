@@ -11,6 +11,7 @@ from typing import Any
 
 from hems.control.api import AgentApi
 from hems.domain import ChargerReading, Commitment, EvSession, Plan, Preferences, Setpoint, SiteState
+from hems.domain.soc import SocKnowledge
 
 
 def iso(when: datetime | None) -> str | None:
@@ -52,9 +53,18 @@ def setpoint_json(setpoint: Setpoint | None) -> dict[str, Any] | None:
     }
 
 
+def soc_json(known: SocKnowledge | None) -> dict[str, Any] | None:
+    """What is known of the car's level, where it came from and how sure; None: unknown."""
+    if known is None:
+        return None
+    return {"soc_pct": num(known.soc_pct), "source": known.source.value, "error_pct": num(known.error_pct),
+            "low_pct": num(known.low_pct), "high_pct": num(known.high_pct), "at": iso(known.at)}
+
+
 def state_json(state: SiteState | None, setpoint: Setpoint | None, prefs: Preferences,
-               next_trip: EvSession | None = None) -> dict[str, Any]:
-    """The live picture: flows, SoC, plugged, what hems does now and why, the trip aimed at."""
+               next_trip: EvSession | None = None, soc: SocKnowledge | None = None) -> dict[str, Any]:
+    """The live picture: flows, SoC (known, never invented: null when unknown, with its source
+    and error in `soc`), plugged, what hems does now and why, the trip aimed at."""
     meter = state.meter if state is not None else None
     pv = state.pv if state is not None else None
     charger = state.charger if state is not None else None
@@ -64,7 +74,8 @@ def state_json(state: SiteState | None, setpoint: Setpoint | None, prefs: Prefer
         "pv_power_w": num(pv.pv_power_w) if pv is not None else None,
         "ev_power_w": num(charger.ev_power_w) if charger is not None else None,
         "house_load_w": num(state.load_w) if state is not None else None,
-        "soc_pct": num(charger.soc_pct) if charger is not None else None,
+        "soc_pct": num(soc.soc_pct) if soc is not None else None,
+        "soc": soc_json(soc),
         "plugged": charger.plugged if charger is not None else False,
         "charger_state": charger.state.value if charger is not None else None,
         "fault": charger.fault if charger is not None else None,
@@ -79,7 +90,10 @@ def state_json(state: SiteState | None, setpoint: Setpoint | None, prefs: Prefer
 def trip_json(trip: EvSession | None) -> dict[str, Any] | None:
     if trip is None:
         return None
-    return {"departure": iso(trip.departure), "target_soc_pct": num(trip.target_soc_pct)}
+    out = {"departure": iso(trip.departure), "target_soc_pct": num(trip.target_soc_pct)}
+    if trip.energy_wh is not None:
+        out["energy_wh"] = num(trip.energy_wh, 0)
+    return out
 
 
 def preferences_json(prefs: Preferences) -> dict[str, Any]:
@@ -100,6 +114,10 @@ def plan_json(plan: Plan | None) -> dict[str, Any] | None:
         "breakdown": {k: num(v, 3) for k, v in plan.breakdown.items()},
         "series": {k: series_json(v) for k, v in plan.series().items()},
         "target_shortfall_pct": num(plan.target_shortfall_pct),
+        "by_energy": plan.by_energy,
+        "car_note": plan.car_note,
+        "expected_away": [{"leave": iso(a.leave), "back": iso(a.back), "probability": num(a.probability, 2),
+                           "arrival_soc_pct": num(a.arrival_soc_pct)} for a in plan.expected_away],
     }
 
 
@@ -138,4 +156,4 @@ def jsonable(value: Any) -> Any:
 
 def live_state(agent: AgentApi, now: datetime) -> dict[str, Any]:
     """/api/v1/state and the SSE `state` event."""
-    return state_json(agent.state, agent.last_setpoint, agent.preferences, agent.next_trip(now))
+    return state_json(agent.state, agent.last_setpoint, agent.preferences, agent.next_trip(now), agent.car_soc)

@@ -7,9 +7,10 @@ from typing import Any
 
 from aiohttp import web
 
+from hems.control.plan_words import plan_status
 from hems.web import keys
 from hems.web.auth import access
-from hems.web.serialize import commitment_json, iso, jsonable, plan_json, trip_json
+from hems.web.serialize import commitment_json, iso, jsonable, plan_json, soc_json, trip_json
 from hems.web.sitetime import tz_name
 
 LINK: web.AppKey[dict] = web.AppKey("hems_aggregator_link", dict)   # {"link": AggregatorLink}
@@ -48,7 +49,14 @@ def plan_view(app: web.Application) -> dict[str, Any]:
     now = app[keys.CLOCK].now()
     config = app[keys.CONFIG]
     tariff = getattr(config, "tariff", None)
+    state = agent.state
+    plugged = bool(state is not None and state.charger is not None and state.charger.plugged)
+    kind, words = plan_status(agent.preferences.mode, plugged)
     return {
+        "status": {"kind": kind, "message": words},
+        "capacity_wh": getattr(getattr(config, "ev", None), "capacity_wh", None),
+        "plugged": plugged,
+        "soc": soc_json(agent.car_soc),
         "now": iso(now),
         "timezone": tz_name(app[keys.TZ]),
         "currency": getattr(tariff, "currency", "EUR"),

@@ -29,7 +29,9 @@ async def test_plug_in_replans_with_the_car(tmp_path):
         rig.home.plant.plug(25.0)
         await _ticks(rig, clock, 3)
         assert rig.agent.plan.ev_w.max() > 0, "the car came home: charging planned"
-        assert rig.agent.plan.soc_pct[0] == 25.0
+        known = rig.agent.car_soc
+        assert known is not None and known.source.value == "measured" and known.soc_pct == 25.0
+        assert rig.agent.plan.soc_pct[0] == known.low_pct     # planned from the lowest it can be
 
 
 async def test_aggregator_price_curve_makes_the_car_sell(tmp_path):

@@ -48,3 +48,23 @@ def test_commitments_bound_the_request_only_in_their_window():
     c = Commitment(id="e1", start=T, end=T + timedelta(hours=1), min_ev_w=-8000, max_ev_w=-8000)
     assert apply_commitments(5000, "x", [c], T + timedelta(minutes=5))[0] == -8000
     assert apply_commitments(5000, "x", [c], T + timedelta(hours=2)) == (5000, "x")
+
+
+def test_battery_care_holds_at_the_soft_maximum_until_the_last_hours():
+    from hems.control.decide import battery_care_hold, battery_care_max_pct
+    leave = T + timedelta(hours=10)
+    # at 80 % with a trip asking 90 %: hold until 2 h before leaving
+    assert battery_care_hold(80.0, 80.0, 2.0, leave, 90.0, T, CAR)
+    assert not battery_care_hold(80.0, 80.0, 2.0, leave, 90.0, leave - timedelta(hours=1.9), CAR)
+    # below the soft maximum, or no soft maximum: never held
+    assert not battery_care_hold(79.0, 80.0, 2.0, leave, 90.0, T, CAR)
+    assert not battery_care_hold(85.0, None, 2.0, leave, 90.0, T, CAR)
+    # no trip asking more: held for good
+    assert battery_care_hold(80.0, 80.0, 2.0, None, 0.0, T, CAR)
+    assert battery_care_hold(80.0, 80.0, 2.0, leave, 75.0, T, CAR)
+    # a window too short for 80 -> 100 %: released as soon as charging must start to make it
+    assert battery_care_hold(80.0, 80.0, 0.25, T + timedelta(hours=1.5), 100.0, T, CAR)      # 1.39 h needed
+    assert not battery_care_hold(80.0, 80.0, 0.25, T + timedelta(hours=1.3), 100.0, T, CAR)
+    assert battery_care_max_pct(100.0, 80.0, 70.0) == 80.0
+    assert battery_care_max_pct(100.0, 80.0, 90.0) == 100.0
+    assert battery_care_max_pct(100.0, None, 70.0) == 100.0

@@ -80,3 +80,32 @@ def test_result_never_breaks_a_rule_for_any_request():
                     assert new_grid_w >= -LIMITS.max_export_w - 1e-6
                 if p < 0:
                     assert soc is not None and soc > LIMITS.reserve_pct
+
+
+# The discharge rule (hems.domain.soc.may_discharge) in the clamp: what the agent knows decides,
+# not the charger's reading alone; an estimate stops discharging as much earlier as it may be wrong.
+def known(soc_pct, source="estimated", error_pct=0.0):
+    from hems.domain.soc import SocKnowledge, SocSource
+    return SocKnowledge(soc_pct, SocSource(source), T, error_pct)
+
+
+@pytest.mark.parametrize("name, soc, expected_w", [
+    ("nothing known: no discharge", None, 0.0),
+    ("estimate whose margin covers its error", known(30.0, error_pct=6.0), -5000.0),
+    ("estimate above the reserve but within its error", known(24.0, error_pct=6.0), 0.0),
+    ("entered guess 5 % above the reserve: its error reaches the reserve", known(25.0, "entered", 5.0), 0.0),
+    ("entered guess well above", known(60.0, "entered", 5.0), -5000.0),
+    ("measured just above the reserve", known(21.0, "measured"), -5000.0),
+])
+def test_discharge_only_on_a_known_level_with_margin(name, soc, expected_w):
+    st = site(soc=None)                         # the charger itself reports no level
+    sp = clamp(-5000, st, LIMITS, reason="x", soc=soc)
+    assert sp.ev_power_w == expected_w, name
+    assert ("reserve" in sp.clamped_by) == (expected_w == 0.0), name
+
+
+def test_an_estimate_near_full_stops_charging_only_when_even_its_lowest_bound_is_full():
+    limits = SafetyLimits(**{**LIMITS.__dict__, "max_soc_pct": 80.0})
+    assert clamp(7000, site(soc=None), limits, "x", soc=known(82.0, error_pct=4.0)).ev_power_w == 7000
+    sp = clamp(7000, site(soc=None), limits, "x", soc=known(86.0, error_pct=4.0))
+    assert sp.ev_power_w == 0 and "max_soc" in sp.clamped_by

@@ -1,4 +1,5 @@
 """SoC estimation by energy counting, against the simulated car's true state of charge."""
+import importlib.util
 import sys
 from pathlib import Path
 from datetime import datetime, timedelta, timezone
@@ -9,8 +10,14 @@ from hems.control.soc_estimate import CarBattery, SocTrack, entered, observe
 from hems.domain import ChargerReading, ChargerState
 from hems.domain.soc import SocKnowledge, SocSource, may_discharge
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from soc_estimate import simulate_week  # noqa: E402  (bench/soc_estimate.py, shared with the benchmark)
+# bench/soc_estimate.py, shared with the benchmark: loaded from its file, so bench/ never goes on
+# sys.path (its firmware_bridge.py would hide the firmware_bridge package from later tests)
+_spec = importlib.util.spec_from_file_location(
+    "bench_soc_estimate", Path(__file__).resolve().parents[2] / "bench" / "soc_estimate.py")
+_bench = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = _bench          # dataclasses look their module up
+_spec.loader.exec_module(_bench)
+simulate_week = _bench.simulate_week
 
 T0 = datetime(2024, 6, 3, tzinfo=timezone.utc)
 

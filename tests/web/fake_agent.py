@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from hems.control.api import Refused
 from hems.control.arbitration import Decision, HomeLimits, Request
 from hems.control.commitments import CommitmentBook, flex_view
 from hems.control.settings import Applied, OwnerSettings, SettingsView, SiteLimits, Weekly
@@ -27,6 +28,7 @@ from hems.domain import (
     Setpoint,
     SiteState,
 )
+from hems.domain.soc import SocKnowledge, SocSource
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class FakeAgent:
         )
         self._setpoint: Setpoint | None = Setpoint(at=now, ev_power_w=2500.0, reason="charging from solar")
         self._plan: Plan | None = None
+        self._soc: SocKnowledge | None = SocKnowledge(55.0, SocSource.MEASURED, now, 1.0)
         self.replan()
 
     @property
@@ -107,6 +110,19 @@ class FakeAgent:
     @property
     def last_setpoint(self) -> Setpoint | None:
         return self._setpoint
+
+    @property
+    def car_soc(self) -> SocKnowledge | None:
+        return self._soc
+
+    async def set_car_soc(self, soc_pct: float, who: str) -> SocKnowledge:
+        charger = self._state.charger if self._state is not None else None
+        if charger is None or not charger.plugged:
+            raise Refused("no_car", "no car is plugged in: say how full it is once it is plugged in")
+        self._soc = SocKnowledge(float(soc_pct), SocSource.ENTERED, self.now, 5.0)
+        self.changes.append((self.preferences, who))
+        self.replan()
+        return self._soc
 
     @property
     def envelope(self) -> Any:
@@ -197,6 +213,11 @@ class FakeAgent:
             if result is not None:
                 await result
 
-    async def set_state(self, state: SiteState) -> None:
+    async def set_state(self, state: SiteState, soc: SocKnowledge | None = None) -> None:
+        """A new state; the level known is the charger's reading (measured) unless `soc` says."""
         self._state = state
+        charger = state.charger
+        if soc is None and charger is not None and charger.soc_pct is not None:
+            soc = SocKnowledge(float(charger.soc_pct), SocSource.MEASURED, state.at, 1.0)
+        self._soc = soc
         await self._publish("state", state)

@@ -19,14 +19,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @asynccontextmanager
 async def sim_runtime(data_dir: Path, speedup: float = 60.0, day: str | None = None,
-                      hour: float = 0.0) -> AsyncIterator[tuple[Runtime, str]]:
+                      hour: float = 0.0, no_soc: bool = False) -> AsyncIterator[tuple[Runtime, str]]:
     """Start the simulated home and hems on it (config.toml with free ports) on `day` (ISO date,
     default [sim] start) at `hour` local time; yield (runtime, url)."""
     cfg = load_config(ROOT / "config.toml")
     cfg = replace(cfg, devices=tuple(replace(d, port=free_port()) for d in cfg.devices),
                   web=replace(cfg.web, bind="127.0.0.1", port=free_port()),
                   storage=replace(cfg.storage, data_dir=data_dir, flush_interval_s=2.0), aggregator=None)
-    sim = replace(cfg.sim or SimConfig(), speedup=speedup)
+    sim = replace(cfg.sim or SimConfig(), speedup=speedup, no_soc=no_soc)
     if day is not None:
         sim = replace(sim, start=day)
     start = sim_start(cfg, sim) + timedelta(hours=hour)

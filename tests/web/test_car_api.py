@@ -40,8 +40,13 @@ async def test_clear_trip_returns_to_schedule(owner, agent):
     ({"departure": "25:00", "target_soc_pct": 80}, "departure", "not a valid time"),
     ({"departure": "7:30", "target_soc_pct": 80}, "departure", "ISO 8601"),
     ({"departure": "2026-06-16T07:30:00", "target_soc_pct": 80}, "departure", "UTC offset"),
-    ({"departure": "2026-06-14T07:30:00Z", "target_soc_pct": 80}, "departure", "in the future"),
-    ({"departure": "2026-07-16T07:30:00Z", "target_soc_pct": 80}, "departure", "within the next 7 days"),
+    ({"departure": "2026-06-14T07:30:00Z", "target_soc_pct": 80}, "departure", "Sun 14 Jun 09:30 is in the past"),
+    ({"departure": "2026-07-17T07:30:00Z", "target_soc_pct": 80}, "departure", "within the next 31 days"),
+    ({"departure": "07:30", "day": "today", "target_soc_pct": 80}, "departure", "Mon 15 Jun 07:30 is in the past"),
+    ({"departure": "07:30", "day": "2026-13-01", "target_soc_pct": 80}, "day", "a date YYYY-MM-DD"),
+    ({"departure": "07:30", "day": "someday", "target_soc_pct": 80}, "day", "'today', 'tomorrow'"),
+    ({"departure": "2026-06-16T07:30:00Z", "day": "today", "target_soc_pct": 80}, "day", "not with a full"),
+    ({"departure": "07:30", "target_soc_pct": 80, "energy_wh": -5}, "energy_wh", "between"),
     ({"departure": 730, "target_soc_pct": 80}, "departure", "must be a string"),
     ({"departure": "07:30", "target_soc_pct": 101}, "target_soc_pct", "between 10 and 100"),
     ({"departure": "07:30", "target_soc_pct": "80"}, "target_soc_pct", "must be a number"),
@@ -140,3 +145,110 @@ async def test_trip_survives_restart_via_agent_store(owner, agent):
     """The web hands changes to the agent, which stores them; nothing else is needed here."""
     await owner.put("/api/v1/car/trip", {"departure": "07:30", "target_soc_pct": 80})
     assert agent.changes[-1][0].next_trip.departure - agent.now < timedelta(days=1)
+
+
+async def test_the_owner_says_how_full_the_car_is(owner, agent):
+    body = await (await owner.get("/api/v1/car")).json()
+    assert body["plugged"] and body["soc"]["source"] == "measured"
+    resp = await owner.put("/api/v1/car/soc", {"soc_pct": 42})
+    assert resp.status == 200, await resp.text()
+    body = await resp.json()
+    assert body["soc"]["soc_pct"] == 42.0 and body["soc"]["source"] == "entered"
+    assert body["soc"]["error_pct"] > 0 and body["soc"]["low_pct"] < 42.0
+    state = await (await owner.get("/api/v1/state")).json()
+    assert state["soc_pct"] == 42.0 and state["soc"]["source"] == "entered"
+
+
+async def test_unknown_level_is_null_in_the_state_never_a_number(owner, agent):
+    from dataclasses import replace
+    charger = replace(agent.state.charger, soc_pct=None)
+    await agent.set_state(replace(agent.state, charger=charger))
+    state = await (await owner.get("/api/v1/state")).json()
+    assert state["soc_pct"] is None and state["soc"] is None and state["plugged"]
+
+
+@pytest.mark.parametrize("body, status, message", [
+    ({"soc_pct": 120}, 422, "soc_pct"),
+    ({"soc_pct": "full"}, 422, "soc_pct"),
+    ({"soc": 50}, 400, "soc"),
+])
+async def test_bad_level_entries_are_refused(owner, body, status, message):
+    resp = await owner.put("/api/v1/car/soc", body)
+    assert resp.status in (400, 422) and message in (await resp.json())["error"]
+
+
+async def test_no_level_entry_without_a_car(owner, agent):
+    from dataclasses import replace
+    from hems.domain import ChargerState
+    charger = replace(agent.state.charger, state=ChargerState.NO_CAR, soc_pct=None, ev_power_w=0.0)
+    await agent.set_state(replace(agent.state, charger=charger))
+    resp = await owner.put("/api/v1/car/soc", {"soc_pct": 50})
+    assert resp.status == 409 and "no car is plugged in" in (await resp.json())["error"]
+
+
+async def test_trip_picker_days_and_the_confirmation(owner, agent):
+    # Monday 15 June 2026 12:00 in Amsterdam (UTC+2)
+    body = await (await owner.put("/api/v1/car/trip", {"departure": "07:30", "day": "tomorrow",
+                                                       "target_soc_pct": 80})).json()
+    assert body["next_trip"]["departure"] == "2026-06-16T05:30:00Z"
+    assert body["confirmation"].startswith("charges ") and body["confirmation"].endswith("80 % by Tue 07:30")
+    body = await (await owner.put("/api/v1/car/trip", {"departure": "18:00", "day": "today",
+                                                       "target_soc_pct": 70})).json()
+    assert body["next_trip"]["departure"] == "2026-06-15T16:00:00Z"
+    resp = await owner.put("/api/v1/car/trip", {"departure": "18:00", "day": "2026-06-20",
+                                                "target_soc_pct": 80, "energy_wh": 12000})
+    body = await resp.json()
+    assert body["preferences"]["next_trip"] == {"departure": "2026-06-20T16:00:00Z", "target_soc_pct": 80.0,
+                                                "energy_wh": 12000.0}
+    assert body["next_trip"]["departure"] == "2026-06-16T05:00:00Z"      # the weekly Tuesday comes first
+    assert "12 kWh added by Sat 18:00" in body["confirmation"]
+    assert agent.preferences.next_trip.energy_wh == 12000.0
+
+
+async def test_confirmation_and_plan_status_follow_the_mode(owner, agent):
+    await owner.put("/api/v1/car/trip", {"departure": "07:30", "day": "tomorrow", "target_soc_pct": 80})
+    body = await (await owner.put("/api/v1/car/mode", {"mode": "off"})).json()
+    assert body["confirmation"].startswith("mode Off: hems will not charge")
+    view = await (await owner.get("/api/v1/plan")).json()
+    assert view["status"] == {"kind": "paused", "message": "plan paused: mode Off"}
+    await owner.put("/api/v1/car/mode", {"mode": "fast"})
+    view = await (await owner.get("/api/v1/plan")).json()
+    assert view["status"]["kind"] == "fast"
+    await owner.put("/api/v1/car/mode", {"mode": "smart"})
+    from dataclasses import replace
+    from hems.domain import ChargerState
+    charger = replace(agent.state.charger, state=ChargerState.NO_CAR, soc_pct=None, ev_power_w=0.0)
+    await agent.set_state(replace(agent.state, charger=charger))
+    view = await (await owner.get("/api/v1/plan")).json()
+    assert view["status"] == {"kind": "away", "message": "car away, plan resumes when it is back"}
+    assert view["soc"] is None
+
+
+async def test_battery_care_is_kept_and_its_wear_shown_in_money(owner, agent):
+    body = await (await owner.get("/api/v1/car")).json()
+    care = body["battery_care"]
+    assert care["soft_max_soc_pct"] is None and care["currency"] == "EUR"
+    resp = await owner.put("/api/v1/car/battery-care", {"soft_max_soc_pct": 80, "hours_above_soft_max": 3,
+                                                          "degradation_per_kwh": 0.05})
+    assert resp.status == 200, await resp.text()
+    care = (await resp.json())["battery_care"]
+    assert care["soft_max_soc_pct"] == 80 and care["hours_above_soft_max"] == 3
+    assert care["degradation_per_kwh"] == 0.05
+    assert care["plan_wear_cost"] == pytest.approx(care["plan_cycled_kwh"] * 0.05, abs=0.01)
+    prefs = agent.preferences
+    assert (prefs.soft_max_soc_pct, prefs.hours_above_soft_max, prefs.degradation_per_kwh) == (80, 3, 0.05)
+    resp = await owner.put("/api/v1/car/battery-care", {"soft_max_soc_pct": None})
+    assert (await resp.json())["battery_care"]["soft_max_soc_pct"] is None
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"soft_max_soc_pct": 30}, "soft_max_soc_pct"),
+    ({"hours_above_soft_max": 48}, "hours_above_soft_max"),
+    ({"degradation_per_kwh": -0.1}, "degradation_per_kwh"),
+    ({"degradation_per_kwh": "cheap"}, "degradation_per_kwh"),
+])
+async def test_bad_battery_care_refused(owner, agent, body, field):
+    resp = await owner.put("/api/v1/car/battery-care", body)
+    data = await resp.json()
+    assert resp.status == 422 and data["field"] == field, data
+    assert agent.changes == []

@@ -21,3 +21,7 @@ def _wallbox_quasar(values: dict, state: ChargerState) -> dict:
 
 
 HOOKS: dict[str, Hook] = {"none": _none, "wallbox_quasar": _wallbox_quasar}
+
+# Hooks of chargers that report the car's level only while power flows: the loop may charge
+# briefly at the minimum power to read it (hems.control.soc_probe), resolved once at wiring.
+SOC_ONLY_WHILE_POWER_FLOWS = frozenset({"wallbox_quasar"})

@@ -1,4 +1,4 @@
-// Car: next trip (departure + target), one-tap charge now, mode, reserve, weekly schedule.
+// Car: how full the car is, next trip (day + departure + target), one-tap charge now, mode, reserve, weekly schedule.
 import { del, get, post, put } from "../api.js";
 import { card, clear, dayTime, h, pct, setNow, setTimezone } from "../dom.js";
 
@@ -21,9 +21,25 @@ export function render(root, ctx) {
   let alive = true;
   const canEdit = ctx.canEdit;
 
+  let confirmation = null;   // what will happen for the trip just saved
+
   async function act(promise, okText) {
     try { const v = await promise; ctx.toast(okText); if (alive) draw(v); }
     catch (e) { ctx.toast(e.message, "error"); }
+  }
+
+  async function saveTrip(body, errorEl) {
+    errorEl.hidden = true;
+    try {
+      const v = await put("/car/trip", body);
+      confirmation = v.confirmation;
+      ctx.toast("Trip saved: hems replanned");
+      if (alive) draw(v);
+    } catch (e) {
+      errorEl.textContent = e.message;
+      errorEl.hidden = false;
+      ctx.toast(e.message, "error");
+    }
   }
 
   function draw(v) {
@@ -33,23 +49,43 @@ export function render(root, ctx) {
     const prefs = v.preferences, trip = v.next_trip;
     if (!canEdit) root.append(h("div", { class: "banner info" }, "View only: log in as the owner to make changes."));
 
-    // Next trip
+    // How full is the car?
+    root.append(socCard({ ...v, canEdit, saveSoc: (pctValue) => act(put("/car/soc", { soc_pct: pctValue }), "Charge level saved: hems replanned") }));
+
+    // Next trip: Today / Tomorrow / a date, and the time
     const time = h("input", { type: "time", name: "departure", value: trip ? localHHMM(trip.departure, v.timezone) : "07:30", required: true });
     const target = slider("target_soc_pct", 20, 100, trip ? Math.round(trip.target_soc_pct) : 80);
+    const tripDay = trip ? localDate(trip.departure, v.timezone) : null;
+    const today = localDate(v.now, v.timezone), tomorrow = addDay(today);
+    const dayChoice = h("select", { name: "day", "aria-label": "Day" },
+      h("option", { value: "today" }, "Today"), h("option", { value: "tomorrow" }, "Tomorrow"),
+      h("option", { value: "date" }, "A date…"));
+    const date = h("input", { type: "date", name: "date", min: today, value: tripDay && tripDay > tomorrow ? tripDay : tomorrow });
+    dayChoice.value = tripDay === today ? "today" : tripDay && tripDay > tomorrow ? "date" : "tomorrow";
+    date.hidden = dayChoice.value !== "date";
+    dayChoice.addEventListener("change", () => { date.hidden = dayChoice.value !== "date"; });
+    const oneOff = prefs.next_trip && Date.parse(prefs.next_trip.departure) > Date.parse(v.now) ? prefs.next_trip : null;
+    const tripError = h("p", { class: "banner warn", role: "alert", "data-testid": "trip-error", hidden: true });
     const tripForm = h("form", { class: "form-grid" },
-      h("label", {}, "Leave at", time), h("label", {}, "Battery when leaving", target.el),
+      h("label", {}, "Day", h("span", { class: "day-picker" }, dayChoice, date)),
+      h("label", {}, "Leave at", time), h("label", {}, "Battery when leaving", target.el), tripError,
       h("div", { class: "actions" }, h("button", { class: "primary", type: "submit", disabled: !canEdit }, "Save trip"),
-        v.next_trip_source === "one-off" ? h("button", { type: "button", class: "secondary", disabled: !canEdit,
+        oneOff ? h("button", { type: "button", class: "secondary", disabled: !canEdit,
           onclick: () => act(del("/car/trip"), "Back to the weekly schedule") }, "Use weekly schedule") : null));
     tripForm.addEventListener("submit", (e) => {
       e.preventDefault();
-      act(put("/car/trip", { departure: time.value, target_soc_pct: Number(target.input.value) }), "Trip saved: hems replanned");
+      const day = dayChoice.value === "date" ? date.value : dayChoice.value;
+      saveTrip({ departure: time.value, day, target_soc_pct: Number(target.input.value) }, tripError);
     });
     root.append(card("Next trip",
       h("p", { class: "lead" }, trip ? ["Leaving ", h("strong", { "data-testid": "next-trip" }, dayTime(trip.departure)),
         " with ", h("strong", {}, pct(trip.target_soc_pct)),
         h("span", { class: "muted" }, v.next_trip_source === "one-off" ? " · one-off" : " · weekly schedule")] : "No trip planned."),
+      oneOff && v.next_trip_source !== "one-off" ? h("p", { class: "muted", "data-testid": "one-off-trip" },
+        "Then a one-off trip: ", h("strong", {}, dayTime(oneOff.departure)), " with ", pct(oneOff.target_soc_pct)) : null,
+      h("p", { class: "confirm", "data-testid": "trip-confirmation" }, capital(confirmation || v.confirmation || "")),
       tripForm));
+    confirmation = null;
 
     // Charge now
     root.append(card("Charge now",
@@ -78,6 +114,9 @@ export function render(root, ctx) {
     });
     root.append(card("Reserve", h("p", { class: "muted" }, "hems never uses the car's battery for the home or the grid below this level."), reserveForm));
 
+    // Battery care: a soft maximum, the hours above it before leaving, and what wear costs in money
+    root.append(batteryCareCard(v.battery_care, canEdit, (body) => act(put("/car/battery-care", body), "Battery care saved: hems replanned")));
+
     // Weekly schedule
     const rows = {};
     const table = h("div", { class: "week" });
@@ -103,8 +142,72 @@ export function render(root, ctx) {
     root.append(card("Weekly schedule", h("p", { class: "muted" }, `When the car usually leaves (${v.timezone}).`), weekForm));
   }
 
-  get("/car").then((v) => alive && draw(v)).catch((e) => ctx.toast(e.message, "error"));
-  return () => { alive = false; };
+  let shown = null;    // plugged / level known as drawn: the page asks again when the car comes
+  const load = () => get("/car").then((v) => { if (!alive) return; shown = `${v.plugged}/${v.soc !== null}`; draw(v); })
+    .catch((e) => ctx.toast(e.message, "error"));
+  load();
+  const off = ctx.on("state", (st) => { if (shown !== null && `${st.plugged}/${st.soc !== null}` !== shown) load(); });
+  return () => { alive = false; off(); };
+}
+
+// "How full is the car?": asked when the car is plugged in and nothing is known; else what is
+// known, where it came from and how sure, with a way to correct it (prefilled from the estimate).
+function socCard(v) {
+  const soc = v.soc;
+  const SOURCES = { measured: "reported by the charger", entered: "entered by you", estimated: "estimated from the energy charged" };
+  const input = h("input", { type: "number", name: "soc_pct", min: 0, max: 100, step: 1, placeholder: "e.g. 60",
+    value: soc ? Math.round(soc.soc_pct) : "", required: true, disabled: !v.canEdit });
+  const form = h("form", { class: "form-grid" }, h("label", {}, "Charge level in %", input),
+    h("div", { class: "actions" }, h("button", { class: "primary", type: "submit", disabled: !v.canEdit }, "Save charge level")));
+  form.addEventListener("submit", (e) => { e.preventDefault(); v.saveSoc(Number(input.value)); });
+  if (!v.plugged) {
+    return card("Charge level", h("p", { class: "muted", "data-testid": "soc-line" }, "The car is away: hems asks how full it is when it is back."));
+  }
+  if (!soc) {
+    return card("How full is the car?", h("p", { "data-testid": "soc-prompt" },
+      "The charger does not say how full the car is. Tell hems what the car shows, or hems plans by energy only (and never discharges)."), form);
+  }
+  const error = soc.error_pct >= 0.5 ? ` ±${Math.round(soc.error_pct)} %` : "";
+  return card("Charge level", h("p", { class: "lead", "data-testid": "soc-line" }, h("strong", {}, `${Math.round(soc.soc_pct)} %${error}`),
+    h("span", { class: "muted" }, ` · ${SOURCES[soc.source] || soc.source}`)),
+    soc.source === "measured" ? null : h("details", {}, h("summary", {}, "Correct it"), form));
+}
+
+function batteryCareCard(care, canEdit, save) {
+  if (!care) return null;
+  const on = h("input", { type: "checkbox", name: "soft_max_on", checked: care.soft_max_soc_pct !== null, disabled: !canEdit });
+  const soft = slider("soft_max_soc_pct", 50, 100, care.soft_max_soc_pct ?? 80);
+  const hours = h("input", { type: "number", name: "hours_above_soft_max", min: 0, max: 24, step: 0.5,
+    value: care.hours_above_soft_max, disabled: !canEdit });
+  const wear = h("input", { type: "number", name: "degradation_per_kwh", min: 0, max: 1, step: 0.005,
+    value: care.degradation_per_kwh, disabled: !canEdit });
+  const form = h("form", { class: "form-grid" },
+    h("label", {}, h("span", {}, on, " Keep the battery at or below"), soft.el),
+    h("label", {}, "Hours above it before leaving, at most", hours),
+    h("label", {}, `Battery wear, ${care.currency} per kWh through the battery`, wear),
+    h("div", { class: "actions" }, h("button", { class: "primary", type: "submit", disabled: !canEdit }, "Save battery care")));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    save({ soft_max_soc_pct: on.checked ? Number(soft.input.value) : null,
+      hours_above_soft_max: Number(hours.value), degradation_per_kwh: Number(wear.value) });
+  });
+  const cost = care.plan_wear_cost === null ? "No plan yet." :
+    `This plan moves ${care.plan_cycled_kwh.toFixed(1)} kWh through the battery: about ${care.plan_wear_cost.toFixed(2)} ${care.currency} of wear.`;
+  return card("Battery care", h("p", { class: "muted" },
+    "A battery lasts longer kept below about 80 %. hems charges above this only shortly before a trip that asks for more."),
+  h("p", { "data-testid": "wear-cost" }, cost), form);
+}
+
+function capital(text) { return text ? text[0].toUpperCase() + text.slice(1) : ""; }
+
+function localDate(iso, tz) {
+  return new Date(iso).toLocaleDateString("en-CA", { timeZone: tz || undefined });   // YYYY-MM-DD
+}
+
+function addDay(ymd) {
+  const d = new Date(`${ymd}T12:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + 1);
+  return d.toISOString().slice(0, 10);
 }
 
 function localHHMM(iso, tz) {

@@ -15,6 +15,8 @@ const kwOf = (arr) => (arr || []).map((v) => (v === null ? null : v / 1000));
 export function render(root, ctx) {
   const summary = h("div", { class: "stats" });
   const warn = h("div", { class: "banner warn", hidden: true });
+  const status = h("div", { class: "banner info", "data-testid": "plan-status", hidden: true });
+  const socTitle = h("p", { class: "hint", "data-testid": "car-note" });
   const powerEl = h("div", { class: "chart" });
   const socEl = h("div", { class: "chart" });
   const priceEl = h("div", { class: "chart" });
@@ -23,10 +25,11 @@ export function render(root, ctx) {
   const steps = h("ol", { class: "timeline" });
   root.append(
     warn,
+    status,
     card("Plan", summary),
     card("What hems will do", steps),
     card("Power", h("p", { class: "hint" }, "Forecast solar and house use, and what hems plans for the car (+ charging, − supplying the home or grid)."), powerEl),
-    card("Car battery", socEl),
+    card("Car battery", socTitle, socEl),
     card("Electricity price", sourcesEl, priceEl),
     card("Aggregator events", events),
   );
@@ -42,7 +45,12 @@ export function render(root, ctx) {
     for (const c of charts) c.destroy();
     charts = [];
     for (const el of [powerEl, socEl, priceEl, summary, events, steps]) clear(el);
-    warn.hidden = !v.plan_error && !(v.plan && v.plan.target_shortfall_pct > 0.5);
+    // the plan follows the mode: Off is paused, Fast and Solar only show what they will do; away: no target
+    const kind = v.status ? v.status.kind : "smart";
+    status.hidden = !v.status || kind === "smart";
+    status.textContent = v.status ? capital(v.status.message) : "";
+    const quiet = kind === "paused" || kind === "away";
+    warn.hidden = !v.plan_error && (quiet || !(v.plan && v.plan.target_shortfall_pct > 0.5));
     warn.textContent = v.plan_error ||
       (v.plan ? `The car cannot reach the target in time: about ${pct(v.plan.target_shortfall_pct)} short.` : "");
     const trip = v.next_trip;
@@ -79,15 +87,35 @@ export function render(root, ctx) {
       ],
       data: [xs, kwOf(s.pv_w || []).slice(0, n), kwOf(s.load_w || []).slice(0, n), kwOf(p.ev_w)],
     }));
-    const reserve = xsSoc.map(() => v.reserve_pct);
-    charts.push(chart(socEl, {
-      height: 170, sync: SYNC, axes: { y: "%" }, yrange: [0, 100], markers, bands,
-      series: [
-        { label: "State of charge", color: COLORS.soc, width: 2.5, fill: "rgba(11, 110, 99, 0.10)", value: (x) => `${x.toFixed(0)} %` },
-        { label: "Reserve", color: COLORS.reserve, dash: [6, 4], width: 1.5, value: (x) => `${x.toFixed(0)} %` },
-      ],
-      data: [xsSoc, p.soc_pct, reserve],
-    }));
+    socTitle.textContent = kind === "away" ? capital(v.status.message) : capital(p.car_note || "");
+    for (const a of p.expected_away || []) {      // the car's habits: when it is usually away
+      markers.push({ at: Date.parse(a.leave) / 1000, label: `usually leaves ${timeOf(a.leave)}`, color: COLORS.reserve });
+      socEl.append(h("p", { class: "hint", "data-testid": "expected-away" },
+        `Usually away ${dayTime(a.leave)} – ${timeOf(a.back)} (${Math.round(a.probability * 100)} % of recent weeks)` +
+        (a.arrival_soc_pct !== null ? `, back with about ${pct(a.arrival_soc_pct)}` : "")));
+    }
+    if (kind === "away") {
+      // no invented charge level while the car is away
+    } else if (p.by_energy) {
+      const capacityKwh = v.capacity_wh ? v.capacity_wh / 1000 : null;
+      const added = capacityKwh ? p.soc_pct.map((x) => (x === null ? null : x / 100 * capacityKwh)) : p.soc_pct;
+      charts.push(chart(socEl, {
+        height: 170, sync: SYNC, axes: { y: capacityKwh ? "kWh" : "%" }, markers, bands,
+        series: [{ label: "Energy added", color: COLORS.soc, width: 2.5, fill: "rgba(11, 110, 99, 0.10)",
+          value: (x) => (capacityKwh ? `${x.toFixed(1)} kWh` : `${x.toFixed(0)} %`) }],
+        data: [xsSoc, added],
+      }));
+    } else {
+      const reserve = xsSoc.map(() => v.reserve_pct);
+      charts.push(chart(socEl, {
+        height: 170, sync: SYNC, axes: { y: "%" }, yrange: [0, 100], markers, bands,
+        series: [
+          { label: "State of charge", color: COLORS.soc, width: 2.5, fill: "rgba(11, 110, 99, 0.10)", value: (x) => `${x.toFixed(0)} %` },
+          { label: "Reserve", color: COLORS.reserve, dash: [6, 4], width: 1.5, value: (x) => `${x.toFixed(0)} %` },
+        ],
+        data: [xsSoc, p.soc_pct, reserve],
+      }));
+    }
     const price = s.import_price_per_kwh || [];
     if (price.length) {
       charts.push(chart(priceEl, {
