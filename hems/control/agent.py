@@ -16,11 +16,12 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from hems.control.api import Listener
+from hems.control.polling import PollScheduler, PollSlot
 from hems.control.decide import CarLimits, apply_commitments, interim_request, plan_request
 from hems.control.safety import SafetyLimits, clamp
 from hems.control.trips import next_departure
 from hems.domain import Commitment, EvSession, Mode, Plan, Preferences, Setpoint, SiteState
-from hems.domain.clock import Clock
+from hems.domain.clock import Clock, StepDetector
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,6 @@ class DeviceSlot:
     poller: Any                                     # hems.devices.poller.DevicePoller
     poll_interval_s: float
     timeout_s: float = 1.0
-    next_poll_at: datetime | None = None
 
 
 class Agent:
@@ -77,9 +77,15 @@ class Agent:
         self._plan: Plan | None = None
         self._envelope: Any = None
         self._setpoint: Setpoint | None = None
-        self._written_at: datetime | None = None
+        self._written_at: float | None = None       # monotonic seconds
         self._written_w: float | None = None
-        self._last_replan_at: datetime | None = None
+        self._write_error: str | None = None        # logged once, until a write works again
+        self._last_replan_at: float | None = None   # monotonic seconds
+        # a tick waits for its polls at most one request timeout and half a loop (real seconds)
+        wait_s = settings.loop_interval_s / 2.0 / float(getattr(clock, "speedup", 1.0))
+        self._polls = PollScheduler([PollSlot(s.name, s.poller, s.poll_interval_s, min(s.timeout_s, wait_s))
+                                     for s in slots], clock)
+        self._clock_steps = StepDetector(clock)
         self._replan_wanted = True
         self._replan_task: asyncio.Task | None = None
         self.plan_error: str | None = None
@@ -209,6 +215,7 @@ class Agent:
 
     async def stop(self) -> None:
         self._stop.set()
+        await self._polls.close()
         if self._replan_task is not None:
             await asyncio.gather(self._replan_task, return_exceptions=True)
         charger = self._by_role.get("charger")
@@ -228,11 +235,9 @@ class Agent:
 
     async def tick(self, wait_for_plan: bool = False) -> Setpoint | None:
         """One cycle. With wait_for_plan (tests), a due replan finishes before deciding."""
-        now = self.clock.now()
-        due = [s for s in self._slots.values() if s.next_poll_at is None or now >= s.next_poll_at]
-        await asyncio.gather(*(s.poller.poll_once() for s in due))
-        for s in due:
-            s.next_poll_at = now + timedelta(seconds=s.poll_interval_s)
+        await self._polls.poll_due()    # each device on its own: a slow one holds up nobody
+        if self._clock_steps.stepped():
+            self.request_replan()       # the plan's intervals are wall-clock time
         now = self.clock.now()          # the polls took time (much of it on a scaled clock)
         previous, self._state = self._state, self._assemble(now)
         if _plugged(previous) != _plugged(self._state):
@@ -267,7 +272,7 @@ class Agent:
         run in real seconds, so a clock faster than real time scales them into its seconds."""
         speedup = float(getattr(self.clock, "speedup", 1.0))
         max_age_s = slot.poll_interval_s * self.settings.stale_after_polls + slot.timeout_s * speedup
-        return bool(slot.poller.is_fresh(now, max_age_s))
+        return bool(slot.poller.is_fresh(max_age_s))
 
     def _assemble(self, now: datetime) -> SiteState:
         readings: dict[str, Any] = {}
@@ -299,7 +304,7 @@ class Agent:
             return False
         if self._replan_wanted or self._last_replan_at is None:
             return True
-        return (now - self._last_replan_at).total_seconds() >= self.settings.replan_interval_s
+        return self.clock.monotonic() - self._last_replan_at >= self.settings.replan_interval_s
 
     async def _replan(self) -> None:
         while self._replan_wanted and self._state is not None:
@@ -310,12 +315,12 @@ class Agent:
             try:
                 result = await asyncio.to_thread(self._replan_fn, request)
             except Exception as exc:
-                self._last_replan_at = now      # retry at the next interval or event
+                self._last_replan_at = self.clock.monotonic()   # retry at the next interval or event
                 self.plan_error = f"planning failed, previous plan stays in force: {exc}"
                 log.exception("replan failed; the previous plan stays in force")
                 await self._emit("event", {"kind": "plan_error", "message": self.plan_error})
                 continue
-            self._last_replan_at = now
+            self._last_replan_at = self.clock.monotonic()
             if result is None:
                 continue
             self._plan, self._envelope = result
@@ -377,23 +382,28 @@ class Agent:
         changed = self._written_w is None or abs(sp.ev_power_w - self._written_w) >= self.settings.write_deadband_w \
             or (sp.ev_power_w == 0.0) != (self._written_w == 0.0)
         refresh = self._written_at is None or \
-            (now - self._written_at).total_seconds() >= self.settings.heartbeat_interval_s
+            self.clock.monotonic() - self._written_at >= self.settings.heartbeat_interval_s
         if not (changed or refresh):
             return
         async with self._write_lock:
             try:
                 await slot.poller.device.write_power(sp.ev_power_w)
             except Exception as exc:
-                log.warning("writing %.0f W to %s failed: %s", sp.ev_power_w, slot.name, exc)
+                if self._write_error is None:       # once per outage, not once per loop
+                    log.warning("writing %.0f W to %s failed: %s", sp.ev_power_w, slot.name, exc)
+                self._write_error = str(exc) or exc.__class__.__name__
                 self._written_w = None
                 await self._fall_back_to_idle(slot, sp)
                 return
+            if self._write_error is not None:
+                log.info("writing to %s works again", slot.name)
+                self._write_error = None
             if refresh and hasattr(slot.poller.device, "refresh_heartbeat"):
                 try:
                     await slot.poller.device.refresh_heartbeat()
                 except Exception as exc:
                     log.warning("heartbeat to %s failed: %s", slot.name, exc)
-        self._written_w, self._written_at = sp.ev_power_w, now
+        self._written_w, self._written_at = sp.ev_power_w, self.clock.monotonic()
         if changed:
             if self.store is not None:
                 self.store.add_setpoint(sp)
@@ -406,7 +416,7 @@ class Agent:
         try:
             await slot.poller.device.write_power(0.0)
         except Exception as exc:
-            log.warning("%s: could not fall back to 0 W either: %s", slot.name, exc)
+            log.debug("%s: could not fall back to 0 W either: %s", slot.name, exc)
 
     async def _emit(self, topic: str, payload: Any) -> None:
         for listener in list(self._listeners):

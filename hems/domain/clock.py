@@ -14,6 +14,7 @@ SteppedClock  another clock with a switchable wall-clock offset (chaos tests, th
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
@@ -98,3 +99,21 @@ class SteppedClock:
 
     async def sleep(self, duration_s: float) -> None:
         await self.inner.sleep(duration_s)
+
+
+class StepDetector:
+    """Notices a wall-clock step: the gap between now() and monotonic() moved by more than
+    `threshold_s` since the last look. Logs it once per step."""
+
+    def __init__(self, clock: Clock, threshold_s: float = 30.0) -> None:
+        self.clock = clock
+        self.threshold_s = threshold_s
+        self._offset_s: float | None = None
+
+    def stepped(self) -> bool:
+        offset_s = self.clock.now().timestamp() - self.clock.monotonic()
+        previous, self._offset_s = self._offset_s, offset_s
+        if previous is None or abs(offset_s - previous) <= self.threshold_s:
+            return False
+        logging.getLogger(__name__).warning("the wall clock stepped by %+.0f s; replanning", offset_s - previous)
+        return True
