@@ -34,6 +34,25 @@ OUTBOX_RETRY_S = 30.0
 SIGNAL_TIMEOUT_INTERVALS = 3.0
 AGGREGATOR = "aggregator"
 REFUSALS_LOGGED = 20            # per minute; more are answered but not logged or stored
+UNVERIFIED = ("too_large", "malformed", "bad_signature")     # refused before a valid signature
+UNVERIFIED_REPLIES_PER_S = 10.0
+
+
+class TokenBucket:
+    """At most `rate_per_s` on average, `burst` at once (monotonic seconds)."""
+
+    def __init__(self, rate_per_s: float, burst: float) -> None:
+        self.rate_per_s, self.burst = rate_per_s, burst
+        self._tokens, self._at_s = burst, None
+
+    def take(self, now_s: float) -> bool:
+        if self._at_s is not None:
+            self._tokens = min(self.burst, self._tokens + (now_s - self._at_s) * self.rate_per_s)
+        self._at_s = now_s
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return True
+        return False
 
 
 def _json(doc: dict) -> bytes:
@@ -61,6 +80,7 @@ class AggregatorLink:
         self._default: tuple[float | None, float | None] | None = None
         self._default_bounds: tuple[float, float] | None = None
         self._refusal_window = [0.0, 0]
+        self._unverified_replies = TokenBucket(UNVERIFIED_REPLIES_PER_S, 2 * UNVERIFIED_REPLIES_PER_S)
         self._last_seq = 0
         self._out_seq = 0
         self._started_at: datetime | None = None
@@ -69,8 +89,12 @@ class AggregatorLink:
         self._meter_saved_at = 0.0
         self.mqtt = MqttClient(self._broker_settings(cfg), will=(
             self.topics.status, _json({"v": 1, "site_id": self.site_id, "state": "offline"}), 1, True),
-            on_connect=self._on_connect)
+            on_connect=self._on_connect, triage=self._triage)
         self.outbox = Outbox(self.ledger, self.mqtt, clock, retry_s=OUTBOX_RETRY_S)
+
+    def _triage(self, topic: str, payload: bytes) -> bool:
+        """On paho's thread: signed dispatch for this site goes ahead of everything else."""
+        return topic == self.topics.dispatch and self.codec.verified(payload)
 
     @staticmethod
     def _broker_settings(cfg: Any) -> BrokerSettings:
@@ -130,7 +154,7 @@ class AggregatorLink:
             await self.agent.add_commitment(Commitment(rec.event_id, max(rec.start, now), rec.end,
                                                        rec.min_ev_w, rec.max_ev_w, rec.priority))
             if rec.kind == "regulation":
-                self._regulation[rec.event_id] = {"interval_s": 2.0, "last": now}
+                self._regulation[rec.event_id] = {"interval_s": 2.0, "last": self.clock.monotonic()}
             log.info("resumed %s %s until %s", rec.kind, rec.event_id, rec.end)
 
     def _status(self, state: str, reason: str | None = None) -> dict[str, Any]:
@@ -173,6 +197,10 @@ class AggregatorLink:
                 log.warning("dispatch refused (%s): %s", r.code, r.reason)
                 await self._persist(self.ledger.record_dispatch, now, None, r.msg_id, r.kind, "refused",
                                     r.code, r.reason)
+            if r.code in UNVERIFIED and not self._unverified_replies.take(self.clock.monotonic()):
+                # unsigned junk is answered within a budget: a flood of replies would push the
+                # aggregator's own answers out of its broker queue
+                return {"status": "refused", "code": r.code, "reason": r.reason, "answered": False}
             return self._answer(props, r.msg_id, r.kind, "refused", r.code, r.reason, None, now)
         try:
             status, code, reason, delivered = await self._apply(d, now)
@@ -280,7 +308,7 @@ class AggregatorLink:
         self._meters[req.id] = replace(previous, record=rec) if previous else EventMeter(rec)
         if req.kind == "regulation":
             self._regulation[req.id] = {"interval_s": float(d.body.get("signal_interval_s", 2.0)),
-                                        "last": now}
+                                        "last": self.clock.monotonic()}
         await self.agent.add_commitment(commitment)    # act first, then make it durable
         await self._persist(self.ledger.add_event, rec)
         for c in superseded:                           # the new one wins at equal priority
@@ -305,7 +333,7 @@ class AggregatorLink:
             ev_w = await self.agent.set_regulation_signal(reg_id, float(d.body["signal"]))
         except KeyError:
             return "rejected", "unknown_id", f"the agent holds no regulation {reg_id!r} any more", None
-        self._regulation.setdefault(reg_id, {"interval_s": 2.0})["last"] = now
+        self._regulation.setdefault(reg_id, {"interval_s": 2.0})["last"] = self.clock.monotonic()
         return "done", "ok", "signal applied", {"ev_power_w": round(float(ev_w), 1)}
 
     async def _prices(self, d: Dispatch) -> tuple[str, str, str, dict | None]:
@@ -424,7 +452,7 @@ class AggregatorLink:
                 await self._settle(meter, now)
         for reg_id, reg in self._regulation.items():
             meter = self._meters.get(reg_id)
-            silent_s = (now - reg.get("last", now)).total_seconds()
+            silent_s = self.clock.monotonic() - reg.get("last", self.clock.monotonic())   # monotonic: clock steps
             if meter and meter.record.start <= now and silent_s > SIGNAL_TIMEOUT_INTERVALS * reg["interval_s"] \
                     and not reg.get("held"):
                 reg["held"] = True

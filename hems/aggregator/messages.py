@@ -105,6 +105,21 @@ class Codec:
         self.signer = signer
         self.max_payload_bytes = max_payload_bytes
 
+    def verified(self, payload: bytes) -> bool:
+        """Cheap triage (any thread): does the payload carry this site's valid signature? No
+        schema, no times: open() does every check. Never raises."""
+        if len(payload) > self.max_payload_bytes:
+            return False
+        try:
+            outer = strictjson.loads(payload, max_depth=2)
+            msg, sig = outer["msg"], outer["sig"]
+            if outer.get("alg") != self.verifier.alg or not isinstance(msg, str) or not isinstance(sig, str):
+                return False
+            self.verifier.verify(msg.encode("utf-8"), sig)
+        except (ValueError, KeyError, TypeError, AttributeError, AuthError):
+            return False
+        return True
+
     def open(self, payload: bytes, now: datetime) -> Dispatch:
         """Verify and parse one payload; raise Refusal. Replay (seq) is checked by the caller."""
         if len(payload) > self.max_payload_bytes:

@@ -81,8 +81,9 @@ class Agent:
         self._written_w: float | None = None
         self._write_error: str | None = None        # logged once, until a write works again
         self._last_replan_at: float | None = None   # monotonic seconds
-        # a tick waits for its polls at most one request timeout and half a loop (real seconds)
-        wait_s = settings.loop_interval_s / 2.0 / float(getattr(clock, "speedup", 1.0))
+        # a tick waits for its polls at most one request timeout and half a loop (real seconds;
+        # at least 0.1 s, so a fast simulated clock still sees healthy polls land in their tick)
+        wait_s = max(0.1, settings.loop_interval_s / 2.0 / float(getattr(clock, "speedup", 1.0)))
         self._polls = PollScheduler([PollSlot(s.name, s.poller, s.poll_interval_s, min(s.timeout_s, wait_s))
                                      for s in slots], clock)
         self._clock_steps = StepDetector(clock)
