@@ -80,6 +80,7 @@ class Agent:
         self._written_at: float | None = None       # monotonic seconds
         self._written_w: float | None = None
         self._write_error: str | None = None        # logged once, until a write works again
+        self._write_failed_at = 0.0                 # monotonic: failed writes back off
         self._last_replan_at: float | None = None   # monotonic seconds
         # a tick waits for its polls at most one request timeout and half a loop (real seconds;
         # at least 0.1 s, so a fast simulated clock still sees healthy polls land in their tick)
@@ -386,6 +387,9 @@ class Agent:
             self.clock.monotonic() - self._written_at >= self.settings.heartbeat_interval_s
         if not (changed or refresh):
             return
+        if self._write_error is not None and \
+                self.clock.monotonic() - self._write_failed_at < self.settings.heartbeat_interval_s / 2:
+            return      # an unreachable charger would hold every loop for two request timeouts
         async with self._write_lock:
             try:
                 await slot.poller.device.write_power(sp.ev_power_w)
@@ -393,6 +397,7 @@ class Agent:
                 if self._write_error is None:       # once per outage, not once per loop
                     log.warning("writing %.0f W to %s failed: %s", sp.ev_power_w, slot.name, exc)
                 self._write_error = str(exc) or exc.__class__.__name__
+                self._write_failed_at = self.clock.monotonic()
                 self._written_w = None
                 await self._fall_back_to_idle(slot, sp)
                 return
