@@ -391,9 +391,11 @@ class Agent:
                 self.clock.monotonic() - self._write_failed_at < self.settings.heartbeat_interval_s / 2:
             return      # an unreachable charger would hold every loop for two request timeouts
         async with self._write_lock:
-            try:
-                await slot.poller.device.write_power(sp.ev_power_w)
+            try:    # bounded: a write is a read and a write request at most
+                await asyncio.wait_for(slot.poller.device.write_power(sp.ev_power_w), 2 * slot.timeout_s)
             except Exception as exc:
+                if isinstance(exc, asyncio.TimeoutError):
+                    exc = TimeoutError(f"no answer within {2 * slot.timeout_s:g} s")
                 if self._write_error is None:       # once per outage, not once per loop
                     log.warning("writing %.0f W to %s failed: %s", sp.ev_power_w, slot.name, exc)
                 self._write_error = str(exc) or exc.__class__.__name__
@@ -416,11 +418,13 @@ class Agent:
             await self._emit("setpoint", sp)
 
     async def _fall_back_to_idle(self, slot: DeviceSlot, failed: Setpoint) -> None:
-        """A refused or failed setpoint must not leave the charger on an older one: ask for 0 W."""
-        if failed.ev_power_w == 0.0:
+        """A refused or failed setpoint must not leave the charger on an older one: ask for 0 W.
+        Not when the charger gives no fresh data: nothing reaches it then (its own communication
+        timeout makes it safe), and the try would hold the loop for another timeout."""
+        if failed.ev_power_w == 0.0 or not self._is_fresh(slot, self.clock.now()):
             return
         try:
-            await slot.poller.device.write_power(0.0)
+            await asyncio.wait_for(slot.poller.device.write_power(0.0), 2 * slot.timeout_s)
         except Exception as exc:
             log.debug("%s: could not fall back to 0 W either: %s", slot.name, exc)
 

@@ -56,13 +56,11 @@ async def error_middleware(
         return resp
     except json.JSONDecodeError as exc:
         return error_response(400, f"request body is not valid JSON: {exc.msg} at position {exc.pos}")
-    except (sqlite3.Error, OSError) as exc:
-        if not request.path.startswith("/api/"):
-            raise
-        cause = describe(exc)      # a full disk says so, instead of "internal error"
-        log.error("%s %s: could not store: %s", request.method, request.path, cause)
-        return error_response(507 if is_disk_full(exc) else 503, f"could not save: {cause}")
-    except Exception:
+    except Exception as exc:
+        if request.path.startswith("/api/") and (isinstance(exc, sqlite3.Error) or is_disk_full(exc)):
+            cause = describe(exc)      # a full disk says so, instead of "internal error"
+            log.error("%s %s: could not store: %s", request.method, request.path, cause)
+            return error_response(507 if is_disk_full(exc) else 503, f"could not save: {cause}")
         log.exception("internal error on %s %s", request.method, request.path)
         if request.path.startswith("/api/"):
             return error_response(500, "internal error; see the hems log")

@@ -95,6 +95,7 @@ async def clock_step(rig: ChaosRig, offset_s: float, hold_s: float = 15.0) -> Ou
 
 def table_row(o: Outcome) -> str:
     f = lambda v: "-" if v is None else f"{v:.1f}"  # noqa: E731
-    per_min = o.log_lines / max(o.fault_s / 60.0, 1e-9)
+    per_min = f"{o.log_lines / (o.fault_s / 60.0):.1f}" if o.fault_s >= 5 else "-"
+    result = ("ok" if o.ok else "FAIL") + (f" ({o.note})" if o.note else "")
     return (f"{o.name:<28} {f(o.time_to_safe_s):>8} {f(o.detect_s):>8} {f(o.recovery_s):>9} "
-            f"{o.log_lines:>6} {per_min:>8.1f} {len(o.violations):>5}  {'ok' if o.ok else 'FAIL ' + o.note}")
+            f"{o.log_lines:>6} {per_min:>9} {len(o.violations):>5}  {result}")
