@@ -6,7 +6,8 @@ local mosquitto with mutual TLS and the aggregator link, the web app over HTTP, 
 (a 1 MiB tmpfs for the full-disk case when run as root), kill -9 of a writing process.
 
 Scenarios: every Modbus fault (delay, drop, garble, exception, disconnect, dead, implausible
-values) on the meter, the charger and the PV inverter; wall-clock steps both ways; a broker
+values) on the meter, the charger and the PV inverter; wall-clock steps both ways; the meter
+dying while the car discharges for the aggregator, and discharge reaching the reserve; a broker
 restart; a junk flood with a signed dispatch inside; kill -9 during store flushes; a full disk.
 Fuzz: >= 100,000 inputs into every parser (MQTT envelopes and dispatch, HTTP bodies over HTTP
 and at the parser, strict JSON, Modbus register decoding, bridge serial frames), counting
@@ -34,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.chaos.faultproxy import MODES  # noqa: E402
 from tests.chaos.rig import ChaosRig  # noqa: E402
-from tests.chaos.scenarios import Outcome, clock_step, modbus_fault, table_row  # noqa: E402
+from tests.chaos.scenarios import Outcome, clock_step, discharge_faults, modbus_fault, table_row  # noqa: E402
 from tests.robustness.fuzz import Fuzzer  # noqa: E402
 
 
@@ -49,6 +50,8 @@ async def modbus_scenarios(workdir: Path, fault_s: float) -> list[Outcome]:
     async with ChaosRig(workdir / "clock") as rig:
         for offset_s in (-3600.0, 3600.0, -400 * 86400.0, 400 * 86400.0):
             out.append(await clock_step(rig, offset_s))
+    async with ChaosRig(workdir / "v2g") as rig:
+        out += await discharge_faults(rig)
     return out
 
 

@@ -99,3 +99,55 @@ def table_row(o: Outcome) -> str:
     result = ("ok" if o.ok else "FAIL") + (f" ({o.note})" if o.note else "")
     return (f"{o.name:<28} {f(o.time_to_safe_s):>8} {f(o.detect_s):>8} {f(o.recovery_s):>9} "
             f"{o.log_lines:>6} {per_min:>9} {len(o.violations):>5}  {result}")
+
+
+async def discharge_faults(rig: ChaosRig) -> list[Outcome]:
+    """V2G: the car discharges for an aggregator event. (1) The meter dies: discharge must stop
+    (no export the fuse and export checks cannot see). (2) The reserve is reached: discharge stops
+    at the owner's reserve."""
+    from datetime import timedelta
+
+    from hems.domain import Commitment, Preferences
+
+    outs = []
+    if not await settle(rig):
+        return [Outcome("discharge: baseline", 0.0, ok=False, note="no baseline")]
+    now = rig.clock.now()
+    await rig.agent.add_commitment(Commitment("chaos-v2g", now - timedelta(minutes=1), now + timedelta(hours=2),
+                                              -7000.0, -7000.0, 5))
+    discharging = await rig.until(lambda: rig.agent.last_setpoint.ev_power_w < 0 and rig.home.ev_w < -1000, 20)
+    out = Outcome("discharging: meter dead", 15.0)
+    if discharging is None:
+        out.ok, out.note = False, "never discharged"
+        return [out]
+    lines0, v0 = rig.logs.lines, len(rig.monitor.violations)
+    rig.proxies["meter"].set_mode("refuse")
+    t0 = rig.t_s
+    while rig.t_s - t0 < out.fault_s:
+        await rig.step()
+        if out.time_to_safe_s is None and rig.agent.last_setpoint.ev_power_w == 0:
+            out.time_to_safe_s = rig.t_s - t0
+        if out.detect_s is None and "meter" in rig.agent.state.stale:
+            out.detect_s = rig.t_s - t0
+    rig.proxies["meter"].set_mode("normal")
+    out.recovery_s = await rig.until(lambda: rig.agent.state.stale == () and rig.agent.last_setpoint.ev_power_w < 0, 40)
+    out.log_lines = rig.logs.lines - lines0
+    out.violations = rig.monitor.violations[v0:]
+    out.ok = None not in (out.time_to_safe_s, out.recovery_s) and not out.violations
+    outs.append(out)
+    # the reserve: set it just below the present SoC; discharge must end there
+    out = Outcome("discharging: reserve reached", 0.0)
+    soc_pct = rig.home.car_soc_pct
+    reserve_pct = soc_pct - 0.2
+    rig.monitor.reserve_pct = reserve_pct
+    v0 = len(rig.monitor.violations)
+    await rig.agent.set_preferences(Preferences(mode=rig.agent.preferences.mode, reserve_pct=reserve_pct), who="chaos")
+    t0 = rig.t_s
+    stopped = await rig.until(lambda: rig.agent.last_setpoint.ev_power_w == 0
+                              and "reserve" in rig.agent.last_setpoint.clamped_by, 200)
+    out.violations = rig.monitor.violations[v0:]
+    out.ok = stopped is not None and not out.violations and rig.home.car_soc_pct >= reserve_pct - 0.5
+    out.note = f"stopped at {rig.home.car_soc_pct:.2f} % (reserve {reserve_pct:.2f} %) after {rig.t_s - t0:.0f} s"
+    await rig.agent.cancel_commitment("chaos-v2g")
+    outs.append(out)
+    return outs

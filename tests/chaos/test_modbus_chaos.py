@@ -38,3 +38,12 @@ async def test_clock_steps_back_and_forth(tmp_path):
         outcomes = [await clock_step(rig, offset_s) for offset_s in (-3600.0, 3600.0, -400 * 86400.0, 400 * 86400.0)]
     report = "\n".join(table_row(o) for o in outcomes)
     assert all(o.ok for o in outcomes), report
+
+
+async def test_discharging_car_meter_dies_then_reserve_reached(tmp_path):
+    from tests.chaos.scenarios import discharge_faults
+    async with ChaosRig(tmp_path) as rig:
+        outcomes = await discharge_faults(rig)
+    report = "\n".join(table_row(o) for o in outcomes)
+    assert len(outcomes) == 2 and all(o.ok for o in outcomes), report
+    assert outcomes[0].time_to_safe_s <= SAFE_BOUND_S, report
