@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -55,98 +56,110 @@ async def modbus_scenarios(workdir: Path, fault_s: float) -> list[Outcome]:
     return out
 
 
-async def mqtt_scenarios(workdir: Path) -> tuple[list[Outcome], dict[str, int]]:
-    """Broker restart and a 10,000-message junk flood (+ the MQTT fuzz, counted as inputs)."""
+@contextlib.asynccontextmanager
+async def link_home(workdir: Path):
+    """A mosquitto with mutual TLS, the link on an in-test agent, the aggregator and a flooder."""
     from hems.aggregator.aggregator_client import AggregatorClient
     from hems.aggregator.auth import HmacKey
     from hems.aggregator.link import AggregatorLink
     from hems.aggregator.localbroker import Broker, make_pki
-    from hems.aggregator.messages import seal_dispatch
     from hems.domain.clock import SystemClock
     from hems.store import Store
     from tests.aggregator.conftest import SITE, aggregator_settings, link_config
     from tests.aggregator.home import HomeAgent
     from tests.conftest import free_port
 
-    counter = _LogCounter()
-    logging.getLogger().addHandler(counter)
-    pki = make_pki(workdir / "pki")
-    broker = Broker(workdir / "broker", free_port(), pki)
+    broker = Broker(workdir / "broker", free_port(), make_pki(workdir / "pki"))
     broker.start()
-    raw = b"r" * 32
-    (workdir / "site.key").write_text(raw.hex())
-    key = HmacKey(raw)
+    (workdir / "site.key").write_text((b"r" * 32).hex())
+    key = HmacKey(b"r" * 32)
     clock = SystemClock()
-    agent = HomeAgent(clock)
     store = Store(workdir / "link.sqlite", clock=clock)
-    link = AggregatorLink(link_config(broker, workdir / "site.key", telemetry_interval_s=600), agent, store, clock)
+    link = AggregatorLink(link_config(broker, workdir / "site.key", telemetry_interval_s=600), HomeAgent(clock),
+                          store, clock)
     await link.start()
     agg = AggregatorClient(aggregator_settings(broker), SITE, key, reply_verifier=key)
     flood = AggregatorClient(aggregator_settings(broker, "flooder"), SITE, HmacKey(b"w" * 32))
     await agg.start()
     await flood.start()
     await asyncio.wait_for(link.mqtt.connected.wait(), 10)
-    results: list[Outcome] = []
-    stats = {"mqtt_inputs": 0, "mqtt_tracebacks": 0, "accepted_lost": 0}
     try:
-        # broker restart: the link reconnects by itself and answers the next dispatch
-        o = Outcome("broker restart", 0.0)
-        lines0 = counter.lines
-        t0 = time.monotonic()
-        await asyncio.to_thread(broker.restart)
-        await _wait(lambda: link.mqtt.connected.is_set() and agg.mqtt.connected.is_set(), 30)
-        reply = await agg.send("event", start=clock.now(), duration_s=600, target_w=-5000, timeout_s=30)
-        o.recovery_s = time.monotonic() - t0
-        o.fault_s = o.recovery_s
-        o.log_lines = counter.lines - lines0
-        o.ok = reply["status"] == "accepted"
-        stats["accepted_lost"] += int(store.query("SELECT count(*) FROM agg_log WHERE msg_id = ?",
-                                                  (reply["in_reply_to"],))[0][0] != 1)
-        results.append(o)
-        # junk flood with a signed dispatch in the middle
-        o = Outcome("MQTT flood: 10,000 junk", 0.0)
-        lines0, tb0 = counter.lines, counter.tracebacks
-        t0 = time.monotonic()
-        valid = None
-        for i in range(10_000):
-            junk = json.dumps({"v": 1, "alg": "hmac-sha256", "msg": json.dumps({"n": i}), "sig": "AA=="}).encode()
-            flood.mqtt._client.publish(flood.topics.dispatch, junk, qos=0)
-            if i == 5_000:
-                valid = asyncio.ensure_future(agg.send("event", start=clock.now(), duration_s=600,
-                                                       target_w=-4000, timeout_s=60))
-            if i % 250 == 0:
-                await asyncio.sleep(0)
-        reply = await valid
-        o.recovery_s = time.monotonic() - t0
-        o.fault_s = o.recovery_s
-        o.log_lines = counter.lines - lines0
-        o.tracebacks = counter.tracebacks - tb0
-        o.ok = reply["status"] in ("accepted", "modified") and link.mqtt.messages.dropped[0] == 0
-        o.note = f"{link.mqtt.messages.dropped[1]} junk dropped"
-        results.append(o)
-        stats["mqtt_inputs"] += 10_000
-        # fuzz over the broker
-        fuzz = Fuzzer(seed=23)
-        signed = seal_dispatch(agg.message("event", start=clock.now(), duration_s=600, target_w=-3000), key)
-        tb0 = counter.tracebacks
-        for i in range(10_000):
-            flood.publish_raw(fuzz.mqtt_payload(signed)[:16_000], correlation=f"f{i}".encode())
-            if i % 250 == 0:
-                await asyncio.sleep(0)
-        await _wait(lambda: link.mqtt.messages.empty(), 60)
-        stats["mqtt_inputs"] += 10_000
-        stats["mqtt_tracebacks"] = counter.tracebacks - tb0
+        yield broker, link, agg, flood, store
     finally:
-        logging.getLogger().removeHandler(counter)
         await flood.stop()
         await agg.stop()
         await link.stop()
         store.close()
         broker.stop()
-    return results, stats
 
 
-def kill9_scenarios(workdir: Path, runs: int) -> Outcome:
+async def broker_restart(broker, link, agg, store, counter: "_LogCounter") -> tuple[Outcome, int]:
+    """The broker restarts: the link reconnects by itself and answers the next dispatch."""
+    o = Outcome("broker restart", 0.0)
+    lines0 = counter.lines
+    t0 = time.monotonic()
+    await asyncio.to_thread(broker.restart)
+    await _wait(lambda: link.mqtt.connected.is_set() and agg.mqtt.connected.is_set(), 30)
+    reply = await agg.send("event", start=link.clock.now(), duration_s=600, target_w=-5000, timeout_s=30)
+    o.recovery_s = o.fault_s = time.monotonic() - t0
+    o.log_lines = counter.lines - lines0
+    o.ok = reply["status"] == "accepted"
+    lost = int(store.query("SELECT count(*) FROM agg_log WHERE msg_id = ?", (reply["in_reply_to"],))[0][0] != 1)
+    return o, lost
+
+
+async def junk_flood(link, agg, flood, counter: "_LogCounter") -> Outcome:
+    """10,000 unsigned junk messages with a signed dispatch in the middle: it is answered."""
+    o = Outcome("MQTT flood: 10,000 junk", 0.0)
+    lines0, tb0 = counter.lines, counter.tracebacks
+    t0 = time.monotonic()
+    valid = None
+    for i in range(10_000):
+        junk = json.dumps({"v": 1, "alg": "hmac-sha256", "msg": json.dumps({"n": i}), "sig": "AA=="}).encode()
+        flood.mqtt._client.publish(flood.topics.dispatch, junk, qos=0)
+        if i == 5_000:
+            valid = asyncio.ensure_future(agg.send("event", start=link.clock.now(), duration_s=600,
+                                                   target_w=-4000, timeout_s=60))
+        if i % 250 == 0:
+            await asyncio.sleep(0)
+    reply = await valid
+    o.recovery_s = o.fault_s = time.monotonic() - t0
+    o.log_lines = counter.lines - lines0
+    o.tracebacks = counter.tracebacks - tb0
+    o.ok = reply["status"] in ("accepted", "modified") and link.mqtt.messages.dropped[0] == 0
+    o.note = f"{link.mqtt.messages.dropped[1]} junk dropped"
+    return o
+
+
+async def mqtt_fuzz(link, agg, flood, n: int) -> None:
+    """n fuzzed payloads (mutated signed dispatch, junk envelopes, hostile JSON, bytes)."""
+    from hems.aggregator.messages import seal_dispatch
+    fuzz = Fuzzer(seed=23)
+    signed = seal_dispatch(agg.message("event", start=link.clock.now(), duration_s=600, target_w=-3000), agg.signer)
+    for i in range(n):
+        flood.publish_raw(fuzz.mqtt_payload(signed)[:16_000], correlation=f"f{i}".encode())
+        if i % 250 == 0:
+            await asyncio.sleep(0)
+    await _wait(lambda: link.mqtt.messages.empty(), 60)
+
+
+async def mqtt_scenarios(workdir: Path) -> tuple[list[Outcome], dict[str, int]]:
+    """Broker restart, a junk flood, and the MQTT fuzz (counted as inputs)."""
+    counter = _LogCounter()
+    logging.getLogger().addHandler(counter)
+    try:
+        async with link_home(workdir) as (broker, link, agg, flood, store):
+            restart, lost = await broker_restart(broker, link, agg, store, counter)
+            flooded = await junk_flood(link, agg, flood, counter)
+            tb0 = counter.tracebacks
+            await mqtt_fuzz(link, agg, flood, 10_000)
+            tracebacks = counter.tracebacks - tb0
+    finally:
+        logging.getLogger().removeHandler(counter)
+    return [restart, flooded], {"mqtt_inputs": 20_000, "mqtt_tracebacks": tracebacks, "accepted_lost": lost}
+
+
+def kill9_scenarios(workdir: Path, runs: int) -> tuple[Outcome, int]:
     """kill -9 while the store flushes: every flush reported committed must be on disk."""
     import sqlite3
     o = Outcome(f"kill -9 during flushes x{runs}", 0.0)
@@ -170,8 +183,7 @@ def kill9_scenarios(workdir: Path, runs: int) -> Outcome:
             have = {m for (m,) in c.execute("SELECT message FROM events")}
         lost += sum(f"event {i}" not in have for i in range(1, committed + 1)) + (0 if ok else 1)
     o.ok, o.note = lost == 0, f"{lost} committed rows lost"
-    o.violations = [] if lost == 0 else [lost]
-    return o
+    return o, lost
 
 
 def disk_full_scenario(workdir: Path) -> tuple[Outcome, int]:
@@ -212,8 +224,9 @@ def disk_full_scenario(workdir: Path) -> tuple[Outcome, int]:
 
 
 # --- fuzz ------------------------------------------------------------------------------
-def parser_fuzz(n: int, seed: int = 7) -> tuple[int, list[str]]:
-    """n inputs spread over the parsers; returns (inputs, unhandled exception descriptions)."""
+def _parsers(fuzz: Fuzzer, loop: asyncio.AbstractEventLoop) -> list:
+    """One zero-argument check per parser: feed it one fuzzed input; its own refusal is fine, a
+    value past it must be finite, anything else raised is a defect."""
     from datetime import datetime, timezone
 
     from aiohttp.test_utils import make_mocked_request
@@ -225,60 +238,62 @@ def parser_fuzz(n: int, seed: int = 7) -> tuple[int, list[str]]:
     from hems.domain import strictjson
     from hems.web.errors import ApiError
     from hems.web.validate import body_json
+    from tests.robustness.test_parser_properties import all_finite
 
-    fuzz = Fuzzer(seed)
-    rng = fuzz.rng
-    key = HmacKey(b"z" * 32)
+    rng, key, types = fuzz.rng, HmacKey(b"z" * 32), sorted(TYPES)
     codec = Codec("s1", key, key)
     now = datetime(2026, 6, 1, 12, tzinfo=timezone.utc)
     signed = seal_dispatch({"v": 1, "kind": "event", "id": "e", "site_id": "s1", "seq": 1,
                             "issued_at": format_time(now), "expires_at": "2026-06-01T12:10:00Z",
                             "start": format_time(now), "duration_s": 900, "target_w": -3000}, key)
-    unhandled: list[str] = []
-    loop = asyncio.new_event_loop()
-    types = sorted(TYPES)
 
-    async def http_body(raw: bytes, ctype: str) -> None:
+    def mqtt() -> None:
+        with contextlib.suppress(Refusal):
+            assert all_finite(codec.open(fuzz.mqtt_payload(signed), now).body)
+
+    def json_text() -> None:
+        with contextlib.suppress(strictjson.StrictJsonError):
+            assert all_finite(strictjson.loads(fuzz.body({"mode": "smart"})))
+
+    async def http_body(raw: bytes, ctype: str) -> dict:
         req = make_mocked_request("POST", "/api/v1/x", headers={"Content-Type": ctype})
         req._read_bytes = raw
-        await body_json(req, allowed={"mode", "reserve_pct", "username", "password"})
+        return await body_json(req, allowed={"mode", "reserve_pct", "username", "password"})
 
-    for i in range(n):
-        which = i % 5
-        try:
-            if which == 0:
-                try:
-                    codec.open(fuzz.mqtt_payload(signed), now)
-                except Refusal:
-                    pass
-            elif which == 1:
-                try:
-                    strictjson.loads(fuzz.body({"mode": "smart"}))
-                except strictjson.StrictJsonError:
-                    pass
-            elif which == 2:
-                try:
-                    loop.run_until_complete(http_body(fuzz.body({"mode": "smart"}), fuzz.content_type()))
-                except ApiError:
-                    pass
-            elif which == 3:
-                t = rng.choice(types)
-                count = register_count(t, rng.randint(1, 8)) if rng.random() < 0.9 else rng.randint(0, 6)
-                try:
-                    decode([rng.randint(0, 0xFFFF) for _ in range(count)], t, rng.choice(["big", "little"]),
+    def http() -> None:
+        with contextlib.suppress(ApiError):
+            assert all_finite(loop.run_until_complete(http_body(fuzz.body({"mode": "smart"}), fuzz.content_type())))
+
+    def modbus() -> None:
+        t = rng.choice(types)
+        count = register_count(t, rng.randint(1, 8)) if rng.random() < 0.9 else rng.randint(0, 6)
+        with contextlib.suppress(CodecError):
+            value = decode([rng.randint(0, 0xFFFF) for _ in range(count)], t, rng.choice(["big", "little"]),
                            sunspec=rng.random() < 0.5)
-                except CodecError:
-                    pass
-            else:
-                reader = P.FrameReader()
-                chunk = bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 120)))
-                if rng.random() < 0.3:       # a well-framed message of any type and payload
-                    payload = bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 12)))
-                    chunk += P.encode_frame(rng.randint(0, 20), rng.randint(0, 255), payload)
-                for _v, msg_type, _seq, payload in reader.feed(chunk):
-                    P.unpack(msg_type, payload)
+            assert all_finite(value)
+
+    def bridge() -> None:
+        chunk = bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 120)))
+        if rng.random() < 0.3:       # a well-framed message of any type and payload
+            payload = bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 12)))
+            chunk += P.encode_frame(rng.randint(0, 20), rng.randint(0, 255), payload)
+        for _v, msg_type, _seq, payload in P.FrameReader().feed(chunk):
+            P.unpack(msg_type, payload)
+
+    return [mqtt, json_text, http, modbus, bridge]
+
+
+def parser_fuzz(n: int, seed: int = 7) -> tuple[int, list[str]]:
+    """n inputs spread over the parsers; returns (inputs, unhandled exception descriptions)."""
+    loop = asyncio.new_event_loop()
+    checks = _parsers(Fuzzer(seed), loop)
+    unhandled: list[str] = []
+    for i in range(n):
+        check = checks[i % len(checks)]
+        try:
+            check()
         except Exception as exc:       # anything but the parser's own refusal is a defect
-            unhandled.append(f"parser {which}: {exc.__class__.__name__}: {exc}"[:200])
+            unhandled.append(f"{check.__name__}: {exc.__class__.__name__}: {exc}"[:200])
     loop.close()
     return n, unhandled
 
@@ -345,6 +360,26 @@ def _stats(values: list[float]) -> str:
     return f"{min(values):.1f} / {statistics.median(values):.1f} / {max(values):.1f}"
 
 
+def summary(outcomes: list[Outcome], n: dict[str, int], run_s: float) -> list[tuple[str, str]]:
+    modbus = [o for o in outcomes if o.name.split(":")[0] in ("meter", "charger", "pv")]
+    safety = [o.time_to_safe_s for o in outcomes if o.time_to_safe_s is not None]
+    recovery = [o.recovery_s for o in modbus if o.recovery_s is not None]
+    per_min = [o.log_lines / (o.fault_s / 60.0) for o in modbus if o.fault_s > 0]
+    return [
+        ("scenarios tried", f"{len(outcomes)} ({sum(o.ok for o in outcomes)} passed) (>= 20)"),
+        ("time to safe state, s (min / median / max)", f"{_stats(safety)} (meter and charger faults)"),
+        ("recovery time, s (min / median / max)", f"{_stats(recovery)} (Modbus faults)"),
+        ("log lines per fault per minute (median / max)",
+         f"{statistics.median(per_min):.1f} / {max(per_min):.1f}" if per_min else "-"),
+        ("inputs fuzzed", f"{n['parsers'] + n['http'] + n['mqtt']:,} (>= 100,000): parsers {n['parsers']:,}, "
+                          f"HTTP {n['http']:,}, MQTT {n['mqtt']:,}"),
+        ("unhandled exceptions", f"{n['unhandled'] + sum(o.tracebacks for o in outcomes)} (0)"),
+        ("invariant violations", f"{sum(len(o.violations) for o in outcomes)} (0)"),
+        ("data lost (acknowledged rows / dispatch)", f"{n['lost']} (0)"),
+        ("run time, s", f"{run_s:.0f}"),
+    ]
+
+
 async def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--fuzz", type=int, default=100_000, help="inputs for the parser fuzz (HTTP and MQTT come on top)")
@@ -360,46 +395,25 @@ async def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         outcomes = await modbus_scenarios(work / "modbus", args.fault_s)
-        mqtt_outcomes, mqtt_stats = await mqtt_scenarios(work / "mqtt")
-        outcomes += mqtt_outcomes
-        outcomes.append(kill9_scenarios(work, 3 if args.quick else 10))
+        mqtt_outcomes, mqtt = await mqtt_scenarios(work / "mqtt")
+        killed, kill_lost = kill9_scenarios(work, 3 if args.quick else 10)
         disk, disk_lost = disk_full_scenario(work)
-        outcomes.append(disk)
+        outcomes += mqtt_outcomes + [killed, disk]
         parsed, unhandled = await asyncio.to_thread(parser_fuzz, args.fuzz)
         http_n, http_bad = await http_fuzz(args.http)
     print(f"{'scenario':<28} {'safe s':>8} {'detect s':>8} {'recover s':>9} {'lines':>6} {'lines/min':>9} "
           f"{'viol':>5}  result")
     for o in outcomes:
         print(table_row(o))
-    safety = [o.time_to_safe_s for o in outcomes if o.time_to_safe_s is not None]
-    recovery = [o.recovery_s for o in outcomes if o.recovery_s is not None and o.name.split(":")[0] in
-                ("meter", "charger", "pv")]
-    per_min = [o.log_lines / (o.fault_s / 60.0) for o in outcomes
-               if o.fault_s > 0 and o.name.split(":")[0] in ("meter", "charger", "pv")]
-    violations = sum(len(o.violations) for o in outcomes if not o.name.startswith(("kill", "disk")))
-    tracebacks = sum(o.tracebacks for o in outcomes) + mqtt_stats["mqtt_tracebacks"]
-    lost = disk_lost + mqtt_stats["accepted_lost"] + sum(len(o.violations) for o in outcomes if o.name.startswith("kill"))
-    fuzzed = parsed + http_n + mqtt_stats["mqtt_inputs"]
-    print()
-    print(f"{'metric':<46} value (goal)")
-    rows = [
-        ("scenarios tried", f"{len(outcomes)} ({sum(o.ok for o in outcomes)} passed) (>= 20)"),
-        ("time to safe state, s (min / median / max)", f"{_stats(safety)} (meter and charger faults)"),
-        ("recovery time, s (min / median / max)", f"{_stats(recovery)} (Modbus faults)"),
-        ("log lines per fault per minute (median / max)",
-         f"{statistics.median(per_min):.1f} / {max(per_min):.1f}" if per_min else "-"),
-        ("inputs fuzzed", f"{fuzzed:,} (>= 100,000): parsers {parsed:,}, HTTP {http_n:,}, MQTT "
-                          f"{mqtt_stats['mqtt_inputs']:,}"),
-        ("unhandled exceptions", f"{len(unhandled) + len(http_bad) + tracebacks} (0)"),
-        ("invariant violations", f"{violations} (0)"),
-        ("data lost (acknowledged rows / dispatch)", f"{lost} (0)"),
-        ("run time, s", f"{time.monotonic() - t_start:.0f}"),
-    ]
-    for name, value in rows:
+    counts = {"parsers": parsed, "http": http_n, "mqtt": mqtt["mqtt_inputs"],
+              "unhandled": len(unhandled) + len(http_bad) + mqtt["mqtt_tracebacks"],
+              "lost": kill_lost + disk_lost + mqtt["accepted_lost"]}
+    print(f"\n{'metric':<46} value (goal)")
+    for name, value in summary(outcomes, counts, time.monotonic() - t_start):
         print(f"{name:<46} {value}")
     for line in (unhandled + http_bad)[:10]:
         print("  unhandled:", line)
-    return 0 if all(o.ok for o in outcomes) and not unhandled and not http_bad else 1
+    return 0 if all(o.ok for o in outcomes) and counts["unhandled"] == 0 else 1
 
 
 if __name__ == "__main__":

@@ -16,8 +16,8 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from hems.control.api import Listener
-from hems.control.polling import PollScheduler, PollSlot
 from hems.control.decide import CarLimits, apply_commitments, interim_request, plan_request
+from hems.control.polling import PollScheduler, PollSlot
 from hems.control.safety import SafetyLimits, clamp
 from hems.control.trips import next_departure
 from hems.domain import Commitment, EvSession, Mode, Plan, Preferences, Setpoint, SiteState
