@@ -142,7 +142,10 @@ class Agent:
         old, self._prefs = self._prefs, prefs
         log.info("preferences changed by %s: %s -> %s", who, old, prefs)
         if self.store is not None:
-            self.store.set_preferences(_prefs_to_json(prefs), who=who)
+            try:    # a full disk must not keep the owner's wish from taking effect
+                self.store.set_preferences(_prefs_to_json(prefs), who=who)
+            except Exception as exc:
+                log.error("preferences apply but could not be saved: %s", exc)
             self.store.add_event("preferences", f"{who} set {_prefs_to_json(prefs)}", who=who)
         await self._emit("preferences", prefs)
         await self.replan_now()
