@@ -10,8 +10,9 @@ from tests.chaos.faultproxy import MODES
 from tests.chaos.rig import LOOP_S, SPEEDUP, TIMEOUT_S, ChaosRig
 from tests.chaos.scenarios import clock_step, modbus_fault, table_row
 
-# stale after 3 polls plus one request timeout (agent settings), then one loop to write 0 W
-SAFE_BOUND_S = 3 * LOOP_S + TIMEOUT_S * SPEEDUP + 2 * LOOP_S
+# stale after 3 polls plus one request timeout (agent settings), then one loop to write 0 W;
+# two loops more for a loaded machine (a tick's own run time counts SPEEDUP times on this clock)
+SAFE_BOUND_S = 3 * LOOP_S + TIMEOUT_S * SPEEDUP + 4 * LOOP_S
 # a charger that stops answering also holds the loop in its own write (and the fall-back 0 W
 # write) until the request timeout (+0.5 s margin) ends each; its own communication timeout is
 # what makes it safe then, since nothing the agent writes reaches it
