@@ -9,7 +9,7 @@ from hems.control.soc_estimate import CarBattery, SocTrack, entered, observe
 from hems.domain import ChargerReading, ChargerState
 from hems.domain.soc import SocKnowledge, SocSource, may_discharge
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+sys.path.append(str(Path(__file__).resolve().parents[2] / "bench"))    # after the root: bench/firmware_bridge.py must not shadow the package
 from soc_estimate import simulate_week  # noqa: E402  (bench/soc_estimate.py, shared with the benchmark)
 
 T0 = datetime(2024, 6, 3, tzinfo=timezone.utc)
