@@ -7,6 +7,10 @@ from __future__ import annotations
 import logging
 import math
 
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from hems.web import create_web_app
 from tests.robustness.fuzz import Fuzzer
 
 VALID = {
@@ -21,6 +25,16 @@ VALID = {
 }
 QUERIES = ["", "?limit=5", "?limit=-1", "?limit=NaN", "?start=2026-06-01&end=2026-01-01", "?days=1e999",
            "?range=week", "?x=%ff%fe", "?start=" + "9" * 300]
+
+
+@pytest.fixture
+async def client(agent, clock, config, store):
+    """The app as `hems run` serves it, with a restart (counted, not carried out): without one,
+    POST /api/v1/restart answers 501 by design and its handler is never reached."""
+    restarts: list[int] = []
+    app = create_web_app(agent, store, config, clock, restart=lambda: restarts.append(1))
+    async with TestClient(TestServer(app, host="127.0.0.1")) as c:
+        yield c
 
 
 def routes(app):
