@@ -310,7 +310,8 @@ async def http_fuzz(n: int) -> tuple[int, list[str]]:
 
     counter = _LogCounter()
     logging.getLogger().addHandler(counter)
-    app = create_web_app(FakeAgent(T0), None, FakeConfig(), ManualClock(T0))
+    # with a restart (counted, not carried out), so POST /api/v1/restart reaches its handler
+    app = create_web_app(FakeAgent(T0), None, FakeConfig(), ManualClock(T0), restart=lambda: None)
     bad: list[str] = []
     fuzz = Fuzzer(31)
     try:
