@@ -76,6 +76,9 @@ class SharedClock:
     def seconds(self) -> float:
         return self._get() / 1e6
 
+    def monotonic(self) -> float:
+        return self.seconds()
+
     def advance(self, duration_s: float) -> None:
         self._set(self._get() + round(duration_s * 1e6))
 

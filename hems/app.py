@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from hems import systemd
-from hems.config import Config, ConfigError, load_config
+from hems.config import Config, ConfigError, DeviceConfig, load_config
 from hems.control.agent import Agent, AgentSettings
 from hems.control.decide import CarLimits
 from hems.control.devices import ChargerOutput, DeviceSlot
@@ -26,7 +26,7 @@ from hems.control.safety import SafetyLimits
 from hems.control.settings import OwnerSettings
 from hems.control.soc_estimate import CarBattery
 from hems.control.soc_probe import ProbeRules
-from hems.domain.clock import Clock, ScaledClock, SystemClock
+from hems.domain.clock import Clock, SystemClock, speedup_of
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def agent_settings(config: Config, clock: Clock | None = None) -> AgentSettings:
         heartbeat_s = min(heartbeat_s, config.bridge.heartbeat_interval_s)
     loop_s = min(heartbeat_s, *(d.poll_interval_s for d in config.devices))
     # request timeouts run in real seconds: a clock faster than real time counts more of its own
-    timeout_scale = clock.speedup if isinstance(clock, ScaledClock) else 1.0
+    timeout_scale = speedup_of(clock) if clock is not None else 1.0
     battery = CarBattery(capacity_wh=ev.capacity_wh, charge_efficiency=ev.charge_efficiency,
                          discharge_efficiency=ev.discharge_efficiency)
     return AgentSettings(
@@ -130,6 +130,12 @@ def droop_settings(cfg: Config) -> Any:
                          slope_a_per_hz=b.droop_slope_a_per_hz, min_a=0.0, max_a=b.max_current_a)
 
 
+def charger_output(dc: DeviceConfig, device: Any) -> ChargerOutput:
+    """The charger's writes, bounded to two request timeouts (a driver's write may read before
+    it writes); an OCPP charger's session bounds its own requests (its answer timeout)."""
+    return ChargerOutput(dc.name, device, write_timeout_s=None if dc.transport == "ocpp" else 2 * dc.timeout_s)
+
+
 def build_agent(cfg: Config, clock: Clock) -> tuple[Agent, Any, Any]:
     """The agent wired to its store, forecaster, planner and device pollers (not started).
 
@@ -172,7 +178,7 @@ def build_agent(cfg: Config, clock: Clock) -> tuple[Agent, Any, Any]:
         slots.append(DeviceSlot(dc.name, dc.role, poller, dc.poll_interval_s, dc.timeout_s,
                                 device=devices[dc.name]))
         if dc.role == "charger":
-            charger = ChargerOutput(dc.name, devices[dc.name])
+            charger = charger_output(dc, devices[dc.name])
     agent = Agent(agent_settings(cfg, clock), slots, clock, owner=owner, store=store,
                   replan=make_replan(cfg, forecaster, store), charger=charger, prices=forecaster,
                   frequency_source=devices.get("bridge_frequency"))

@@ -63,8 +63,7 @@ async def test_hems_run_serves_health_and_stops_cleanly(tmp_path, devices_at_sto
                 pass
             await asyncio.sleep(0.5)
         assert health is not None and health["status"] == "ok", health
-        assert set(health["devices"]) == {"meter", "pv", "charger"}
-        assert all(d["online"] and d["fresh"] for d in health["devices"].values())
+        assert "devices" not in health        # "ok": every device online and fresh; names need a login
         try:     # live state is the owner's: it needs a login
             await asyncio.to_thread(get_json, f"http://127.0.0.1:{web_port}/api/v1/state")
             raise AssertionError("state answered without a login")

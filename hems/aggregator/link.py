@@ -34,6 +34,25 @@ METER_SAVE_INTERVAL_S = 30.0
 OUTBOX_RETRY_S = 30.0
 AGGREGATOR = "aggregator"
 REFUSALS_LOGGED = 20            # per minute; more are answered but not logged or stored
+UNVERIFIED = ("too_large", "malformed", "bad_signature")     # refused before a valid signature
+UNVERIFIED_REPLIES_PER_S = 10.0
+
+
+class TokenBucket:
+    """At most `rate_per_s` on average, `burst` at once (monotonic seconds)."""
+
+    def __init__(self, rate_per_s: float, burst: float) -> None:
+        self.rate_per_s, self.burst = rate_per_s, burst
+        self._tokens, self._at_s = burst, None
+
+    def take(self, now_s: float) -> bool:
+        if self._at_s is not None:
+            self._tokens = min(self.burst, self._tokens + (now_s - self._at_s) * self.rate_per_s)
+        self._at_s = now_s
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return True
+        return False
 
 
 def _json(doc: dict) -> bytes:
@@ -54,6 +73,7 @@ class AggregatorLink:
         self.ledger = Ledger(store)
         self._meters: dict[str, EventMeter] = {}
         self._refusal_window = [0.0, 0]
+        self._unverified_replies = TokenBucket(UNVERIFIED_REPLIES_PER_S, 2 * UNVERIFIED_REPLIES_PER_S)
         self._last_seq = 0
         self._out_seq = 0
         self._started_at: datetime | None = None
@@ -62,8 +82,12 @@ class AggregatorLink:
         self._meter_saved_at = 0.0
         self.mqtt = MqttClient(self._broker_settings(cfg), will=(
             self.topics.status, _json({"v": 1, "site_id": self.site_id, "state": "offline"}), 1, True),
-            on_connect=self._on_connect)
+            on_connect=self._on_connect, triage=self._triage)
         self.outbox = Outbox(self.ledger, self.mqtt, clock, retry_s=OUTBOX_RETRY_S)
+
+    def _triage(self, topic: str, payload: bytes) -> bool:
+        """On paho's thread: signed dispatch for this site goes ahead of everything else."""
+        return topic == self.topics.dispatch and self.codec.verified(payload)
 
     @staticmethod
     def _broker_settings(cfg: Any) -> BrokerSettings:
@@ -165,6 +189,10 @@ class AggregatorLink:
                 log.warning("dispatch refused (%s): %s", r.code, r.reason)
                 await self._persist(self.ledger.record_dispatch, now, None, r.msg_id, r.kind, "refused",
                                     r.code, r.reason)
+            if r.code in UNVERIFIED and not self._unverified_replies.take(self.clock.monotonic()):
+                # unsigned junk is answered within a budget: a flood of replies would push the
+                # aggregator's own answers out of its broker queue
+                return {"status": "refused", "code": r.code, "reason": r.reason, "answered": False}
             return self._answer(props, r.msg_id, r.kind, "refused", r.code, r.reason, None, now)
         try:
             status, code, reason, delivered = await self._apply(d, now)

@@ -18,6 +18,7 @@ from typing import Any
 import jsonschema
 
 from hems.aggregator.auth import ALG_NONE, AuthError, Signer, Verifier
+from hems.domain import strictjson
 
 MAX_PAYLOAD_BYTES = 16 * 1024
 MAX_CLOCK_SKEW_S = 30.0
@@ -86,7 +87,7 @@ def format_time(value: datetime) -> str:
 def _peek(msg_text: str) -> tuple[str | None, str | None]:
     """Best-effort id and kind of an unverified message, only to label a refusal."""
     try:
-        doc = json.loads(msg_text)
+        doc = strictjson.loads(msg_text)
         ident, kind = doc.get("id"), doc.get("kind")
     except (ValueError, AttributeError, TypeError):
         return None, None
@@ -104,14 +105,29 @@ class Codec:
         self.signer = signer
         self.max_payload_bytes = max_payload_bytes
 
+    def verified(self, payload: bytes) -> bool:
+        """Cheap triage (any thread): does the payload carry this site's valid signature? No
+        schema, no times: open() does every check. Never raises."""
+        if len(payload) > self.max_payload_bytes:
+            return False
+        try:
+            outer = strictjson.loads(payload, max_depth=2)
+            msg, sig = outer["msg"], outer["sig"]
+            if outer.get("alg") != self.verifier.alg or not isinstance(msg, str) or not isinstance(sig, str):
+                return False
+            self.verifier.verify(msg.encode("utf-8"), sig)
+        except (ValueError, KeyError, TypeError, AttributeError, AuthError):
+            return False
+        return True
+
     def open(self, payload: bytes, now: datetime) -> Dispatch:
         """Verify and parse one payload; raise Refusal. Replay (seq) is checked by the caller."""
         if len(payload) > self.max_payload_bytes:
             raise Refusal("too_large", f"payload has {len(payload)} bytes; the limit is {self.max_payload_bytes}")
         try:
-            outer = json.loads(payload.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise Refusal("malformed", f"payload is not UTF-8 JSON: {exc}") from None
+            outer = strictjson.loads(payload)
+        except ValueError as exc:
+            raise Refusal("malformed", f"payload refused: {exc}") from None
         problem = schema_error("envelope", outer)
         if problem is not None:
             raise Refusal("malformed", f"not a signed envelope: {problem}")
@@ -125,9 +141,9 @@ class Codec:
         except AuthError as exc:
             raise Refusal("bad_signature", str(exc), msg_id, kind) from None
         try:
-            doc = json.loads(msg_text)
+            doc = strictjson.loads(msg_text)
         except ValueError as exc:
-            raise Refusal("malformed", f"msg is not JSON: {exc}", msg_id, kind) from None
+            raise Refusal("malformed", f"msg refused: {exc}", msg_id, kind) from None
         problem = schema_error("dispatch", doc)
         if problem is not None:
             raise Refusal("schema", f"dispatch does not match dispatch.v1.json: {problem}", msg_id, kind)

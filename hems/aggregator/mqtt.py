@@ -3,6 +3,11 @@
 paho runs its network thread (loop_start): it reconnects by itself with backoff, keeps the
 session (clean_start False + a session expiry), and resends unacknowledged QoS 1 messages
 after a reconnect. Callbacks hop onto the asyncio loop with call_soon_threadsafe.
+
+Incoming messages wait in an `Inbox` of two bounded lanes. With a `triage` function (run on
+paho's thread, cheap: it checks a signature, nothing more) messages that pass go to the
+priority lane and are handled first; the rest share a smaller lane whose overflow is dropped.
+A flood of unverifiable junk therefore never pushes out a signed dispatch.
 """
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import asyncio
 import logging
 import socket
 import ssl
+from collections import deque
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
@@ -21,6 +27,46 @@ from paho.mqtt.properties import Properties
 log = logging.getLogger(__name__)
 
 Message = tuple[str, bytes, Any]      # topic, payload, paho Properties (or None)
+Triage = Callable[[str, bytes], bool]  # (topic, payload) -> handle first? Runs on paho's thread.
+
+
+class Inbox:
+    """Two bounded FIFO lanes, priority first; used on the event loop thread only."""
+
+    def __init__(self, priority_max: int = 1000, other_max: int = 200) -> None:
+        self._lanes = (deque(), deque())
+        self._max = (priority_max, other_max)
+        self._ready = asyncio.Event()
+        self.dropped = [0, 0]                 # [priority, other] messages dropped when full
+        self.received = [0, 0]                # [priority, other] messages taken in
+
+    def put_nowait(self, item: Message, priority: bool = False) -> bool:
+        lane = 0 if priority else 1
+        self.received[lane] += 1
+        if len(self._lanes[lane]) >= self._max[lane]:
+            self.dropped[lane] += 1
+            return False
+        self._lanes[lane].append(item)
+        self._ready.set()
+        return True
+
+    def qsize(self) -> int:
+        return len(self._lanes[0]) + len(self._lanes[1])
+
+    def empty(self) -> bool:
+        return self.qsize() == 0
+
+    def get_nowait(self) -> Message:
+        for lane in self._lanes:
+            if lane:
+                return lane.popleft()
+        raise asyncio.QueueEmpty
+
+    async def get(self) -> Message:
+        while self.empty():
+            self._ready.clear()
+            await self._ready.wait()
+        return self.get_nowait()
 
 
 @dataclass(frozen=True)
@@ -42,9 +88,10 @@ class BrokerSettings:
 
 class MqttClient:
     def __init__(self, settings: BrokerSettings, *, will: tuple[str, bytes, int, bool] | None = None,
-                 on_connect: Callable[[], Awaitable[None]] | None = None) -> None:
+                 on_connect: Callable[[], Awaitable[None]] | None = None, triage: Triage | None = None) -> None:
         self.settings = settings
-        self.messages: asyncio.Queue[Message] = asyncio.Queue(maxsize=1000)
+        self._triage = triage
+        self.messages = Inbox(other_max=200 if triage is not None else 1000)
         self.connected = asyncio.Event()
         self._on_connect_cb = on_connect
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -152,14 +199,22 @@ class MqttClient:
         self._call(self.connected.clear)
 
     def _on_message(self, client, userdata, msg) -> None:
-        self._call(self._enqueue, (msg.topic, bytes(msg.payload), msg.properties))
+        payload = bytes(msg.payload)
+        priority = False
+        if self._triage is not None:
+            try:
+                priority = bool(self._triage(msg.topic, payload))
+            except Exception as exc:      # triage must never stop paho's thread
+                log.debug("triage failed: %s", exc)
+        self._call(self._enqueue, (msg.topic, payload, msg.properties), priority)
 
-    def _enqueue(self, item: Message) -> None:
-        try:
-            self.messages.put_nowait(item)
-        except asyncio.QueueFull:
-            self.dropped += 1
-            log.warning("incoming queue full: dropped a message on %s", item[0])
+    def _enqueue(self, item: Message, priority: bool = False) -> None:
+        if self.messages.put_nowait(item, priority):
+            return
+        self.dropped += 1
+        if priority or self.messages.dropped[1] in (1, 10, 100, 1000) or self.messages.dropped[1] % 10_000 == 0:
+            log.warning("incoming queue full: dropped %s message on %s (%d unverified dropped so far)",
+                        "a signed" if priority else "an unverified", item[0], self.messages.dropped[1])
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
         self._call(self._acked, mid, not reason_code.is_failure)

@@ -121,8 +121,8 @@ class Table:
 
 def number(lo: float, hi: float, expected: str, lo_open: bool = False) -> _Check:
     def fn(v: Any) -> float:
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v):
-            raise TypeError
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise TypeError             # TOML allows nan and inf: refused as not a number
         if v < lo or v > hi or (lo_open and v == lo):
             raise ValueError
         return float(v)
@@ -236,11 +236,17 @@ def file_path(base: Path, expected: str, must_exist: bool = True) -> _Check:
     return _Check(expected, fn)
 
 
+SYSTEM_DIRS = (Path("/proc"), Path("/sys"), Path("/dev"))
+
+
 def dir_path(base: Path) -> _Check:
     def fn(v: Any) -> Path:
         if not isinstance(v, str) or not v:
             raise ValueError
         p = (base / v).resolve()
+        for system in SYSTEM_DIRS:
+            if p == system or system in p.parents:
+                raise _Bad(f"is under {system}, a kernel file system, not storage (resolved: {p})")
         if p.exists() and not p.is_dir():
             raise _Bad(f"is not a folder (a file is in the way: {p})")
         return p

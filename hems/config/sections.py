@@ -261,6 +261,9 @@ def _check_ev(t: Table, ev: EvConfig, site: SiteConfig | None) -> None:
             t.error(lo, f"{show(a)} is above {hi} ({show(b)})")
     if None not in (ev.reserve_pct, ev.max_soc_pct) and ev.reserve_pct >= ev.max_soc_pct:
         t.error("reserve_pct", f"{show(ev.reserve_pct)} is not below max_soc_pct ({show(ev.max_soc_pct)})")
+    elif None not in (ev.reserve_pct, ev.default_target_soc_pct) and ev.reserve_pct > ev.default_target_soc_pct:
+        t.error("reserve_pct", f"{show(ev.reserve_pct)} is above default_target_soc_pct "
+                               f"({show(ev.default_target_soc_pct)}): a departure at the default target would leave the car below its reserve")
     if None not in (ev.default_target_soc_pct, ev.max_soc_pct) and ev.default_target_soc_pct > ev.max_soc_pct:
         t.error("default_target_soc_pct",
                 f"{show(ev.default_target_soc_pct)} is above max_soc_pct ({show(ev.max_soc_pct)})")

@@ -26,6 +26,7 @@ from hems.control.car_soc import CarSoc
 from hems.control.commitments import CommitmentBook, flex_view, home_limits
 from hems.control.decide import CarLimits, apply_battery_care, apply_commitments, interim_request, plan_request
 from hems.control.devices import ChargerOutput, DeviceSlot
+from hems.control.polling import PollScheduler, PollSlot
 from hems.control.safety import SafetyLimits, clamp
 from hems.control.settings import Applied, OwnerSettings, SettingsView, SiteLimits, Weekly
 from hems.control.soc_estimate import CarBattery
@@ -33,7 +34,7 @@ from hems.control.soc_probe import ProbeRules
 from hems.control.trips import next_departure
 from hems.devices.ports import FrequencyResponse, FrequencySource
 from hems.domain import Commitment, Envelope, EvSession, Mode, Plan, Preferences, Setpoint, SiteState
-from hems.domain.clock import Clock
+from hems.domain.clock import Clock, StepDetector
 from hems.domain.soc import SocKnowledge
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ class Agent:
         self._prices = prices
         self._slots = {s.name: s for s in slots}
         self._by_role = {s.role: s for s in slots}
-        self._book = CommitmentBook()
+        self._book = CommitmentBook(clock.monotonic)     # regulation silence on monotonic time
         car = settings.car
         self._car = CarSoc(settings.battery or CarBattery(car.capacity_wh, car.charge_efficiency),
                            settings.soc_probe)
@@ -100,9 +101,16 @@ class Agent:
         self._plan: Plan | None = None
         self._envelope: Envelope | None = None
         self._setpoint: Setpoint | None = None
-        self._written_at: datetime | None = None
+        self._written_at: float | None = None       # monotonic seconds
         self._written_w: float | None = None
-        self._last_replan_at: datetime | None = None
+        self._write_failed_at: float | None = None  # monotonic: a failed write backs off
+        self._last_replan_at: float | None = None   # monotonic seconds
+        # a tick waits for its polls at most one request timeout and half a loop (real seconds;
+        # at least 0.1 s, so a fast simulated clock still sees healthy polls land in their tick)
+        wait_s = max(0.1, settings.loop_interval_s / 2.0 / settings.timeout_scale)
+        self._polls = PollScheduler([PollSlot(s.name, s.poller, s.poll_interval_s, min(s.timeout_s, wait_s))
+                                     for s in slots], clock)
+        self._clock_steps = StepDetector(clock)
         self._replan_wanted = True
         self._replan_task: asyncio.Task | None = None
         self._plan_error: str | None = None
@@ -149,8 +157,7 @@ class Agent:
         return next_departure(now, self.settings.timezone, self.owner.weekly, self.preferences.next_trip)
 
     def device_status(self) -> dict[str, dict[str, Any]]:
-        now = self.clock.now()
-        return {s.name: s.status(self._is_fresh(s, now)) for s in self._slots.values()}
+        return {s.name: s.status(self._is_fresh(s)) for s in self._slots.values()}
 
     def live_settings(self) -> SettingsView:
         return self.owner.view()
@@ -298,11 +305,12 @@ class Agent:
 
     async def stop(self) -> None:
         self._stop.set()
+        await self._polls.close()
         if self._replan_task is not None:
             await asyncio.gather(self._replan_task, return_exceptions=True)
         if self._charger is not None:
-            try:  # leave the charger idle rather than at the last setpoint
-                await asyncio.wait_for(self._charger.idle(), 2.0)
+            try:  # leave the charger idle rather than at the last setpoint (bounded)
+                await self._charger.idle()
             except Exception as exc:
                 log.warning("could not idle the charger on stop: %s", exc)
         for device in [s.device for s in self._slots.values()] + [self.frequency_source]:
@@ -316,11 +324,9 @@ class Agent:
 
     async def tick(self, wait_for_plan: bool = False) -> Setpoint | None:
         """One cycle. With wait_for_plan (tests), a due replan finishes before deciding."""
-        now = self.clock.now()
-        due = [s for s in self._slots.values() if s.next_poll_at is None or now >= s.next_poll_at]
-        await asyncio.gather(*(s.poller.poll_once() for s in due))
-        for s in due:
-            s.next_poll_at = now + timedelta(seconds=s.poll_interval_s)
+        await self._polls.poll_due()    # each device on its own: a slow one holds up nobody
+        if self._clock_steps.stepped():
+            self.request_replan()       # the plan's intervals are wall-clock time
         now = self.clock.now()          # the polls took time (much of it on a scaled clock)
         previous, self._state = self._state, self._assemble(now)
         came_or_went = _plugged(previous) != _plugged(self._state)
@@ -337,7 +343,7 @@ class Agent:
         if self.store is not None:
             self.store.add_measurement(self._state)
         await self._emit("state", self._state)
-        if self._replan_due(now):
+        if self._replan_due():
             self.request_replan()
         if wait_for_plan and self._replan_task is not None:
             await self._replan_task
@@ -356,12 +362,12 @@ class Agent:
             await self._replan_task
 
     # --- internals ------------------------------------------------------------------------
-    def _is_fresh(self, slot: DeviceSlot, now: datetime) -> bool:
+    def _is_fresh(self, slot: DeviceSlot) -> bool:
         """Fresh: a reading within N poll periods plus one request timeout. Request timeouts
         run in real seconds, so a clock faster than real time scales them into its seconds."""
         max_age_s = slot.poll_interval_s * self.settings.stale_after_polls \
             + slot.timeout_s * self.settings.timeout_scale
-        return bool(slot.poller.is_fresh(now, max_age_s))
+        return bool(slot.poller.is_fresh(max_age_s))        # on monotonic time: clock steps
 
     def _assemble(self, now: datetime) -> SiteState:
         readings: dict[str, Any] = {}
@@ -370,7 +376,7 @@ class Agent:
             slot = self._by_role.get(role)
             if slot is None:
                 continue
-            if self._is_fresh(slot, now):
+            if self._is_fresh(slot):
                 readings[role] = slot.poller.latest
             else:
                 stale.append(role)
@@ -388,12 +394,12 @@ class Agent:
             self.store.add_event("devices", message, who="agent")
         await self._emit("event", {"kind": "devices", "stale": list(state.stale), "message": message})
 
-    def _replan_due(self, now: datetime) -> bool:
+    def _replan_due(self) -> bool:
         if self._replan_fn is None:
             return False
         if self._replan_wanted or self._last_replan_at is None:
             return True
-        return (now - self._last_replan_at).total_seconds() >= self.settings.replan_interval_s
+        return self.clock.monotonic() - self._last_replan_at >= self.settings.replan_interval_s
 
     async def _replan(self) -> None:
         while self._replan_wanted and self._state is not None:
@@ -406,12 +412,12 @@ class Agent:
             try:
                 result = await asyncio.to_thread(self._replan_fn, request)
             except Exception as exc:
-                self._last_replan_at = now      # retry at the next interval or event
+                self._last_replan_at = self.clock.monotonic()   # retry at the next interval or event
                 self._plan_error = f"planning failed, previous plan stays in force: {exc}"
                 log.exception("replan failed; the previous plan stays in force")
                 await self._emit("event", {"kind": "plan_error", "message": self._plan_error})
                 continue
-            self._last_replan_at = now
+            self._last_replan_at = self.clock.monotonic()
             if result is None:
                 continue
             self._plan, self._envelope = result
@@ -463,41 +469,47 @@ class Agent:
         if sp.clamped_by:
             sp = replace(sp, reason=f"{sp.reason} (limited: {', '.join(sp.clamped_by)})")
         self._setpoint = sp
-        await self._write(sp, now)
+        await self._write(sp)
         return sp
 
-    async def _write(self, sp: Setpoint, now: datetime) -> None:
+    async def _write(self, sp: Setpoint) -> None:
         charger = self._charger
         if charger is None:
             return
         changed = self._written_w is None or abs(sp.ev_power_w - self._written_w) >= self.settings.write_deadband_w \
             or (sp.ev_power_w == 0.0) != (self._written_w == 0.0)
         refresh = self._written_at is None or \
-            (now - self._written_at).total_seconds() >= self.settings.heartbeat_interval_s
+            self.clock.monotonic() - self._written_at >= self.settings.heartbeat_interval_s
         if not (changed or refresh):
             return
+        if charger.error is not None and self._write_failed_at is not None and \
+                self.clock.monotonic() - self._write_failed_at < self.settings.heartbeat_interval_s / 2:
+            return      # an unreachable charger would hold every loop for its write timeout
         async with self._write_lock:
             try:
-                await charger.write(sp.ev_power_w, refresh)
-            except Exception as exc:
-                log.warning("writing %.0f W to %s failed: %s", sp.ev_power_w, charger.name, exc)
+                await charger.write(sp.ev_power_w, refresh)     # bounded; logs a failure once
+            except Exception:
+                self._write_failed_at = self.clock.monotonic()
                 self._written_w = None
                 await self._fall_back_to_idle(charger, sp)
                 return
-        self._written_w, self._written_at = sp.ev_power_w, now
+        self._written_w, self._written_at = sp.ev_power_w, self.clock.monotonic()
         if changed:
             if self.store is not None:
                 self.store.add_setpoint(sp)
             await self._emit("setpoint", sp)
 
     async def _fall_back_to_idle(self, charger: ChargerOutput, failed: Setpoint) -> None:
-        """A refused or failed setpoint must not leave the charger on an older one: ask for 0 W."""
-        if failed.ev_power_w == 0.0:
+        """A refused or failed setpoint must not leave the charger on an older one: ask for 0 W.
+        Not when the charger gives no fresh data: nothing reaches it then (its own communication
+        timeout makes it safe), and the try would hold the loop for another write timeout."""
+        slot = self._slots.get(charger.name)
+        if failed.ev_power_w == 0.0 or slot is None or not self._is_fresh(slot):
             return
         try:
             await charger.idle()
-        except Exception as exc:
-            log.warning("%s: could not fall back to 0 W either: %s", charger.name, exc)
+        except Exception as exc:    # the failed write was logged (once); this adds nothing new
+            log.debug("%s: could not fall back to 0 W either: %s", charger.name, exc)
 
     async def _emit(self, topic: str, payload: Any) -> None:
         for listener in list(self._listeners):

@@ -6,12 +6,19 @@ envelope and the live limits and keeps what it accepted; `bounds(now)` gives the
 power bounds in force (a regulation band narrowed to its latest signal, the band centre when the
 signals stop, the default control refreshed from the present house load and PV).
 Powers in W, + = charging the car.
+
+Times: `now` (wall clock) places commitments in their start..end window. The silence of a
+regulation band's signals is measured on the `monotonic` clock the book is given (the agent
+gives its clock's), so a wall-clock step neither holds the band centre early nor keeps a band
+on its last signal after the signals stopped. Without one (pure tests, test doubles) the
+wall clock's seconds stand in.
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Callable
 
 import numpy as np
 
@@ -32,13 +39,14 @@ SIGNAL_TIMEOUT_INTERVALS = 3.0           # silent this many signal intervals: ho
 @dataclass
 class _Regulation:
     interval_s: float
-    last: datetime                       # when the latest signal came (or the band was accepted)
+    last_s: float                        # when the latest signal came (or the band was accepted)
     signal: float | None = None          # latest signal in [-1, 1]
     held: bool = False                   # holding the centre: the signals stopped
 
 
 class CommitmentBook:
-    def __init__(self) -> None:
+    def __init__(self, monotonic: Callable[[], float] | None = None) -> None:
+        self._monotonic = monotonic      # seconds that never step (hems.domain.clock.Clock.monotonic)
         self._commitments: dict[str, Commitment] = {}
         self._regulation: dict[str, _Regulation] = {}
         self._default: tuple[float | None, float | None] | None = None    # import, export limits
@@ -67,7 +75,7 @@ class CommitmentBook:
         known = commitment.id in self._commitments
         self._commitments[commitment.id] = commitment
         if req.kind == "regulation":
-            self._regulation[commitment.id] = _Regulation(float(req.signal_interval_s), now)
+            self._regulation[commitment.id] = _Regulation(float(req.signal_interval_s), self._seconds(now))
         (log.debug if known else log.info)("commitment %s accepted: %.0f..%.0f W %s..%s", commitment.id,
                                            commitment.min_ev_w, commitment.max_ev_w, commitment.start,
                                            commitment.end)
@@ -80,7 +88,7 @@ class CommitmentBook:
     def resume(self, commitment: Commitment, regulation: bool, now: datetime) -> None:
         self._commitments[commitment.id] = commitment
         if regulation:
-            self._regulation[commitment.id] = _Regulation(2.0, now)
+            self._regulation[commitment.id] = _Regulation(2.0, self._seconds(now))
 
     def cancel(self, commitment_id: str) -> bool:
         return self._drop(commitment_id)
@@ -93,7 +101,7 @@ class CommitmentBook:
             raise Refused("not_started", f"regulation {commitment_id} starts at {c.start:%Y-%m-%dT%H:%M:%SZ}")
         if now >= c.end:
             raise Refused("over", f"regulation {commitment_id} ended at {c.end:%Y-%m-%dT%H:%M:%SZ}")
-        reg.signal, reg.last, reg.held = max(-1.0, min(1.0, float(value))), now, False
+        reg.signal, reg.last_s, reg.held = max(-1.0, min(1.0, float(value))), self._seconds(now), False
 
     def set_default(self, import_limit_w: float | None, export_limit_w: float | None) -> str:
         """The default control; both None clears it (and its bound) at once."""
@@ -128,12 +136,13 @@ class CommitmentBook:
         """Commitments as bounds; a regulation commitment follows its latest signal in its band,
         and holds the band centre when the signals stopped."""
         out = []
+        now_s = self._seconds(now)
         for c in self._commitments.values():
             reg = self._regulation.get(c.id)
             if reg is None:
                 out.append(c)
                 continue
-            silent_s = (now - reg.last).total_seconds()
+            silent_s = now_s - reg.last_s
             if c.start <= now and silent_s > SIGNAL_TIMEOUT_INTERVALS * reg.interval_s and not reg.held:
                 reg.held = True
                 log.warning("no regulation signal for %s for %.0f s: holding the band centre", c.id, silent_s)
@@ -144,6 +153,9 @@ class CommitmentBook:
             mid_w, half_w = (c.min_ev_w + c.max_ev_w) / 2.0, (c.max_ev_w - c.min_ev_w) / 2.0
             out.append(replace(c, min_ev_w=mid_w + signal * half_w, max_ev_w=mid_w + signal * half_w))
         return out
+
+    def _seconds(self, now: datetime) -> float:
+        return self._monotonic() if self._monotonic is not None else now.timestamp()
 
     def _drop(self, commitment_id: str) -> bool:
         self._regulation.pop(commitment_id, None)

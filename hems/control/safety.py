@@ -1,6 +1,7 @@
 """The safety rules of ARCHITECTURE.md as one pure function. Every setpoint passes through it.
 
 `clamp(request_w, state, limits, reason, soc=...)` returns a Setpoint whose power obeys, in this order:
+  0. a non-finite request (NaN, +/-Infinity) -> 0 W;
   1. data: a missing or stale meter or charger reading -> 0 W (the safe state: no discharge, and
      no charging we cannot check against the fuse);
   2. car: unplugged or faulted -> 0 W; no discharge unless `may_discharge(soc, reserve)`: the
@@ -17,6 +18,7 @@ Each rule that changed the request is named in `clamped_by`.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -59,6 +61,8 @@ def clamp(request_w: float, state: SiteState, limits: SafetyLimits, reason: str,
     of the car's level (the agent's SoC knowledge); by default the charger's reading alone."""
     rules: list[str] = []
     power_w = float(request_w)
+    if not math.isfinite(power_w):     # NaN compares false with every bound: refuse it outright
+        return Setpoint(at=state.at, ev_power_w=0.0, reason=reason, clamped_by=("non_finite",))
 
     def limit(new_w: float, rule: str) -> None:
         nonlocal power_w

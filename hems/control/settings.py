@@ -188,11 +188,16 @@ class OwnerSettings:
             self._store.put_setting(SCHEDULE_KEY, weekly_to_json(weekly), now, who)
 
     def set_preferences(self, prefs: Preferences, who: str) -> None:
+        """In force at once, saved when the disk allows: unlike the other settings, the owner's
+        mode and reserve must take effect even on a full disk (the failed save is logged)."""
         old, self._prefs = self._prefs, prefs
         log.info("preferences changed by %s: %s -> %s", who, old, prefs)
         if self._store is not None:
             doc = prefs_to_json(prefs)
-            self._store.set_preferences(doc, who=who)
+            try:
+                self._store.set_preferences(doc, who=who)
+            except Exception as exc:
+                log.error("preferences apply but could not be saved: %s", exc)
             self._store.add_event("preferences", f"{who} set {doc}", who=who)
 
     # --- internals --------------------------------------------------------------------------

@@ -5,8 +5,9 @@ tries up to `1 + retries` times (one try while the device is offline, so a dead 
 not hold a shared bus), with a backoff between tries. `timeout_s` is the per-request timeout
 (the bus enforces it on every Modbus request); a whole read, which may take several requests
 (SunSpec discovery after a reconnect), is cut after `read_timeout_factor * timeout_s`. A reading
-is accepted only if it is plausible; it is then stamped with the clock's time. One log line
-when a device goes offline, one when it comes back, never one per poll.
+is accepted only if it is plausible; it is then stamped with the clock's time (for people) and
+its monotonic time (for freshness, so a wall-clock step never makes a reading fresh or stale).
+One log line when a device goes offline, one when it comes back, never one per poll.
 """
 from __future__ import annotations
 
@@ -88,6 +89,7 @@ class DevicePoller:
         self.name = name or getattr(device, "name", "device")
         self.latest: Reading | None = None
         self.last_ok_at: datetime | None = None
+        self.last_ok_mono: float | None = None
         self.last_error: str | None = None
         self.failures = 0           # consecutive failed polls
         self.total_failures = 0
@@ -99,10 +101,11 @@ class DevicePoller:
     def online(self) -> bool:
         return bool(self._online)
 
-    def is_fresh(self, now: datetime, max_age_s: float) -> bool:
-        if self.latest is None or self.last_ok_at is None:
+    def is_fresh(self, max_age_s: float) -> bool:
+        """A reading accepted within max_age_s (clock seconds, monotonic)."""
+        if self.latest is None or self.last_ok_mono is None:
             return False
-        return 0.0 <= (now - self.last_ok_at).total_seconds() <= max_age_s
+        return self.clock.monotonic() - self.last_ok_mono <= max_age_s
 
     def status(self) -> dict[str, Any]:
         return {"online": self.online, "last_ok_at": self.last_ok_at,
@@ -147,6 +150,7 @@ class DevicePoller:
         now = self.clock.now()
         self.latest = dataclasses.replace(reading, at=now)
         self.last_ok_at = now
+        self.last_ok_mono = self.clock.monotonic()
         if self._online is False:
             log.info("%s: back online after %d failed polls", self.name, self.failures)
         self._online, self.failures, self.last_error = True, 0, None

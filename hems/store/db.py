@@ -35,10 +35,10 @@ class Database:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
+                self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                rollback(self._conn)
                 raise
-            self._conn.execute("COMMIT")
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         """Read rows from any table."""
@@ -58,6 +58,17 @@ class Database:
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, "
                 "updated_by = excluded.updated_by",
                 (key, json.dumps(value, sort_keys=True), now.isoformat(), who))
+
+
+def rollback(conn: sqlite3.Connection) -> None:
+    """Undo an open transaction. SQLite has already rolled back by itself after some errors
+    (a full disk, an I/O error): then there is nothing to undo, and the caller's exception, the
+    real cause, must not be replaced by "cannot rollback - no transaction is active"."""
+    if conn.in_transaction:
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            log.warning("rollback failed: %s", exc)
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
@@ -96,7 +107,7 @@ def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIO
             conn.execute(f"PRAGMA user_version = {m.version:d}")
             conn.execute("COMMIT")
         except Exception as exc:
-            conn.execute("ROLLBACK")
+            rollback(conn)
             raise StoreError(f"migration {m.version} ({m.name}) failed: {exc}") from exc
         log.info("store schema migrated to version %d: %s", m.version, m.name)
     return schema_version(conn)

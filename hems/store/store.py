@@ -20,7 +20,8 @@ import numpy as np
 from hems.domain import Plan, Setpoint, SiteState
 from hems.domain.clock import Clock, SystemClock
 from hems.store import history
-from hems.store.db import Database, connect, migrate
+from hems.store.db import Database, connect, migrate, rollback
+from hems.store.errors import describe
 from hems.store.migrations import MIGRATIONS, Migration
 from hems.store.minute import MEAN_COLUMNS, ROW_COLUMNS, MinuteAccumulator, PriceFn, minute_of, sample_of
 
@@ -149,12 +150,16 @@ class Store(Database):
             try:
                 self._write(rows, sps, evs, plan)
             except Exception as exc:   # disk full, I/O error: keep the data, keep the agent running
-                self.last_error = f"store flush failed: {exc}"
-                log.error("%s (%d rows kept in memory)", self.last_error, count)
+                error = f"store flush failed: {describe(exc)}"
+                if error != self.last_error:    # once per cause, not once per flush
+                    log.error("%s (%d rows kept in memory)", error, count)
+                self.last_error = error
                 self._trim()
                 return 0
             self._rows, self._setpoints, self._events, self._plan = [], [], [], None
             self.flush_count += 1
+            if self.last_error is not None:
+                log.info("store writes work again; %d buffered rows saved", count)
             self.last_error = None
             return count
 
@@ -170,7 +175,7 @@ class Store(Database):
                           "target_shortfall_pct, summary_json) VALUES (1, ?, ?, ?, ?, ?, ?, ?)", plan)
             c.execute("COMMIT")
         except Exception:
-            c.execute("ROLLBACK")
+            rollback(c)
             raise
 
     def _finish_minute(self) -> None:

@@ -217,12 +217,12 @@ async def post_setup(request: web.Request) -> web.Response:
 async def post_login(request: web.Request) -> web.Response:
     db: WebDb = request.app[keys.DB]
     limiter: LoginLimiter = request.app[keys.LIMITER]
-    now = request.app[keys.CLOCK].now()
+    now_s = request.app[keys.CLOCK].monotonic()
     body = await body_json(request, allowed={"username", "password"})
     username = _username(body)
     password = require_str(body.get("password"), "password", max_len=1000)
     limit_keys = [f"ip:{remote_addr(request)}", f"user:{username}"]
-    wait_s = limiter.retry_after_s(limit_keys, now)
+    wait_s = limiter.retry_after_s(limit_keys, now_s)
     if wait_s > 0:
         log.warning("login for %s from %s refused: too many failures", username, remote_addr(request))
         raise web.HTTPTooManyRequests(
@@ -232,7 +232,7 @@ async def post_login(request: web.Request) -> web.Response:
     found = db.user_by_name(username)
     ok = found is not None and await asyncio.to_thread(verify_password, password, found[1])
     if not ok:
-        limiter.failed(limit_keys, now)
+        limiter.failed(limit_keys, now_s)
         log.warning("failed login for %s from %s", username, remote_addr(request))
         raise ApiError(401, "wrong user name or password")
     limiter.succeeded(limit_keys)
@@ -258,17 +258,17 @@ async def post_password(request: web.Request) -> web.Response:
     db: WebDb = request.app[keys.DB]
     session: Session = request[keys.SESSION]
     limiter: LoginLimiter = request.app[keys.LIMITER]
-    now = request.app[keys.CLOCK].now()
+    now_s = request.app[keys.CLOCK].monotonic()
     body = await body_json(request, allowed={"current_password", "new_password"})
     current = require_str(body.get("current_password"), "current_password", max_len=1000)
     limit_keys = [f"user:{session.user.username}"]
-    wait_s = limiter.retry_after_s(limit_keys, now)
+    wait_s = limiter.retry_after_s(limit_keys, now_s)
     if wait_s > 0:
         raise web.HTTPTooManyRequests(text=f"too many wrong passwords; try again in {int(wait_s) + 1} s",
                                       headers={"Retry-After": str(int(wait_s) + 1)})
     found = db.user_by_name(session.user.username)
     if found is None or not await asyncio.to_thread(verify_password, current, found[1]):
-        limiter.failed(limit_keys, now)
+        limiter.failed(limit_keys, now_s)
         raise ApiError(403, "current password is wrong", "current_password")
     problem = password_problem(body.get("new_password"))
     if problem:

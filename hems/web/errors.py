@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from typing import Awaitable, Callable
 
 from aiohttp import web
+
+from hems.store.errors import describe, is_disk_full
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +56,11 @@ async def error_middleware(
         return resp
     except json.JSONDecodeError as exc:
         return error_response(400, f"request body is not valid JSON: {exc.msg} at position {exc.pos}")
-    except Exception:
+    except Exception as exc:
+        if request.path.startswith("/api/") and (isinstance(exc, sqlite3.Error) or is_disk_full(exc)):
+            cause = describe(exc)      # a full disk says so, instead of "internal error"
+            log.error("%s %s: could not store: %s", request.method, request.path, cause)
+            return error_response(507 if is_disk_full(exc) else 503, f"could not save: {cause}")
         log.exception("internal error on %s %s", request.method, request.path)
         if request.path.startswith("/api/"):
             return error_response(500, "internal error; see the hems log")

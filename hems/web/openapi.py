@@ -76,7 +76,7 @@ DOC: dict[str, Any] = {
         },
     },
     "paths": {
-        "/api/v1/health": {"get": _op("Service health: ok or degraded, per device", "public")},
+        "/api/v1/health": {"get": _op("Service health: ok or degraded; per device with a login", "public")},
         "/api/v1/state": {"get": _op("Live flows, SoC, plugged, current setpoint and why", "read")},
         "/api/v1/plan": {"get": _op("Plan in force with prices, forecasts, events, next trip", "read")},
         "/api/v1/sources": {"get": _op("Price and PV forecast sources: known until, stale, last error, "

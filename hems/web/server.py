@@ -70,14 +70,23 @@ def web_db_for(store: Any) -> WebDb:
 @web.middleware
 async def security_headers(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
                            ) -> web.StreamResponse:
-    resp = await handler(request)
-    resp.headers.setdefault("Content-Security-Policy", CSP)
-    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-    resp.headers.setdefault("X-Frame-Options", "DENY")
-    resp.headers.setdefault("Referrer-Policy", "no-referrer")
-    if request.path.startswith("/api/"):
-        resp.headers.setdefault("Cache-Control", "no-store")
+    """The same headers on every answer, the error pages aiohttp raises (404, 405) included."""
+    try:
+        resp = await handler(request)
+    except web.HTTPException as exc:
+        _secure(request, exc.headers)
+        raise
+    _secure(request, resp.headers)
     return resp
+
+
+def _secure(request: web.Request, headers: Any) -> None:
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    if request.path.startswith("/api/"):
+        headers.setdefault("Cache-Control", "no-store")
 
 
 @access("public")
@@ -85,8 +94,9 @@ async def index(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
 
 
-def health_json(agent: AgentApi) -> dict[str, Any]:
-    """ok when fresh data came from every device; degraded otherwise (with the reasons)."""
+def health_json(agent: AgentApi, detailed: bool = True) -> dict[str, Any]:
+    """ok when fresh data came from every device; degraded otherwise (with the reasons).
+    Without `detailed` (no login) it names roles only: no device names, errors or readings."""
     devices = {name: {k: v for k, v in info.items() if k != "reading"}   # no readings without login
                for name, info in jsonable(agent.device_status()).items()}
     state = agent.state
@@ -95,20 +105,25 @@ def health_json(agent: AgentApi) -> dict[str, Any]:
         problems.append("no measurement yet")
     else:
         problems.extend(f"{role}: data missing or stale" for role in state.stale)
-    for name, info in devices.items():
-        if isinstance(info, dict) and info.get("online") is False:
-            problems.append(f"{name}: offline" + (f" ({info['last_error']})" if info.get("last_error") else ""))
-    return {
-        "status": "degraded" if problems else "ok",
-        "problems": problems,
-        "at": iso(state.at) if state is not None else None,
-        "devices": devices,
-    }
+    offline = [name for name, info in devices.items() if isinstance(info, dict) and info.get("online") is False]
+    out: dict[str, Any] = {"status": "degraded" if problems or offline else "ok",
+                           "at": iso(state.at) if state is not None else None}
+    if not detailed:
+        out["problems"] = problems + ([f"{len(offline)} device(s) offline"] if offline else [])
+        return out
+    for name in offline:
+        error = devices[name].get("last_error")
+        problems.append(f"{name}: offline" + (f" ({error})" if error else ""))
+    out.update(problems=problems, devices=devices)
+    return out
 
 
 @access("public")
 async def get_health(request: web.Request) -> web.Response:
-    return web.json_response(health_json(request.app[keys.AGENT]))
+    """Public, for monitors: the status alone. The owner's session (or the LAN view) sees
+    each device with its error."""
+    detailed = request[keys.SESSION] is not None or auth.lan_view_allowed(request)
+    return web.json_response(health_json(request.app[keys.AGENT], detailed))
 
 
 @access("read")

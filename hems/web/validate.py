@@ -1,13 +1,13 @@
 """Request checks that name what was wrong. Each raises ApiError (a 4xx) on bad input."""
 from __future__ import annotations
 
-import json
 import math
 from datetime import datetime, timezone
 from typing import Any
 
 from aiohttp import web
 
+from hems.domain import strictjson
 from hems.web.errors import ApiError
 
 
@@ -20,9 +20,9 @@ async def body_json(request: web.Request, allowed: set[str], required: set[str] 
     if not raw:
         raise ApiError(400, "request body is empty; expected a JSON object")
     try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ApiError(400, f"request body is not valid JSON: {exc}") from None
+        body = strictjson.loads(raw)
+    except ValueError as exc:      # not JSON, not UTF-8, NaN/Infinity, too deep, lone surrogates
+        raise ApiError(400, f"request body refused: {exc}") from None
     if not isinstance(body, dict):
         kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(body), "a number")
         raise ApiError(422, f"request body must be a JSON object, not {kind}")

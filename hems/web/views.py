@@ -100,7 +100,14 @@ async def get_devices(request: web.Request) -> web.Response:
         "devices": jsonable(agent.device_status()),
         "stale": list(agent.state.stale) if agent.state is not None else [],
         "aggregator": aggregator_status(request.app),
+        "storage": storage_status(request.app[keys.STORE]),
     })
+
+
+def storage_status(store: Any) -> dict[str, Any]:
+    """Whether history is being saved; the real cause when not (a full disk, an I/O error)."""
+    error = store.last_error if store is not None else None
+    return {"ok": error is None, "error": error}
 
 
 @access("admin")

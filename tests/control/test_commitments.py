@@ -11,6 +11,7 @@ from hems.control.arbitration import Flex, HomeLimits, Request
 from hems.control.commitments import CommitmentBook
 from hems.control.safety import SafetyLimits
 from hems.domain import ChargerReading, ChargerState, MeterReading, SiteState
+from hems.domain.clock import ManualClock
 
 T = datetime(2026, 6, 15, 10, 0, tzinfo=timezone.utc)
 FLEX = Flex(start=T, interval_s=900, baseline_ev_w=np.zeros(8), up_w=np.full(8, 8000.0),
@@ -77,3 +78,17 @@ def test_the_default_control_follows_the_house_and_clears_at_once():
     assert book.set_default(None, None) == "default control cleared"
     assert book.commitments == () and book.bounds(T) == []
     assert not book.refresh_default(state(), SAFETY, T)
+
+
+@pytest.mark.parametrize("step_s", [600.0, -60.0])
+def test_a_wall_clock_step_neither_holds_the_band_centre_nor_keeps_a_stopped_signal(step_s):
+    clock = ManualClock(T)
+    book = CommitmentBook(clock.monotonic)
+    book.offer(event("r", minutes=60, kind="regulation", band_w=2000, center_w=3000, signal_interval_s=2.0),
+               FLEX, LIM, clock.now())
+    clock.advance(120)
+    book.signal("r", 1.0, clock.now())
+    clock.step(step_s)                  # NTP: the wall clock jumps, no time passes
+    assert book.bounds(clock.now())[0].min_ev_w == 5000                 # still the signal
+    clock.advance(7)                    # more than three intervals of silence
+    assert book.bounds(clock.now())[0].min_ev_w == 3000                 # the centre

@@ -1,7 +1,9 @@
 """The owner's live settings: one owner, saved in the store, never above the installer's limits."""
 from __future__ import annotations
 
+import logging
 import math
+import sqlite3
 from dataclasses import replace
 from datetime import datetime, time, timezone
 
@@ -81,3 +83,37 @@ def test_enrolment_waits_for_a_restart(config, store):
     assert not OwnerSettings(config, store).view().restart_needed      # after the restart
     with pytest.raises(SettingRefused, match="set site_id too"):
         owner.set_aggregator({"enabled": True, "host": "b.example", "site_id": ""}, NOW, "admin")
+
+
+class _FullDisk:
+    """A settings store on a full disk: every commit fails as SQLite's does."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def get_setting(self, key, default=None):
+        return default
+
+    def put_setting(self, key, value, now, who) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    def set_preferences(self, values, who: str) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    def get_preferences(self):
+        return None
+
+    def add_event(self, kind: str, message: str, who: str = "agent") -> None:
+        self.events.append(message)
+
+
+def test_the_owners_preferences_apply_even_when_the_disk_cannot_save_them(config, caplog):
+    owner = OwnerSettings(config, _FullDisk())
+    wish = Preferences(mode=Mode.OFF, reserve_pct=40.0)
+    with caplog.at_level(logging.ERROR, logger="hems.control.settings"):
+        owner.set_preferences(wish, "admin")
+    assert owner.preferences == wish
+    assert any("could not be saved" in r.getMessage() and "disk is full" in r.getMessage() for r in caplog.records)
+    with pytest.raises(sqlite3.OperationalError):      # other settings: not in force unless stored
+        owner.set_site({"max_import_w": 9000.0}, NOW, "admin")
+    assert owner.site == owner.installer_site

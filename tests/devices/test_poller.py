@@ -41,12 +41,12 @@ async def sdm():
 
 async def test_reading_is_stamped_with_the_injected_clock(sdm):
     server, unit, poller, clock = sdm
-    assert poller.latest is None and not poller.is_fresh(clock.now(), 15)
+    assert poller.latest is None and not poller.is_fresh(15)
     r = await poller.poll_once()
     assert r.grid_power_w == 1500.0 and r.at == T0
-    assert poller.is_fresh(T0, 15)
+    assert poller.is_fresh(15)
     clock.advance(16)
-    assert not poller.is_fresh(clock.now(), 15)
+    assert not poller.is_fresh(15)
     assert poller.status()["online"] is True and poller.status()["last_ok_at"] == T0
 
 
@@ -64,7 +64,7 @@ async def test_one_log_line_on_failure_and_one_on_recovery(sdm, caplog):
     st = poller.status()
     assert st["online"] is False and st["failures"] == 4 and "no answer" in st["last_error"]
     assert poller.latest.grid_power_w == 1500.0          # kept, but it goes stale
-    assert not poller.is_fresh(clock.now(), 15)
+    assert not poller.is_fresh(15)
     server.mode = "normal"
     set_power(unit, -800.0)
     assert (await poller.poll_once()).grid_power_w == -800.0

@@ -46,7 +46,7 @@ async def test_new_prices_at_midday_make_the_loop_replan(tmp_path):
                 # 13:00: tomorrow is published; at this home's fetch time (13:00 plus up to ten
                 # minutes of spread) the feed fetches it and the loop replans at once
                 assert start + timedelta(minutes=1) <= feed.fetch_log.next_at <= start + timedelta(minutes=11)
-                clock._now = feed.fetch_log.next_at
+                clock.advance((feed.fetch_log.next_at - clock.now()).total_seconds())    # time passes (not a step)
                 rig.home.step(clock.now())
                 await agent.tick(wait_for_plan=True)
                 assert agent.plan is before                     # no replan due by the clock alone

@@ -66,7 +66,8 @@ async def test_bad_trip_refused(owner, agent, body, field, message):
 async def test_nan_target_refused(owner, agent):
     resp = await owner.client.put("/api/v1/car/trip", data=b'{"departure": "07:30", "target_soc_pct": NaN}',
                                   headers={"X-CSRF-Token": owner.csrf, "Content-Type": "application/json"})
-    assert resp.status == 422
+    assert resp.status == 400            # NaN is not JSON (RFC 8259): refused by the parser
+    assert "non-finite" in (await resp.json())["error"]
     assert agent.changes == []
 
 

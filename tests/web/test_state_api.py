@@ -3,8 +3,9 @@ from __future__ import annotations
 import pytest
 
 
-async def test_health_is_public_and_lists_devices(client):
-    resp = await client.get("/api/v1/health")
+async def test_health_is_public_and_lists_devices_after_login(client, owner):
+    assert (await (await client.get("/api/v1/health")).json())["status"] == "ok"
+    resp = await owner.get("/api/v1/health")
     assert resp.status == 200
     body = await resp.json()
     assert body["status"] == "ok"
@@ -12,9 +13,9 @@ async def test_health_is_public_and_lists_devices(client):
     assert body["devices"]["meter"]["last_reading"].endswith("Z")
 
 
-async def test_health_degraded_when_device_offline(client, agent):
+async def test_health_degraded_when_device_offline(owner, agent):
     agent.devices["pv"].update(online=False, last_error="timeout after 3 s")
-    body = await (await client.get("/api/v1/health")).json()
+    body = await (await owner.get("/api/v1/health")).json()
     assert body["status"] == "degraded"
     assert any("pv" in p and "timeout" in p for p in body["problems"])
 
@@ -57,9 +58,9 @@ async def test_devices_show_readings_and_aggregator(owner, agent):
     assert body["aggregator"]["enabled"] is False
 
 
-async def test_health_hides_readings(client, agent):
+async def test_health_hides_readings(owner, agent):
     agent.devices["charger"]["reading"] = {"ev_power_w": 2500.0}
-    body = await (await client.get("/api/v1/health")).json()
+    body = await (await owner.get("/api/v1/health")).json()
     assert "reading" not in body["devices"]["charger"]
 
 

@@ -31,6 +31,7 @@ class BridgeLink:
         self.clock = clock or SystemClock()
         self.reader = P.FrameReader()
         self.status: BridgeStatus | None = None
+        self._status_mono = 0.0         # monotonic time of the latest status (freshness)
         self.hello: dict[str, Any] | None = None
         self.resets = 0                    # bridge (re)boots seen after the first hello
         self.fault_events: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
@@ -148,6 +149,7 @@ class BridgeLink:
         fields = P.as_dict(msg_type, values)
         if msg_type == P.STATUS:
             self.status = BridgeStatus.from_fields(self.clock.now(), fields)
+            self._status_mono = self.clock.monotonic()
             self._status_event.set()
             self._status_event = asyncio.Event()
         elif msg_type == P.ACK:
@@ -247,7 +249,7 @@ class BridgeLink:
     async def fresh_status(self, max_age_s: float = 1.0) -> BridgeStatus:
         """The latest status if younger than max_age_s, else ask for one and wait."""
         status = self.status
-        if status is not None and (self.clock.now() - status.at).total_seconds() <= max_age_s:
+        if status is not None and self.clock.monotonic() - self._status_mono <= max_age_s:
             return status
         await self.ensure_open()
         event = self._status_event

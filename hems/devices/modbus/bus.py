@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Literal, Union
 
@@ -109,6 +110,7 @@ class ModbusBus:
     async def _ensure_connected(self):
         if self._client is not None and self._client.connected:
             return self._client
+        quiet_garbled_replies(asyncio.get_running_loop())
         if self._client is not None:
             self._client.close()
         self._client = self._make_client()
@@ -207,6 +209,32 @@ class ModbusBus:
 
     def unit(self, unit_id: int) -> "UnitLink":
         return UnitLink(self, unit_id)
+
+
+_QUIETED: "weakref.WeakSet[asyncio.AbstractEventLoop]" = weakref.WeakSet()
+
+
+def quiet_garbled_replies(loop: asyncio.AbstractEventLoop) -> None:
+    """A garbled reply makes pymodbus raise inside the transport's data_received; asyncio then
+    logs a full traceback ("Fatal error: protocol.data_received() call failed") for every bad
+    frame and drops the connection. The failed request already reaches the poller as a
+    ModbusError, logged once per outage there; so on this loop such errors go to DEBUG only.
+    Every other loop error keeps its handler."""
+    if loop in _QUIETED:
+        return
+    _QUIETED.add(loop)
+    previous = loop.get_exception_handler()
+
+    def handler(lp: asyncio.AbstractEventLoop, context: dict) -> None:
+        if isinstance(context.get("exception"), ModbusException):
+            log.debug("dropped a connection after a garbled reply: %s", context.get("exception"))
+            return
+        if previous is not None:
+            previous(lp, context)
+        else:
+            lp.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
 
 
 def _short(exc: Exception) -> str:

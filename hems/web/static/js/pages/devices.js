@@ -37,16 +37,21 @@ function dot(ok) { return h("span", { class: `dot ${ok === true ? "ok" : ok === 
 
 export function render(root, ctx) {
   let alive = true;
+  const storage = h("div");
   const list = h("div", { class: "cards" });
   const link = h("div");
-  root.append(list, link);
+  root.append(storage, list, link);
 
   async function load() {
     let v;
     try { v = await get("/devices"); } catch (e) { ctx.toast(e.message, "error"); return; }
     if (!alive) return;
     setNow(v.now);
-    clear(list); clear(link);
+    clear(storage); clear(list); clear(link);
+    if (v.storage && v.storage.error) {
+      storage.append(card("Storage", h("div", { class: "device-head" }, dot(false),
+        h("p", { class: "error", id: "storage-error" }, v.storage.error))));
+    }
     for (const [name, d] of Object.entries(v.devices)) {
       const ok = d.online !== false && d.fresh !== false;
       const seen = d.last_ok_at || d.last_reading || (d.reading && d.reading.at);
