@@ -12,25 +12,23 @@ import asyncio
 import inspect
 import logging
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, Callable, Protocol
-from zoneinfo import ZoneInfo
+from typing import Any, Callable
 
-from hems.config.model import TariffConfig
 from hems.control.api import Listener, Refused
+from hems.control.agent_inputs import AgentSettings, PlanRequest, PriceInputs, ReplanFn
 from hems.control.arbitration import Decision, Request
 from hems.control.car_plan import CarPlanInputs
 from hems.control import car_history
 from hems.control.car_soc import CarSoc
 from hems.control.commitments import CommitmentBook, flex_view, home_limits
-from hems.control.decide import CarLimits, apply_battery_care, apply_commitments, interim_request, plan_request
+from hems.control.decide import apply_battery_care, apply_commitments, interim_request, plan_request
 from hems.control.devices import ChargerOutput, DeviceSlot
 from hems.control.polling import PollScheduler, PollSlot
 from hems.control.safety import SafetyLimits, clamp
 from hems.control.settings import Applied, OwnerSettings, SettingsView, SiteLimits, Weekly
 from hems.control.soc_estimate import CarBattery
-from hems.control.soc_probe import ProbeRules
 from hems.control.trips import next_departure
 from hems.devices.ports import FrequencyResponse, FrequencySource
 from hems.domain import Commitment, Envelope, EvSession, Mode, Plan, Preferences, Setpoint, SiteState
@@ -38,44 +36,6 @@ from hems.domain.clock import Clock, StepDetector
 from hems.domain.soc import SocKnowledge
 
 log = logging.getLogger(__name__)
-
-ReplanFn = Callable[["PlanRequest"], tuple[Plan, Envelope | None] | None]
-
-
-class PriceInputs(Protocol):
-    """The forecaster's price side (hems.control.forecasting.Forecaster)."""
-    def set_price_curve(self, start: datetime, interval_s: int, import_price_per_kwh: list[float],
-                        export_price_per_kwh: list[float]) -> None: ...
-    def set_tariff(self, tariff: TariffConfig) -> None: ...
-
-
-@dataclass(frozen=True)
-class PlanRequest:
-    """Everything a replan needs, captured on the loop and handed to the worker thread."""
-    now: datetime
-    state: SiteState
-    preferences: Preferences
-    trip: EvSession | None
-    commitments: tuple[Commitment, ...]
-    site: SiteLimits                                # the live site limits
-    soc: SocKnowledge | None = None                 # what is known of the car's level (None: unknown)
-    car: CarPlanInputs | None = None                # what the planner is told of the car (None: from soc)
-
-
-@dataclass(frozen=True)
-class AgentSettings:
-    limits: SafetyLimits                            # the installer's (config.toml); the owner's may be lower
-    car: CarLimits
-    timezone: ZoneInfo
-    loop_interval_s: float = 2.0
-    stale_after_polls: float = 3.0                  # a reading older than this many polls is stale
-    replan_interval_s: float = 900.0
-    heartbeat_interval_s: float = 10.0              # rewrite the setpoint at least this often
-    write_deadband_w: float = 50.0
-    timeout_scale: float = 1.0                      # clock seconds per real second (the demo's speed-up)
-    battery: CarBattery | None = None               # for SoC estimation; None: from `car`
-    soc_probe: ProbeRules | None = None             # the charger reports SoC only while power flows
-
 
 class Agent:
     def __init__(self, settings: AgentSettings, slots: list[DeviceSlot], clock: Clock, *,

@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 
 from hems.config import Config
-from hems.control.agent import PlanRequest
+from hems.control.agent_inputs import PlanRequest
 from hems.control.car_history import EventLog, expected_away
 from hems.control.car_plan import CarPlanInputs, car_plan_inputs
 from hems.control.decide import battery_care_max_pct

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
-from hems.control.agent import PlanRequest
+from hems.control.agent_inputs import PlanRequest
 from hems.control.car_soc import CarSoc
 from hems.control.planning import horizon_times, problem_for
 from hems.control.settings import SiteLimits
