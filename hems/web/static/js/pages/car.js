@@ -1,106 +1,124 @@
-// Car: next trip (departure + target), one-tap charge now, mode, reserve, weekly schedule.
+// Car: the car now, next trip (departure + target), one-tap charge now, mode, reserve, weekly schedule.
 import { del, get, post, put } from "../api.js";
-import { card, clear, dayTime, h, pct, setNow, setTimezone } from "../dom.js";
+import { card, clear, dayTime, field, h, keepFocus, pct, plainError, setNow, setTimezone } from "../dom.js";
+import { locale, t } from "../i18n.js";
 
-const MODES = [
-  ["smart", "Smart", "Cheapest and greenest: charges when power is cheap or solar, may supply the home at peak prices."],
-  ["solar_only", "Solar only", "Charges from surplus solar power; from the grid only to reach your target in time."],
-  ["fast", "Fast now", "Charges at full power right away."],
-  ["off", "Off", "No charging or discharging at all."],
-];
-const DAY_NAMES = { mon: "Mon", tue: "Tue", wed: "Wed", thu: "Thu", fri: "Fri", sat: "Sat", sun: "Sun" };
+// "Charge now" is the fast mode: it is not offered twice.
+const MODES = ["smart", "solar_only", "off"];
+const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
-function slider(name, min, max, value, unit = " %") {
-  const out = h("output", { class: "slider-value" }, `${value}${unit}`);
-  const input = h("input", { type: "range", name, min, max, step: 5, value });
-  input.addEventListener("input", () => { out.textContent = `${input.value}${unit}`; });
-  return { input, el: h("div", { class: "slider" }, input, out) };
+function slider(name, min, max, value, label) {
+  const out = h("output", { class: "slider-value" }, `${value} %`);
+  const input = h("input", { type: "range", name, min, max, step: 5, value, "data-focus": name });
+  input.addEventListener("input", () => { out.textContent = `${input.value} %`; });
+  const f = field(label, input);
+  f.el.querySelector("label").after(h("div", { class: "slider" }, input, out));
+  return f;
+}
+
+function dayName(day) {   // Monday 2024-01-01 + index, in the owner's language
+  const k = DAYS.indexOf(day);
+  return new Date(Date.UTC(2024, 0, 1 + k, 12)).toLocaleDateString(locale(), { weekday: "short", timeZone: "UTC" });
 }
 
 export function render(root, ctx) {
   let alive = true;
   const canEdit = ctx.canEdit;
+  let labels = {};
 
-  async function act(promise, okText) {
-    try { const v = await promise; ctx.toast(okText); if (alive) draw(v); }
-    catch (e) { ctx.toast(e.message, "error"); }
+  // A change: on success a short confirmation and the page redrawn (focus kept); on refusal the
+  // message stays next to the field it is about.
+  async function act(promise, okText, fieldFor = null) {
+    try { const v = await promise; ctx.toast(okText); if (alive) keepFocus(root, () => draw(v)); }
+    catch (e) {
+      const text = plainError(e.message, labels);
+      const f = fieldFor && fieldFor(e.field);
+      if (f) f.showError(text); else ctx.toast(text, "error");
+    }
   }
 
   function draw(v) {
     setTimezone(v.timezone);
     setNow(v.now);
     clear(root);
+    root.append(h("h1", { class: "sr-only" }, t("page.car")));
     const prefs = v.preferences, trip = v.next_trip;
-    if (!canEdit) root.append(h("div", { class: "banner info" }, "View only: log in as the owner to make changes."));
+    if (!canEdit) root.append(h("div", { class: "banner info" }, t("common.view_only")));
 
     // Next trip
-    const time = h("input", { type: "time", name: "departure", value: trip ? localHHMM(trip.departure, v.timezone) : "07:30", required: true });
-    const target = slider("target_soc_pct", 20, 100, trip ? Math.round(trip.target_soc_pct) : 80);
-    const tripForm = h("form", { class: "form-grid" },
-      h("label", {}, "Leave at", time), h("label", {}, "Battery when leaving", target.el),
-      h("div", { class: "actions" }, h("button", { class: "primary", type: "submit", disabled: !canEdit }, "Save trip"),
-        v.next_trip_source === "one-off" ? h("button", { type: "button", class: "secondary", disabled: !canEdit,
-          onclick: () => act(del("/car/trip"), "Back to the weekly schedule") }, "Use weekly schedule") : null));
+    const time = field(t("car.leave_at"), h("input", { type: "time", name: "departure", "data-focus": "departure",
+      value: trip ? localHHMM(trip.departure, v.timezone) : "07:30", required: true }));
+    const target = slider("target_soc_pct", 20, 100, trip ? Math.round(trip.target_soc_pct) : 80, t("car.battery_when_leaving"));
+    labels = { departure: time.label, target_soc_pct: target.label, reserve_pct: t("car.reserve_label") };
+    const tripForm = h("form", { class: "form-grid" }, time.el, target.el,
+      h("div", { class: "actions" }, h("button", { class: "primary", type: "submit", disabled: !canEdit, "data-focus": "save-trip" }, t("car.save_trip")),
+        v.next_trip_source === "one-off" ? h("button", { type: "button", class: "secondary", disabled: !canEdit, "data-focus": "use-weekly",
+          onclick: () => act(del("/car/trip"), t("car.back_to_weekly")) }, t("car.use_weekly")) : null));
     tripForm.addEventListener("submit", (e) => {
       e.preventDefault();
-      act(put("/car/trip", { departure: time.value, target_soc_pct: Number(target.input.value) }), "Trip saved: hems replanned");
+      act(put("/car/trip", { departure: time.input.value, target_soc_pct: Number(target.input.value) }), t("car.trip_saved"),
+        (name) => (name === "departure" ? time : target));
     });
-    root.append(card("Next trip",
-      h("p", { class: "lead" }, trip ? ["Leaving ", h("strong", { "data-testid": "next-trip" }, dayTime(trip.departure)),
-        " with ", h("strong", {}, pct(trip.target_soc_pct)),
-        h("span", { class: "muted" }, v.next_trip_source === "one-off" ? " · one-off" : " · weekly schedule")] : "No trip planned."),
+    root.append(card(t("car.next_trip"),
+      h("p", { class: "lead" }, trip ? [t("car.leaving"), " ", h("strong", { "data-testid": "next-trip" }, dayTime(trip.departure)),
+        " ", t("car.with"), " ", h("strong", {}, pct(trip.target_soc_pct)),
+        h("span", { class: "muted" }, " · ", v.next_trip_source === "one-off" ? t("car.one_off") : t("car.weekly"))] : t("car.no_trip")),
       tripForm));
 
-    // Charge now
-    root.append(card("Charge now",
-      h("p", { class: "muted" }, v.charge_now ? "Charging at full power until you stop it." : "Need the car full soon? One tap charges at full power."),
-      h("button", { class: v.charge_now ? "big danger" : "big primary", disabled: !canEdit,
-        onclick: () => act(post("/car/charge-now", { on: !v.charge_now }), v.charge_now ? "Back to your mode" : "Charging at full power") },
-        v.charge_now ? "Stop fast charging" : "⚡ Charge now")));
+    // Charge now (the "fast" mode)
+    const fast = prefs.mode === "fast" || v.charge_now;
+    root.append(card(t("car.charge_now"),
+      h("p", { class: "muted" }, fast ? t("car.charging_full") : t("car.charge_now_hint")),
+      h("button", { class: fast ? "big danger" : "big primary", disabled: !canEdit, "data-focus": "charge-now",
+        onclick: () => act(post("/car/charge-now", { on: !fast }), fast ? t("car.back_to_mode") : t("car.charging_full_toast")) },
+      fast ? t("car.stop_fast") : t("car.charge_now_button"))));
 
     // Mode
-    const modes = h("div", { class: "modes", role: "radiogroup", "aria-label": "Mode" });
-    for (const [key, name, text] of MODES) {
-      modes.append(h("button", { class: `mode ${prefs.mode === key ? "selected" : ""}`, role: "radio",
-        "aria-checked": String(prefs.mode === key), "data-mode": key, disabled: !canEdit,
-        onclick: () => act(put("/car/mode", { mode: key }), `Mode: ${name}`) },
-      h("strong", {}, name), h("span", {}, text)));
+    const modes = h("div", { class: "modes", role: "radiogroup", "aria-label": t("car.mode") });
+    for (const key of MODES) {
+      modes.append(h("button", { class: `mode ${prefs.mode === key ? "selected" : ""}`, role: "radio", type: "button",
+        "aria-checked": String(prefs.mode === key), "data-mode": key, "data-focus": `mode-${key}`, disabled: !canEdit,
+        onclick: () => act(put("/car/mode", { mode: key }), t("car.mode_set", { mode: t(`mode.${key}`) })) },
+      h("strong", {}, t(`mode.${key}`)), h("span", {}, t(`mode.${key}_text`))));
     }
-    root.append(card("Mode", modes));
+    root.append(card(t("car.mode"), modes));
 
     // Reserve
-    const reserve = slider("reserve_pct", 0, 80, Math.round(prefs.reserve_pct));
-    const reserveForm = h("form", { class: "form-grid" }, h("label", {}, "Always keep at least", reserve.el),
-      h("div", { class: "actions" }, h("button", { class: "primary", type: "submit", disabled: !canEdit }, "Save reserve")));
+    const reserve = slider("reserve_pct", 0, 80, Math.round(prefs.reserve_pct), t("car.reserve_label"));
+    const reserveForm = h("form", { class: "form-grid" }, reserve.el,
+      h("div", { class: "actions" }, h("button", { class: "primary", type: "submit", disabled: !canEdit, "data-focus": "save-reserve" }, t("car.save_reserve"))));
     reserveForm.addEventListener("submit", (e) => {
       e.preventDefault();
-      act(put("/car/reserve", { reserve_pct: Number(reserve.input.value) }), "Reserve saved");
+      act(put("/car/reserve", { reserve_pct: Number(reserve.input.value) }), t("car.reserve_saved"), () => reserve);
     });
-    root.append(card("Reserve", h("p", { class: "muted" }, "hems never uses the car's battery for the home or the grid below this level."), reserveForm));
+    root.append(card(t("car.reserve"), h("p", { class: "muted" }, t("car.reserve_hint")), reserveForm));
 
     // Weekly schedule
     const rows = {};
     const table = h("div", { class: "week" });
-    for (const [day, name] of Object.entries(DAY_NAMES)) {
+    for (const day of DAYS) {
+      const name = dayName(day);
       const entry = v.schedule[day];
-      const on = h("input", { type: "checkbox", checked: Boolean(entry), disabled: !canEdit, "aria-label": `${name} trip` });
-      const t = h("input", { type: "time", value: entry ? entry.departure : "07:30", disabled: !canEdit || !entry, "aria-label": `${name} departure` });
+      const on = h("input", { type: "checkbox", checked: Boolean(entry), disabled: !canEdit, "aria-label": t("car.day_trip", { day: name }) });
+      const tIn = h("input", { type: "time", value: entry ? entry.departure : "07:30", disabled: !canEdit || !entry, "aria-label": t("car.day_departure", { day: name }) });
       const pctIn = h("input", { type: "number", min: 10, max: 100, step: 5, value: entry ? entry.target_soc_pct : 80,
-        disabled: !canEdit || !entry, "aria-label": `${name} target %` });
-      on.addEventListener("change", () => { t.disabled = pctIn.disabled = !on.checked; });
-      rows[day] = { on, t, pctIn };
-      table.append(h("div", { class: "week-row", "data-day": day }, on, h("span", { class: "day" }, name), t, h("span", { class: "pct" }, pctIn, "%")));
+        disabled: !canEdit || !entry, "aria-label": t("car.day_target", { day: name }) });
+      on.addEventListener("change", () => { tIn.disabled = pctIn.disabled = !on.checked; });
+      rows[day] = { on, tIn, pctIn };
+      table.append(h("div", { class: "week-row", "data-day": day }, on, h("span", { class: "day" }, name), tIn, h("span", { class: "pct" }, pctIn, "%")));
     }
-    const weekForm = h("form", {}, table, h("div", { class: "actions" }, h("button", { class: "primary", type: "submit", disabled: !canEdit }, "Save schedule")));
+    const weekErr = h("p", { class: "field-error", role: "alert", hidden: true });
+    const weekForm = h("form", {}, table, weekErr, h("div", { class: "actions" }, h("button", { class: "primary", type: "submit", disabled: !canEdit }, t("car.save_schedule"))));
     weekForm.addEventListener("submit", (e) => {
       e.preventDefault();
       const days = {};
       for (const [day, r] of Object.entries(rows)) {
-        days[day] = r.on.checked ? { departure: r.t.value, target_soc_pct: Number(r.pctIn.value) } : null;
+        days[day] = r.on.checked ? { departure: r.tIn.value, target_soc_pct: Number(r.pctIn.value) } : null;
       }
-      act(put("/car/schedule", { days }), "Weekly schedule saved");
+      act(put("/car/schedule", { days }), t("car.schedule_saved"),
+        () => ({ showError: (text) => { weekErr.textContent = text; weekErr.hidden = false; } }));
     });
-    root.append(card("Weekly schedule", h("p", { class: "muted" }, `When the car usually leaves (${v.timezone}).`), weekForm));
+    root.append(card(t("car.weekly_schedule"), h("p", { class: "muted" }, t("car.weekly_hint", { tz: v.timezone })), weekForm));
   }
 
   get("/car").then((v) => alive && draw(v)).catch((e) => ctx.toast(e.message, "error"));
@@ -108,5 +126,5 @@ export function render(root, ctx) {
 }
 
 function localHHMM(iso, tz) {
-  return new Date(iso).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: tz || undefined });
+  return new Date(iso).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: tz || undefined });
 }
