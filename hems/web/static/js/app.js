@@ -11,6 +11,9 @@ let cleanup = null;
 let source = null;
 let lastLive = null;
 let routeSeq = 0;
+let lastMessage = 0;
+let linkOk = false;
+const SILENT_MS = 20000;       // the server sends at least a keep-alive every 15 s
 
 function loadPage(name) {
   if (!loaded[name]) loaded[name] = import(`./pages/${name}.js`);
@@ -49,16 +52,26 @@ on("notice", (n) => {
 function connectEvents() {
   if (source) source.close();
   source = new EventSource("/api/v1/events");
+  lastMessage = Date.now();
   for (const name of ["state", "plan", "setpoint", "preferences", "notice"]) {
-    source.addEventListener(name, (e) => emit(name, JSON.parse(e.data)));
+    source.addEventListener(name, (e) => { lastMessage = Date.now(); emit(name, JSON.parse(e.data)); });
   }
   source.addEventListener("state", () => { lastLive = new Date(); });
-  source.addEventListener("open", () => setLink(true));
+  source.addEventListener("ping", () => { lastMessage = Date.now(); });
+  source.addEventListener("open", () => { lastMessage = Date.now(); setLink(true); });
   source.addEventListener("error", () => setLink(false));
 }
 
+// A stream that went silent (the box lost power, the Wi-Fi dropped) is as good as closed.
+setInterval(() => {
+  if (!source || !linkOk || Date.now() - lastMessage < SILENT_MS) return;
+  setLink(false);
+  connectEvents();
+}, 5000);
+
 // While hems is not reachable, the page says so and since when; values on screen are marked old.
 function setLink(ok) {
+  linkOk = ok;
   const pill = document.getElementById("status-pill");
   pill.hidden = false;
   pill.textContent = ok ? t("status.live") : t("status.reconnecting");

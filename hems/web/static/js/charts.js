@@ -67,6 +67,7 @@ export async function chart(el, spec) {
   };
   const plot = new uPlot(opts, spec.data, el);
   plot.over.append(labels);
+  el.uplot = plot;                       // for the page's own checks (and the tests): scales, cursor
   // a tap (or a finger moving along the chart) puts the cursor there: the legend shows the values
   const touch = (e) => {
     const t = e.touches[0];

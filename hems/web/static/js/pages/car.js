@@ -56,6 +56,11 @@ export function render(root, ctx) {
           onclick: () => act(del("/car/trip"), t("car.back_to_weekly")) }, t("car.use_weekly")) : null));
     tripForm.addEventListener("submit", (e) => {
       e.preventDefault();
+      const want = Number(target.input.value);
+      if (want < prefs.reserve_pct) {
+        target.showError(t("car.error_below_reserve", { target: pct(want), reserve: pct(prefs.reserve_pct) }));
+        return;
+      }
       act(put("/car/trip", { departure: time.input.value, target_soc_pct: Number(target.input.value) }), t("car.trip_saved"),
         (name) => (name === "departure" ? time : target));
     });
@@ -89,6 +94,11 @@ export function render(root, ctx) {
       h("div", { class: "actions" }, h("button", { class: "primary", type: "submit", disabled: !canEdit, "data-focus": "save-reserve" }, t("car.save_reserve"))));
     reserveForm.addEventListener("submit", (e) => {
       e.preventDefault();
+      const keep = Number(reserve.input.value);
+      if (trip && keep > trip.target_soc_pct) {
+        reserve.showError(t("car.error_above_target", { reserve: pct(keep), target: pct(trip.target_soc_pct) }));
+        return;
+      }
       act(put("/car/reserve", { reserve_pct: Number(reserve.input.value) }), t("car.reserve_saved"), () => reserve);
     });
     root.append(card(t("car.reserve"), h("p", { class: "muted" }, t("car.reserve_hint")), reserveForm));
