@@ -34,6 +34,7 @@ from hems.web.sitetime import tz_name
 ADDITIVE = ("pv_kwh", "load_kwh", "ev_charge_kwh", "ev_solar_kwh", "import_kwh", "export_kwh",
             "cost", "baseline_cost", "saved", "earned", "delivered_kwh", "days_with_data")
 MIN_KWH = 0.05
+GAP_MIN = 10            # plugged runs closer than this are one session (a missed reading is no unplug)
 MAX_CSV_DAYS = 366
 CACHE: web.AppKey[dict] = web.AppKey("hems_savings_cache", dict)
 
@@ -64,7 +65,13 @@ def charging_sessions(start: datetime, dense: dict[str, np.ndarray]) -> list[dic
     ev = np.nan_to_num(dense["ev_w"], nan=0.0)
     surplus = np.clip(np.nan_to_num(dense["pv_w"], nan=0.0) - np.nan_to_num(dense["load_w"], nan=0.0), 0.0, None)
     soc = dense["soc_pct"]
+    runs: list[list[int]] = []
     for a, b in plugged_runs(soc):
+        if runs and a - runs[-1][1] <= GAP_MIN:
+            runs[-1][1] = b
+        else:
+            runs.append([a, b])
+    for a, b in runs:
         charge = np.clip(ev[a:b], 0.0, None)
         charged = float(charge.sum() / 60_000.0)
         if charged < MIN_KWH:
@@ -73,8 +80,13 @@ def charging_sessions(start: datetime, dense: dict[str, np.ndarray]) -> list[dic
         out.append({"start": _iso(start + timedelta(minutes=a)), "end": _iso(start + timedelta(minutes=b)),
                     "charged_kwh": num(charged, 2), "solar_kwh": num(solar, 2), "solar_pct": num(100.0 * solar / charged, 0),
                     "discharged_kwh": num(float(np.clip(-ev[a:b], 0.0, None).sum() / 60_000.0), 2),
-                    "soc_start_pct": num(soc[a], 0), "soc_end_pct": num(soc[b - 1], 0)})
+                    "soc_start_pct": num(soc[a], 0), "soc_end_pct": num(_last_known(soc[a:b]), 0)})
     return out
+
+
+def _last_known(values: np.ndarray) -> float:
+    known = values[np.isfinite(values)]
+    return float(known[-1]) if len(known) else float("nan")
 
 
 def _iso(when: datetime) -> str:

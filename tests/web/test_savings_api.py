@@ -111,3 +111,12 @@ def test_sessions_and_shares_are_pure():
     assert ratios({**split, "import_kwh": 2.0})["solar_share_pct"] == pytest.approx(50.0)
     [s] = charging_sessions(T0, dense)                        # the car left after 100 minutes
     assert s["end"] == "2026-06-15T11:40:00Z" and s["charged_kwh"] == pytest.approx(5.0)
+
+
+def test_a_missed_reading_does_not_split_a_session():
+    n = 60
+    soc = np.full(n, 50.0)
+    soc[20:23] = np.nan                                       # three minutes without a reading
+    dense = {"grid_w": np.zeros(n), "pv_w": np.zeros(n), "load_w": np.zeros(n), "ev_w": np.full(n, 6000.0), "soc_pct": soc}
+    [s] = charging_sessions(T0, dense)
+    assert s["charged_kwh"] == pytest.approx(6.0) and s["end"] == "2026-06-15T11:00:00Z"

@@ -101,7 +101,12 @@ async def axe(page) -> list[dict]:
 async def shoot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     await page.evaluate("document.getElementById('toast').hidden = true")
-    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    size = page.viewport_size                        # the viewport grows to the page: fixed bars stay put
+    height = await page.evaluate("document.documentElement.scrollHeight")
+    await page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
+    await page.wait_for_timeout(300)                 # charts follow the new size
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    await page.set_viewport_size(size)
     if os.environ.get("HEMS_UPDATE_SCREENSHOTS") == "1":
         DOCS.mkdir(parents=True, exist_ok=True)
         shutil.copy(ARTIFACTS / f"{name}.png", DOCS / f"{name}.png")

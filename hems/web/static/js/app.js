@@ -203,7 +203,10 @@ function translateShell() {
 
 function setupChrome() {
   const sel = document.getElementById("lang");
-  for (const [code, name] of Object.entries(LANGUAGES)) sel.append(h("option", { value: code }, name));
+  // short codes fit a phone's top bar; each option says its language's name to a screen reader
+  for (const [code, name] of Object.entries(LANGUAGES)) {
+    sel.append(h("option", { value: code, lang: code, "aria-label": name, title: name }, code.toUpperCase()));
+  }
   sel.value = language();
   sel.addEventListener("change", async () => {
     await setLanguage(sel.value, true);
