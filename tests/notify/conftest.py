@@ -58,6 +58,13 @@ class HttpSink:
     url: str
     requests: list[dict] = field(default_factory=list)
     status: int = 200
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)     # set on each request
+
+    async def next(self, timeout_s: float = 10.0) -> dict:
+        """Wait for the next request and return it."""
+        await asyncio.wait_for(self.arrived.wait(), timeout_s)
+        self.arrived.clear()
+        return self.requests[-1]
 
 
 @pytest.fixture
@@ -68,6 +75,7 @@ async def ntfy_server():
     async def publish(request: web.Request) -> web.Response:
         body = await request.json()
         sink.requests.append({"path": request.path, "auth": request.headers.get("Authorization"), "json": body})
+        sink.arrived.set()
         if sink.status != 200:
             return web.json_response({"code": 40101, "http": sink.status, "error": "unauthorized"}, status=sink.status)
         if not body.get("topic"):
@@ -90,6 +98,7 @@ async def webhook_server():
 
     async def hook(request: web.Request) -> web.Response:
         sink.requests.append({"path": request.path, "json": await request.json()})
+        sink.arrived.set()
         return web.Response(status=sink.status)
 
     app = web.Application()

@@ -408,3 +408,62 @@ async def test_overview_loads_only_what_it_shows(browser, home):
     assert not any("uPlot" in s or "/pages/plan.js" in s or "/pages/history.js" in s for s in seen), seen
     assert "/api/v1/history/today" in seen and not any(s.startswith("/api/v1/history?") for s in seen), seen
     await context.close()
+
+
+async def test_the_owner_sets_up_notifications_and_a_test_arrives(browser, home):
+    """ntfy (a local server in ntfy's JSON publish format) and e-mail (a local aiosmtpd), from the page."""
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+    from aiosmtpd.controller import Controller
+
+    from tests.conftest import free_port
+
+    published, mails = [], []
+
+    async def publish(request):
+        published.append(await request.json())
+        return web.json_response({"id": "x1", "event": "message"})
+
+    app = web.Application()
+    app.router.add_post("/", publish)
+    ntfy = TestServer(app, host="127.0.0.1")
+    await ntfy.start_server()
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):   # noqa: N802
+            mails.append(envelope.content.decode("utf-8", "replace"))
+            return "250 OK"
+
+    smtp = Controller(Handler(), hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    url = home[1]
+    try:
+        page = await open_app(browser, url, phone=False, path="settings")
+        await page.fill("input[name=ntfy_url]", f"http://127.0.0.1:{ntfy.port}/our-home")
+        await page.fill("input[name=email_host]", "127.0.0.1")
+        await page.fill("input[name=email_port]", str(smtp.port))
+        await page.select_option("select[name=email_security]", "none")
+        await page.fill("input[name=email_sender]", "hems@home.example")
+        await page.fill("input[name=email_to]", "owner@example.org")
+        await page.check("input[name=event_price_spike]")
+        await page.click("form:has(input[name=ntfy_url]) button[type=submit]")
+        await page.wait_for_selector("#toast:has-text('Saved')")
+        await page.click("button:has-text('Send a test')")
+        await page.wait_for_selector(".test-result li:has-text('E-mail: sent')")
+        assert await page.locator(".test-result li:has-text('ntfy (phone app): sent')").count() == 1
+        assert published[0]["topic"] == "our-home" and published[0]["title"] == "Test"
+        assert "This is a test from hems" in mails[0]
+        # a wrong address is refused beside its field, in plain words
+        await page.fill("input[name=email_to]", "owner at example")
+        await page.click("form:has(input[name=ntfy_url]) button[type=submit]")
+        err = page.locator("#" + await page.get_attribute("input[name=email_to]", "id") + "-err")
+        await err.wait_for()
+        assert "E-mail: Send to must be an e-mail address" in await err.text_content()
+        await page.evaluate("""async () => {                  // the shared home goes back to no channels
+            const s = await (await fetch('/api/v1/auth/status')).json();
+            await fetch('/api/v1/notify', {method: 'PUT', headers: {'Content-Type': 'application/json',
+              'X-CSRF-Token': s.csrf_token}, body: JSON.stringify({channels: {}})}); }""")
+        await page.context.close()
+    finally:
+        smtp.stop()
+        await ntfy.close()
