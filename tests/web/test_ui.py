@@ -156,6 +156,7 @@ async def test_each_language_with_its_own_numbers_and_24h_times(browser, home, l
     await shoot(page, f"overview-{lang}")
     await goto(page, url, "car")
     assert await page.locator(f"label:text-is('{leave}')").count() == 1
+    await page.wait_for_function("document.querySelector('[data-testid=car-level]').textContent.includes('%')")
     await goto(page, url, "plan")
     await page.wait_for_selector(".uplot")
     await shoot(page, f"plan-{lang}")

@@ -25,6 +25,15 @@ export function render(root, ctx) {
   let alive = true;
   const canEdit = ctx.canEdit;
   let labels = {};
+  // the car now: charge level and plugged in, live (not redrawn with the forms)
+  const level = h("strong", { class: "car-level", "data-testid": "car-level" }, "–");
+  const plugged = h("span", { "data-testid": "car-plugged" });
+  const status = h("section", { class: "card car-now" }, h("h2", {}, t("car.now")),
+    h("p", { class: "lead" }, t("car.charge_level"), " ", level, " · ", plugged));
+  const showState = (st) => {
+    level.textContent = pct(st.soc_pct);
+    plugged.textContent = st.plugged ? t("overview.plugged_short") : t("overview.not_plugged");
+  };
 
   // A change: on success a short confirmation and the page redrawn (focus kept); on refusal the
   // message stays next to the field it is about.
@@ -43,6 +52,7 @@ export function render(root, ctx) {
     clear(root);
     root.append(h("h1", { class: "sr-only" }, t("page.car")));
     const prefs = v.preferences, trip = v.next_trip;
+    root.append(status);
     if (!canEdit) root.append(h("div", { class: "banner info" }, t("common.view_only")));
 
     // Next trip
@@ -132,7 +142,9 @@ export function render(root, ctx) {
   }
 
   get("/car").then((v) => alive && draw(v)).catch((e) => ctx.toast(e.message, "error"));
-  return () => { alive = false; };
+  get("/state").then((st) => alive && showState(st)).catch(() => {});
+  const off = ctx.on("state", showState);
+  return () => { alive = false; off(); };
 }
 
 function localHHMM(iso, tz) {
