@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from hems.domain import ChargerState
+
 STATIC = Path(__file__).resolve().parents[2] / "hems" / "web" / "static"
 LANGS = ("en", "de", "nl", "fr")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -33,6 +35,18 @@ SAME_OK = {"page.plan", "status.live", "mode.smart", "flow.solar", "energy.solar
            "notify.email_password", "notify.mqtt_password", "settings.password", "plan.charge_level", "page.pages",
            "nav.pages", "notify.channel_email", "overview.mode", "car.mode_set", "plan.event_range", "time.seconds_ago",
            "time.minutes_ago", "common.loading", "mode.off", "devices.site", "notify.mqtt_topic", "reason.event"}
+
+
+def _reading_fields() -> tuple[str, ...]:
+    """Every field a device reading has (the Devices page shows them): each needs a name."""
+    from dataclasses import fields
+
+    from hems.domain import ChargerReading, MeterReading, PvReading
+    return tuple(f.name for cls in (MeterReading, PvReading, ChargerReading) for f in fields(cls) if f.name != "at")
+
+
+DYNAMIC["reading."] = _reading_fields()
+DYNAMIC["charger_state."] = tuple(s.value for s in ChargerState)
 
 
 def load(lang: str) -> dict[str, str]:

@@ -41,6 +41,7 @@ export function t(key, vars) {
 
 export function num(v, digits = 1) {
   if (v === null || v === undefined || !Number.isFinite(v)) return "–";
+  if (Math.abs(v) < 0.5 * 10 ** -digits) v = 0;          // no "-0.00"
   return new Intl.NumberFormat(locale(), { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(v);
 }
 

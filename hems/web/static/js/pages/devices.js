@@ -4,6 +4,7 @@ import { ago, card, clear, dayTime, h } from "../dom.js";
 import { num, t } from "../i18n.js";
 import { setNow } from "../dom.js";
 
+
 const HIDDEN = new Set(["at", "role"]);
 
 // A reading's field name carries its unit (hems convention): grid_power_w -> "Grid power", "1.65 kW".
@@ -21,6 +22,7 @@ function label(k) {
 }
 
 function fmt(k, v) {
+  if (k === "state") { const s = t(`charger_state.${v}`); return s === `charger_state.${v}` ? String(v) : s; }
   const unit = UNITS.find(([suffix]) => k.endsWith(suffix));
   const one = (x) => (typeof x === "boolean" ? t(x ? "common.yes" : "common.no") : typeof x !== "number" ? String(x)
     : unit ? num(x / unit[2], unit[3]) : num(x, 1));
