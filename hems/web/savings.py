@@ -120,6 +120,8 @@ def days_view(app: web.Application, first: date, after: date) -> dict[str, Any]:
         sums["earned"] = got["total"]
         if got["total"] is None:
             sums["notes"].append("no_payment")
+    elif sums["days_with_data"]:
+        sums["notes"].append("no_settlements")
     sums["sessions"] = charging_sessions(start, dense)
     return sums
 

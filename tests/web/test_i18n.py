@@ -24,7 +24,7 @@ DYNAMIC = {
                       "update_available"),
     "notify.channel_": ("ntfy", "email", "mqtt", "webhook", "ntfy_hint", "email_hint", "mqtt_hint", "webhook_hint"),
     "notify.security_": ("starttls", "ssl", "none"),
-    "savings.note_": ("no_prices", "no_payment"),
+    "savings.note_": ("no_prices", "no_payment", "no_settlements"),
 }
 # the same word in English and another language is fine for these (names, units, loanwords)
 SAME_OK = {"page.plan", "status.live", "mode.smart", "flow.solar", "energy.solar", "devices.online", "common.no",
