@@ -468,3 +468,21 @@ async def test_the_owner_sets_up_notifications_and_a_test_arrives(browser, home)
     finally:
         smtp.stop()
         await ntfy.close()
+
+
+async def test_times_are_typed_and_shown_in_24h(browser, home):
+    url = home[1]
+    page = await open_app(browser, url, lang="fr", path="car")
+    dep = page.locator("input[name=departure]")
+    assert await dep.get_attribute("type") == "text"            # not the browser's AM/PM picker
+    await dep.fill("1930")
+    await dep.blur()
+    assert await dep.input_value() == "19:30"
+    await dep.fill("25:10")
+    await page.click("form:has(input[name=departure]) button[type=submit]")
+    err = page.locator("#" + await dep.get_attribute("id") + "-err")
+    await err.wait_for()
+    assert "HH:MM (24 h)" in await err.text_content() and "Départ à" in await err.text_content()
+    week = await page.locator(".week-row input.time24").evaluate_all("els => els.map(e => e.value)")
+    assert all(len(v) == 5 and v[2] == ":" for v in week), week
+    await page.context.close()

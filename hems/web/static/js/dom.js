@@ -148,3 +148,26 @@ export function plainError(message, labels) {
   for (const [name, label] of Object.entries(labels || {})) text = text.split(name).join(label);
   return text;
 }
+
+// A time of day typed as HH:MM, 24 h in every language (the browser's own time picker follows the
+// device's locale and may show AM/PM). "730", "0730", "7.30" become "07:30" when the field is left.
+export function timeInput(attrs = {}) {
+  const input = h("input", { type: "text", inputmode: "numeric", autocomplete: "off", maxlength: 5, size: 5,
+    placeholder: "HH:MM", class: "time24", ...attrs });
+  input.addEventListener("blur", () => { const v = normalTime(input.value); if (v) input.value = v; });
+  return input;
+}
+
+export function normalTime(text) {
+  const m = String(text).trim().match(/^(\d{1,2})[:.h]?(\d{2})$/);
+  if (!m || Number(m[1]) > 23 || Number(m[2]) > 59) return null;
+  return `${m[1].padStart(2, "0")}:${m[2]}`;
+}
+
+// The field's time as "HH:MM", or undefined with the error shown beside it.
+export function checkTime(f) {
+  const v = normalTime(f.input.value);
+  if (v) { f.input.value = v; return v; }
+  f.showError(t("error.time", { label: f.label }));
+  return undefined;
+}

@@ -1,6 +1,6 @@
 // Car: the car now, next trip (departure + target), one-tap charge now, mode, reserve, weekly schedule.
 import { del, get, post, put } from "../api.js";
-import { card, clear, dayTime, field, h, keepFocus, pct, plainError, setNow, setTimezone } from "../dom.js";
+import { card, checkTime, clear, dayTime, field, h, keepFocus, pct, plainError, normalTime, setNow, setTimezone, timeInput } from "../dom.js";
 import { locale, t } from "../i18n.js";
 
 // "Charge now" is the fast mode: it is not offered twice.
@@ -56,7 +56,7 @@ export function render(root, ctx) {
     if (!canEdit) root.append(h("div", { class: "banner info" }, t("common.view_only")));
 
     // Next trip
-    const time = field(t("car.leave_at"), h("input", { type: "time", name: "departure", "data-focus": "departure",
+    const time = field(t("car.leave_at"), timeInput({ name: "departure", "data-focus": "departure",
       value: trip ? localHHMM(trip.departure, v.timezone) : "07:30", required: true }));
     const target = slider("target_soc_pct", 20, 100, trip ? Math.round(trip.target_soc_pct) : 80, t("car.battery_when_leaving"));
     labels = { departure: time.label, target_soc_pct: target.label, reserve_pct: t("car.reserve_label") };
@@ -66,12 +66,14 @@ export function render(root, ctx) {
           onclick: () => act(del("/car/trip"), t("car.back_to_weekly")) }, t("car.use_weekly")) : null));
     tripForm.addEventListener("submit", (e) => {
       e.preventDefault();
+      const departure = checkTime(time);
+      if (!departure) return;
       const want = Number(target.input.value);
       if (want < prefs.reserve_pct) {
         target.showError(t("car.error_below_reserve", { target: pct(want), reserve: pct(prefs.reserve_pct) }));
         return;
       }
-      act(put("/car/trip", { departure: time.input.value, target_soc_pct: Number(target.input.value) }), t("car.trip_saved"),
+      act(put("/car/trip", { departure, target_soc_pct: want }), t("car.trip_saved"),
         (name) => (name === "departure" ? time : target));
     });
     root.append(card(t("car.next_trip"),
@@ -120,7 +122,7 @@ export function render(root, ctx) {
       const name = dayName(day);
       const entry = v.schedule[day];
       const on = h("input", { type: "checkbox", checked: Boolean(entry), disabled: !canEdit, "aria-label": t("car.day_trip", { day: name }) });
-      const tIn = h("input", { type: "time", value: entry ? entry.departure : "07:30", disabled: !canEdit || !entry, "aria-label": t("car.day_departure", { day: name }) });
+      const tIn = timeInput({ value: entry ? entry.departure : "07:30", disabled: !canEdit || !entry, "aria-label": t("car.day_departure", { day: name }) });
       const pctIn = h("input", { type: "number", min: 10, max: 100, step: 5, value: entry ? entry.target_soc_pct : 80,
         disabled: !canEdit || !entry, "aria-label": t("car.day_target", { day: name }) });
       on.addEventListener("change", () => { tIn.disabled = pctIn.disabled = !on.checked; });
@@ -132,8 +134,16 @@ export function render(root, ctx) {
     weekForm.addEventListener("submit", (e) => {
       e.preventDefault();
       const days = {};
+      weekErr.hidden = true;
       for (const [day, r] of Object.entries(rows)) {
-        days[day] = r.on.checked ? { departure: r.tIn.value, target_soc_pct: Number(r.pctIn.value) } : null;
+        const at = r.on.checked ? normalTime(r.tIn.value) : null;
+        if (r.on.checked && !at) {
+          weekErr.textContent = t("error.time", { label: r.tIn.getAttribute("aria-label") });
+          weekErr.hidden = false;
+          r.tIn.focus();
+          return;
+        }
+        days[day] = r.on.checked ? { departure: at, target_soc_pct: Number(r.pctIn.value) } : null;
       }
       act(put("/car/schedule", { days }), t("car.schedule_saved"),
         () => ({ showError: (text) => { weekErr.textContent = text; weekErr.hidden = false; } }));

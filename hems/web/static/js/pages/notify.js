@@ -1,7 +1,7 @@
 // Settings → Notifications: which events the owner wants to hear about and where (ntfy, e-mail,
 // MQTT / Home Assistant, a webhook). Loaded with the Settings page.
 import { get, post, put } from "../api.js";
-import { card, checkNumber, clear, field, h, plainError } from "../dom.js";
+import { card, checkNumber, checkTime, clear, field, h, plainError, timeInput } from "../dom.js";
 import { language, t } from "../i18n.js";
 
 export const EVENTS = ["target_unreachable", "not_plugged", "device_offline", "aggregator_event", "price_spike", "update_available"];
@@ -28,7 +28,7 @@ export function notificationsCard(ctx) {
       checks[k] = f.input;
       events.append(f.el);
     }
-    const plugBy = field(t("notify.plug_in_by"), h("input", { type: "time", name: "plug_in_by", value: v.plug_in_by || "21:00" }));
+    const plugBy = field(t("notify.plug_in_by"), timeInput({ name: "plug_in_by", value: v.plug_in_by || "21:00" }));
     const spike = field(t("notify.price_spike"), h("input", { type: "number", name: "price_spike_per_kwh", min: 0, max: 5, step: "0.01",
       value: v.price_spike_per_kwh ?? "", inputmode: "decimal" }));
     const channelFields = {};
@@ -63,7 +63,9 @@ export function notificationsCard(ctx) {
     labels.plug_in_by = plugBy.label; labels.price_spike_per_kwh = spike.label;
 
     function collect() {
-      const out = { events: {}, plug_in_by: plugBy.input.value, language: language(), channels: {} };
+      const plug = checkTime(plugBy);
+      if (!plug) return null;
+      const out = { events: {}, plug_in_by: plug, language: language(), channels: {} };
       for (const k of EVENTS) out.events[k] = checks[k].checked;
       const s = checkNumber(spike);
       if (s === undefined) return null;
