@@ -132,6 +132,10 @@ DOC: dict[str, Any] = {
                 "price_spike_per_kwh": NUM_OR_NULL, "language": {"enum": ["en", "de", "nl", "fr"]},
                 "channels": {"type": "object"}})),
         },
+        "/api/v1/restart": {
+            "get": _op("Can hems restart itself here (under systemd)?", "admin"),
+            "post": _op("Restart hems (for settings that take effect at start)", "admin", errors=(403, 409)),
+        },
         "/api/v1/notify/test": {"post": _op("Send a test notification on every channel; the result per channel", "admin")},
     },
 }

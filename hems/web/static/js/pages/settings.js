@@ -5,6 +5,16 @@ import { num, t } from "../i18n.js";
 import { notificationsCard } from "./notify.js";
 
 // spec: [labelKey, apiName, value, {type, min, max, step, scale, unit, hintKey}]
+let canRestart = false;
+
+function restartButton(ctx) {
+  if (!canRestart) return null;
+  return h("button", { type: "button", class: "secondary", "data-testid": "restart", onclick: async () => {
+    try { await post("/restart", {}); ctx.toast(t("settings.restarting")); }
+    catch (ex) { ctx.toast(ex.message, "error"); }
+  } }, t("settings.restart_now"));
+}
+
 function sectionForm(ctx, section, specs, reload, noteKey) {
   const fields = specs.map(([labelKey, name, value, o = {}]) => {
     const type = o.type || "text";
@@ -22,7 +32,8 @@ function sectionForm(ctx, section, specs, reload, noteKey) {
   const done = h("p", { class: "saved", role: "status" });
   const form = h("form", { class: "form-grid", novalidate: true }, fields.map((f) => f.el),
     noteKey ? h("p", { class: "hint" }, t(noteKey)) : null,
-    h("div", { class: "actions" }, h("button", { class: "primary", type: "submit" }, t("common.save")), done));
+    h("div", { class: "actions" }, h("button", { class: "primary", type: "submit" }, t("common.save")),
+      noteKey === "settings.later" ? restartButton(ctx) : null, done));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     done.textContent = "";
@@ -55,10 +66,11 @@ function sectionForm(ctx, section, specs, reload, noteKey) {
 export function render(root, ctx) {
   let alive = true;
   async function load() {
-    let v, audit;
-    try { [v, audit] = await Promise.all([get("/settings"), get("/audit?limit=30")]); }
+    let v, audit, rs;
+    try { [v, audit, rs] = await Promise.all([get("/settings"), get("/audit?limit=30"), get("/restart")]); }
     catch (e) { ctx.toast(e.message, "error"); return; }
     if (!alive) return;
+    canRestart = rs.available;
     const keepH1 = root.querySelector("h1");
     clear(root);
     if (keepH1) root.append(keepH1);
