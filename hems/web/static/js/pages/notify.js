@@ -13,6 +13,35 @@ const CHANNELS = {
   webhook: [["url", "text"]],
 };
 
+// One fieldset per channel; channelFields[name][key] is the field() of each input.
+function channelSets(v) {
+  const channelFields = {};
+  const channels = h("div", { class: "channels" });
+  for (const [name, specs] of Object.entries(CHANNELS)) {
+    const cur = v.channels[name] || {};
+    const fs = h("fieldset", { class: "form-grid" }, h("legend", {}, t(`notify.channel_${name}`)),
+      h("p", { class: "hint" }, t(`notify.channel_${name}_hint`)));
+    channelFields[name] = {};
+    for (const [key, type] of specs) {
+      const f = field(t(`notify.${name}_${key}`), channelInput(name, key, type, cur));
+      channelFields[name][key] = f;
+      fs.append(f.el);
+    }
+    channels.append(fs);
+  }
+  return { channels, channelFields };
+}
+
+function channelInput(name, key, type, cur) {
+  if (type === "select") {
+    return h("select", { name: `${name}_${key}` }, ["starttls", "ssl", "none"].map((s) =>
+      h("option", { value: s, selected: (cur[key] || "starttls") === s }, t(`notify.security_${s}`))));
+  }
+  const secret = type === "password";          // a saved secret is never sent back: empty keeps it
+  return h("input", { name: `${name}_${key}`, type, autocomplete: secret ? "new-password" : "off",
+    value: secret ? "" : (cur[key] ?? ""), placeholder: secret && cur[`${key}_set`] ? t("notify.secret_kept") : null });
+}
+
 export function notificationsCard(ctx) {
   const body = h("div", {}, h("p", { class: "muted" }, t("common.loading")));
   const el = card(t("notify.title"), h("p", { class: "muted" }, t("notify.intro")), body);
@@ -31,29 +60,7 @@ export function notificationsCard(ctx) {
     const plugBy = field(t("notify.plug_in_by"), timeInput({ name: "plug_in_by", value: v.plug_in_by || "21:00" }));
     const spike = field(t("notify.price_spike"), h("input", { type: "number", name: "price_spike_per_kwh", min: 0, max: 5, step: "0.01",
       value: v.price_spike_per_kwh ?? "", inputmode: "decimal" }));
-    const channelFields = {};
-    const channels = h("div", { class: "channels" });
-    for (const [name, specs] of Object.entries(CHANNELS)) {
-      const cur = v.channels[name] || {};
-      const fs = h("fieldset", { class: "form-grid" }, h("legend", {}, t(`notify.channel_${name}`)),
-        h("p", { class: "hint" }, t(`notify.channel_${name}_hint`)));
-      channelFields[name] = {};
-      for (const [key, type] of specs) {
-        let input;
-        if (type === "select") {
-          input = h("select", { name: `${name}_${key}` }, ["starttls", "ssl", "none"].map((s) =>
-            h("option", { value: s, selected: (cur[key] || "starttls") === s }, t(`notify.security_${s}`))));
-        } else {
-          const secret = type === "password";
-          input = h("input", { name: `${name}_${key}`, type, autocomplete: secret ? "new-password" : "off",
-            value: secret ? "" : (cur[key] ?? ""), placeholder: secret && cur[`${key}_set`] ? t("notify.secret_kept") : null });
-        }
-        const f = field(t(`notify.${name}_${key}`), input);
-        channelFields[name][key] = f;
-        fs.append(f.el);
-      }
-      channels.append(fs);
-    }
+    const { channels, channelFields } = channelSets(v);
     const result = h("ul", { class: "list test-result", "aria-live": "polite" });
     const form = h("form", { class: "form-grid", novalidate: true }, events, plugBy.el, spike.el, channels,
       h("div", { class: "actions" }, h("button", { class: "primary", type: "submit" }, t("common.save")),
