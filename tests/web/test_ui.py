@@ -459,7 +459,7 @@ async def test_the_owner_sets_up_notifications_and_a_test_arrives(browser, home)
         await page.click("form:has(input[name=ntfy_url]) button[type=submit]")
         err = page.locator("#" + await page.get_attribute("input[name=email_to]", "id") + "-err")
         await err.wait_for()
-        assert "E-mail: Send to must be an e-mail address" in await err.text_content()
+        assert "E-mail: Send to: enter an e-mail address like name@example.com." == await err.text_content()
         await page.evaluate("""async () => {                  // the shared home goes back to no channels
             const s = await (await fetch('/api/v1/auth/status')).json();
             await fetch('/api/v1/notify', {method: 'PUT', headers: {'Content-Type': 'application/json',
@@ -485,4 +485,17 @@ async def test_times_are_typed_and_shown_in_24h(browser, home):
     assert "HH:MM (24 h)" in await err.text_content() and "Départ à" in await err.text_content()
     week = await page.locator(".week-row input.time24").evaluate_all("els => els.map(e => e.value)")
     assert all(len(v) == 5 and v[2] == ":" for v in week), week
+    await page.context.close()
+
+
+async def test_a_refusal_from_the_server_is_said_in_the_owners_language(browser, home):
+    url = home[1]
+    page = await open_app(browser, url, lang="de", phone=False, path="settings")
+    await page.fill("input[name=ntfy_url]", "https://ntfy.example/")          # no topic: only the server knows
+    await page.click("form:has(input[name=ntfy_url]) button[type=submit]")
+    err = page.locator("#" + await page.get_attribute("input[name=ntfy_url]", "id") + "-err")
+    await err.wait_for()
+    assert await err.text_content() == ("ntfy (Handy-App): Adresse des Themas: Die Adresse muss mit Ihrem Thema enden, "
+                                        "z. B. https://ntfy.sh/mein-haus-7f3k.")
+    assert await page.evaluate("document.activeElement.name") == "ntfy_url"
     await page.context.close()

@@ -142,11 +142,32 @@ export function checkNumber(f, unit = "") {
 
 function decimals(x) { return Number.isInteger(x) ? 0 : 2; }
 
-// A server's refusal in plain words: the API's field names replaced by the labels the owner sees.
+// A server's refusal in the owner's words: the usual refusals are said in their language with the
+// field's label; anything else keeps the server's text with the API's field names replaced by labels.
+const REFUSALS = [
+  [/^([\w.]+) must be between ([-\d.]+) and ([-\d.]+)([^,]*)/, (m) => ["error.range", { min: num(Number(m[2]), decimals(Number(m[2]))),
+    max: num(Number(m[3]), decimals(Number(m[3]))), unit: m[4] }]],
+  [/^([\w.]+) must be (a number|a whole number)/, () => ["error.not_a_number", {}]],
+  [/^([\w.]+) must be in the future/, () => ["error.future", {}]],
+  [/^([\w.]+) must be within the next (\d+) days/, (m) => ["error.within_days", { n: m[2] }]],
+  [/^([\w.]+) must be a host name or IP address/, () => ["error.host", {}]],
+  [/^([\w.]+) must be an e-mail address/, () => ["error.email", {}]],
+  [/^([\w.]+) must start with http:\/\/ or https:\/\//, () => ["error.url", {}]],
+  [/^([\w.]+) must end with the topic/, () => ["error.ntfy_topic", {}]],
+];
+
 export function plainError(message, labels) {
-  let text = String(message || "");
-  for (const [name, label] of Object.entries(labels || {})) text = text.split(name).join(label);
-  return text;
+  const text = String(message || "");
+  for (const [re, make] of REFUSALS) {
+    const m = text.match(re);
+    if (m && labels && labels[m[1]]) {
+      const [key, vars] = make(m);
+      return t(key, { label: labels[m[1]], unit: "", ...vars });
+    }
+  }
+  let out = text;
+  for (const [name, label] of Object.entries(labels || {})) out = out.split(name).join(label);
+  return out;
 }
 
 // A time of day typed as HH:MM, 24 h in every language (the browser's own time picker follows the
