@@ -5,6 +5,7 @@ no-data days, the charge bar's labels, the page when hems is not reachable, what
 With HEMS_UPDATE_SCREENSHOTS=1 the screenshots in docs/screenshots/ are refreshed."""
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from datetime import datetime, timezone
@@ -64,8 +65,9 @@ async def open_app(browser, url, *, phone=True, lang="en", dark=False, path="ove
                                         device_scale_factor=2 if phone else 1,
                                         color_scheme="dark" if dark else "light", bypass_csp=True, **ctx)
     page = await context.new_page()
-    page.errors = []
+    page.errors, page.console = [], []
     page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.on("console", lambda m: page.console.append(f"{m.type}: {m.text}"))
     page.on("console", lambda m: page.errors.append(m.text) if m.type == "error"
             and not m.text.startswith("Failed to load resource") else None)
     await page.goto(url + "/")
@@ -386,8 +388,10 @@ async def test_installable_and_the_offline_shell(browser, home):
     assert manifest["display"] == "standalone" and {i["sizes"] for i in manifest["icons"]} >= {"192x192", "512x512"}
     for icon in manifest["icons"]:
         assert (await page.evaluate("(src) => fetch(src).then(r => r.status)", icon["src"])) == 200
-    await page.wait_for_function("navigator.serviceWorker.controller !== null || navigator.serviceWorker.ready")
-    await page.evaluate("navigator.serviceWorker.ready")
+    try:
+        await asyncio.wait_for(page.evaluate("navigator.serviceWorker.ready.then(() => true)"), 20)
+    except asyncio.TimeoutError:
+        pytest.fail(f"the service worker never became ready; console: {page.console}")
     await page.reload()                                  # now under the worker's control
     await page.wait_for_function("navigator.serviceWorker.controller !== null")
     await page.context.set_offline(True)

@@ -6,7 +6,9 @@ const SHELL = ["/", "/static/app.css", "/static/icon.svg", "/static/js/theme.js"
   "/static/i18n/en.json", "/static/i18n/de.json", "/static/i18n/nl.json", "/static/i18n/fr.json"];
 
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
+  // each file on its own: one that fails (a slow network) must not cost the whole offline shell
+  event.waitUntil(caches.open(CACHE).then((c) => Promise.allSettled(SHELL.map((u) => c.add(u))))
+    .then(() => self.skipWaiting()));
 });
 
 self.addEventListener("activate", (event) => {

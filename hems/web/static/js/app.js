@@ -250,7 +250,7 @@ async function main() {
   setupChrome();
   if ("serviceWorker" in navigator && (location.protocol === "https:" || location.hostname === "localhost"
       || location.hostname === "127.0.0.1")) {
-    navigator.serviceWorker.register("/sw.js").catch(() => {});
+    navigator.serviceWorker.register("/sw.js").catch((e) => console.warn("service worker not registered:", e.message));
   }
   boot();
 }
