@@ -24,13 +24,18 @@ venv: $(VENV)/.installed
 demo: venv
 	$(VENV)/bin/hems demo --config config.toml
 
+# The 32-bit MicroPython the firmware tests run on (webassembly port, from npm; needs node).
+MP32_DIR := tests/firmware_bridge/mp32
+
 test-deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+	@[ -d $(MP32_DIR)/node_modules/@micropython ] || npm ci --prefix $(MP32_DIR) --no-audit --no-fund
 
 test: venv test-deps
 	SKIP_IMAGE=$(SKIP_IMAGE) $(PY) -m pytest -q -ra
@@ -40,9 +45,12 @@ bench: venv
 	$(PY) bench/economics.py
 	$(PY) bench/footprint.py
 	$(PY) bench/forecast_error.py
+	$(PY) bench/sources.py
 	$(MAKE) test-deps TEST_DEBS=mosquitto DEBS=mosquitto
 	$(PY) bench/dispatch_latency.py
 	$(PY) bench/regulation.py
+	$(PY) bench/ocpp_latency.py
+	$(PY) bench/firmware_bridge.py
 
 # The SD card image for the Raspberry Pi 4: images/out/pi/hems-pi.img.xz and SHA256SUMS (needs root).
 image: venv

@@ -1,25 +1,34 @@
 """The bridge: one cooperative step() that the main loop calls every millisecond or so.
 
 Order inside a step: serial in -> watchdog -> zero crossings (frequency, droop) -> pilot
-sampling and faults -> pilot output -> contactor -> status out -> hardware watchdog feed.
-Everything hardware goes through `hal` (hal_machine on the Pico, hal_sim in tests).
+sampling and faults -> pilot output -> contactor -> status out -> serial out (never blocks)
+-> hardware watchdog feed. Everything hardware goes through `hal` (hal_machine on the Pico,
+hal_sim in tests). Interrupts may run inside any HAL call, so a value an interrupt stamped
+can be newer than the step's now_ms: every age is clamped at 0 and kept as a saturating sum
+of per-step differences (right across the 2**29 ms tick wrap).
 """
 from firmware_bridge import protocol as P
 from firmware_bridge import pilot
 from firmware_bridge.config import DEFAULTS, FW_VERSION
 from firmware_bridge.contactor import Contactor
 from firmware_bridge.frequency import Droop, FrequencyEstimator
+from firmware_bridge.outqueue import OutQueue
 from firmware_bridge.watchdog import Watchdog
 
 CAPABILITIES = 0x07  # bit0 pilot, bit1 frequency + droop, bit2 S0 pulses
+NO_MAINS_MS = 200    # no zero crossing for this long: frequency unknown, F_NO_MAINS
+RX_CHUNK = 64        # bytes read from the host per step at most
 
 
 class Bridge:
-    def __init__(self, hal, cfg=None, config_errors=()):
+    def __init__(self, hal, cfg=None, config_errors=(), restarts=0):
         self.hal = hal
         self.cfg = cfg = cfg if cfg is not None else dict(DEFAULTS)
         diff = hal.ticks_diff
         self.reader = P.FrameReader()
+        self.out = OutQueue()
+        self._rx = bytearray(RX_CHUNK)
+        self._now_ms = 0
         self.watchdog = Watchdog(diff, cfg["watchdog_ms"])
         self.fallback_da = cfg["fallback_da"]
         self.freq = FrequencyEstimator(diff, cfg["freq_window"], cfg["freq_update"],
@@ -28,17 +37,21 @@ class Bridge:
         self.droop.nominal_mhz = cfg["nominal_mhz"]
         self.monitor = pilot.PilotMonitor(cfg["pilot_debounce"])
         self.contactor = Contactor(diff, cfg["relay_settle_ms"], cfg["relay_open_delay_ms"],
-                                   cfg["relay_feedback"])
+                                   cfg["relay_feedback"], cfg["relay_fb_debounce"])
         self.set_da = 0
         self.relay_enable = False
         self.out_da = 0
         self.duty = None
-        self.faults = P.F_BAD_CONFIG if config_errors else 0
+        self.faults = ((P.F_BAD_CONFIG if config_errors else 0)
+                       | (P.F_RESTARTED if restarts else 0))
+        self.restarts = restarts
         self.config_errors = list(config_errors)
         self._seq = 0
         self._crossings = []
         self._had_mains = False
+        self._quiet_ms = 0                 # since the last zero crossing, saturating
         now = hal.ticks_ms()
+        self._prev_ms = now
         self._last_sample_ms = now
         self._last_report_ms = now
         self._apply_pilot(now)
@@ -46,8 +59,9 @@ class Bridge:
 
     # ---- frames out ----
     def send(self, msg_type, values):
+        """Queue a frame for the host (dropped and counted if the host stopped reading)."""
         self._seq = (self._seq + 1) & 0xFF
-        self.hal.serial_write(P.message(msg_type, self._seq, values))
+        self.out.put(P.message(msg_type, self._seq, values))
 
     def _ack(self, msg_type, seq, status):
         self.send(P.ACK, (msg_type, seq, status))
@@ -56,12 +70,17 @@ class Bridge:
         self.send(P.HELLO_REPLY, (P.PROTOCOL_VERSION, FW_VERSION[0], FW_VERSION[1],
                                   FW_VERSION[2], CAPABILITIES, self.cfg["max_current_da"]))
 
+    def announce(self):
+        """HELLO_REPLY at (re)start, and a FAULT if the start carries faults already."""
+        self.send_hello()
+        if self.faults:
+            self.send(P.FAULT, (self.faults, self.faults))
+
     def send_status(self, now_ms):
         hal = self.hal
         relay = (P.RL_COMMANDED if self.contactor.closed else 0)
-        fb = hal.relay_feedback()
-        if fb is not None:
-            relay |= P.RL_FEEDBACK_WIRED | (P.RL_FEEDBACK if fb else 0)
+        if self.contactor.feedback_wired:
+            relay |= P.RL_FEEDBACK_WIRED | (P.RL_FEEDBACK if self.contactor.feedback else 0)
         flags = ((P.FL_WATCHDOG_TRIPPED if self.watchdog.tripped else 0)
                  | (P.FL_DROOP_ACTIVE if self.droop.active else 0)
                  | (P.FL_FREQ_VALID if self.freq.valid else 0)
@@ -71,8 +90,8 @@ class Bridge:
             now_ms, self.freq.freq_mhz if self.freq.valid else 0, ord(self.monitor.state),
             _clamp16(self.monitor.high_mv), _clamp16(self.monitor.low_mv),
             self.set_da, self.out_da, relay, self.faults, flags,
-            pulses.count, pulses.interval_ms, pulses.since_last_ms(now_ms),
-            min(self.reader.bad_frames, 0xFFFF), min(self.watchdog.silent_ms(now_ms), 0xFFFF)))
+            pulses.total(), pulses.interval_ms, pulses.since_last_ms(),
+            min(self.reader.bad_frames, 0xFFFF), min(self.watchdog.silent_ms(), 0xFFFF)))
 
     def _raise(self, bits):
         new = bits & ~self.faults
@@ -136,25 +155,27 @@ class Bridge:
         return P.UNKNOWN_TYPE
 
     def _clear_faults(self):
-        fb = self.hal.relay_feedback()
-        self.contactor.clear(bool(fb))
+        self.contactor.clear()
         self.monitor.diode_fault = False
         self.monitor.restart()
         keep = P.F_WELDED if self.contactor.welded else 0
-        self.faults = (self.faults & ~P.LATCHED) | keep
+        self.faults = (self.faults & ~(P.LATCHED | P.F_RESTARTED)) | keep
         return P.REFUSED if keep else P.OK
 
     # ---- the loop ----
     def step(self):
         hal = self.hal
         now_ms = hal.ticks_ms()
-        data = hal.serial_read()
-        if data:
-            for frame in self.reader.feed(data):
-                self._handle(frame, now_ms)
+        elapsed = hal.ticks_diff(now_ms, self._prev_ms)
+        self._prev_ms = now_ms
+        self._now_ms = now_ms
+        n = hal.serial_read_into(self._rx)
+        if n:
+            self.reader.feed_into(self._rx, n, self._on_frame)
         if self.watchdog.poll(now_ms):
             self._trip()
-        self._frequency()
+        self.hal.pulses.update_age(now_ms)
+        self._frequency(elapsed if elapsed > 0 else 0)
         if hal.ticks_diff(now_ms, self._last_sample_ms) >= self.cfg["pilot_sample_ms"]:
             self._last_sample_ms = now_ms
             self._sample_pilot()
@@ -163,7 +184,11 @@ class Bridge:
         if hal.ticks_diff(now_ms, self._last_report_ms) >= self.cfg["report_ms"]:
             self._last_report_ms = now_ms
             self.send_status(now_ms)
+        self.out.flush(hal)
         hal.feed_watchdog()
+
+    def _on_frame(self, frame):
+        self._handle(frame, self._now_ms)
 
     def _trip(self):
         self.set_da = self.fallback_da
@@ -171,16 +196,23 @@ class Bridge:
             self.relay_enable = False
         self._raise(P.F_WATCHDOG)
 
-    def _frequency(self):
+    def _frequency(self, elapsed_ms):
         crossings = self._crossings
         self.hal.take_crossings(crossings)
-        for t in crossings:
-            self.freq.add(t)
-        del crossings[:]
-        if self.freq.check_alive(self.hal.ticks_us()):
+        if crossings:
+            self._quiet_ms = 0
+            for t in crossings:
+                self.freq.add(t)
+            del crossings[:]
+        elif self._quiet_ms < NO_MAINS_MS:
+            self._quiet_ms += elapsed_ms
+            if self._quiet_ms >= NO_MAINS_MS:
+                self.freq.reset()
+        if self.freq.valid:
             self._had_mains = True
             self.faults &= ~P.F_NO_MAINS
-        elif self._had_mains and not self.faults & P.F_NO_MAINS:
+        elif (self._had_mains and self._quiet_ms >= NO_MAINS_MS
+              and not self.faults & P.F_NO_MAINS):
             self._raise(P.F_NO_MAINS)      # crossings stopped: frequency unknown
 
     def _sample_pilot(self):
@@ -203,7 +235,8 @@ class Bridge:
             out = 0
             duty = pilot.DUTY_STEADY_LOW
         else:
-            out = self.droop.apply(self.set_da, self.freq.freq_mhz, self.freq.valid)
+            set_da = self.set_da if self.relay_enable else 0   # no offer the contactor won't honour
+            out = self.droop.apply(set_da, self.freq.freq_mhz, self.freq.valid)
             out = min(out, self.cfg["max_current_da"])
             if self.watchdog.tripped:
                 out = min(out, self.fallback_da)
@@ -214,6 +247,8 @@ class Bridge:
         if duty != self.duty:
             if self.duty == pilot.DUTY_STEADY_LOW or duty == pilot.DUTY_STEADY_LOW:
                 self.monitor.restart()   # the level changes: judge on fresh samples only
+            elif self.duty == pilot.DUTY_STEADY_HIGH or self.duty is None:
+                self.monitor.pwm_started()   # see the diode again before closing
             self.duty = duty
             self.hal.set_pilot_duty(duty)
 
@@ -222,7 +257,7 @@ class Bridge:
         latched = self.faults & P.LATCHED
         asks = pilot.vehicle_wants_power(state, self.cfg["allow_ventilation"])
         want = (self.relay_enable and self.out_da >= pilot.MIN_CURRENT_DA and asks
-                and not latched)
+                and not latched and self.monitor.diode_verified)
         drawing = state == "C" or state == "D"
         was = self.contactor.closed
         closed = self.contactor.decide(now_ms, want, drawing, bool(latched) or not drawing)

@@ -11,7 +11,11 @@ DEFAULTS = {
     "watchdog_ms": 3000,          # host heartbeat timeout at boot
     "fallback_da": 0,             # pilot current after a watchdog trip (0 = no charging)
     "allow_ventilation": False,   # state D allowed (charging area ventilated)
-    "relay_feedback": True,       # contactor mirror contact wired
+    "relay_feedback": True,       # contactor feedback contact wired
+    "relay_fb_closed_level": 0,   # GPIO level while the main contacts are closed: 0 for a
+                                  # normally-open auxiliary contact to GND, 1 for a mirror
+                                  # (normally-closed) contact to GND
+    "relay_fb_debounce": 5,       # equal feedback reads (one per step) before a change counts
     "relay_settle_ms": 500,       # contactor operate/release time before the feedback counts
     "relay_open_delay_ms": 3000,  # max wait for the car to stop drawing before opening
     "report_ms": 500,             # STATUS period
@@ -22,6 +26,8 @@ DEFAULTS = {
     "freq_window": 20,            # cycles in the least-squares fit
     "freq_update": 5,             # new estimate every this many cycles
     "hw_watchdog_ms": 2000,       # RP2040 hardware watchdog (main loop hung -> reset)
+    "zero_cross_pio": True,       # timestamp zero crossings with a PIO state machine (else IRQ)
+    "restart_delay_ms": 1000,     # after an internal error: outputs safe this long, then restart
 }
 
 # key -> (min, max) for the integer settings
@@ -29,6 +35,8 @@ LIMITS = {
     "max_current_da": (60, 800),
     "watchdog_ms": (200, 60000),
     "fallback_da": (0, 800),
+    "relay_fb_closed_level": (0, 1),
+    "relay_fb_debounce": (1, 50),
     "relay_settle_ms": (20, 5000),
     "relay_open_delay_ms": (0, 6000),
     "report_ms": (50, 10000),
@@ -39,6 +47,7 @@ LIMITS = {
     "freq_window": (4, 100),
     "freq_update": (1, 50),
     "hw_watchdog_ms": (500, 8000),
+    "restart_delay_ms": (100, 60000),
 }
 
 

@@ -7,10 +7,12 @@ frequency in mHz, currents in 0.1 A.
 Estimator: the rising zero crossings are numbered by cycle k; a least-squares line t = a + P*k
 through the last `window` cycles gives the period P, so timing noise sigma_t becomes
 sigma_t * sqrt(12 / n^3) on P, instead of sigma_t * sqrt(2) / n for a first-to-last count.
-An edge more than 1 ms (before lock: a quarter period) away from a whole number of periods is
-impulse noise and is dropped; of two edges close together (chatter) the one nearer the
-expected crossing is kept; one or two missed crossings count as whole cycles; a longer gap
-restarts the window.
+An edge nearer a half period than a whole one (the second edge per cycle of a two-edge detector
+such as the H11AA1) is ignored; an edge more than 1 ms (before lock: a quarter period) away
+from a whole number of periods is impulse noise and is dropped; of two edges close together
+(chatter) the one nearer the expected crossing is kept; one or two missed crossings count as
+whole cycles; a longer gap restarts the window. Ignored edges never invalidate the estimate:
+only a gap, or 4 windows' worth of edges rejected in a row, starts it again.
 """
 
 NOMINAL_MHZ = 50000
@@ -32,6 +34,7 @@ class FrequencyEstimator:
         self.valid = False
         self.rejected = 0             # edges dropped as spurious
         self.restarts = 0             # windows restarted after a gap
+        self._rejected_run = 0        # edges rejected since the last accepted one
 
     def _period_us(self):
         if self.valid:
@@ -43,6 +46,7 @@ class FrequencyEstimator:
         self._ts = []
         self._k = 0
         self._since_update = 0
+        self._rejected_run = 0
         self.valid = False
         self.freq_mhz = 0
 
@@ -53,22 +57,28 @@ class FrequencyEstimator:
             self._ts.append(t_us)
             return False
         period = self._period_us()
-        tol = 1000 if self.valid else period // 4
         dt = self._diff(t_us, self._ts[-1])
-        if dt < period // 2:
-            self._maybe_replace_last(t_us, period)
-            return False
-        cycles = (dt + period // 2) // period
+        cycles = (dt + period // 2) // period          # nearest whole number of periods
         off = dt - cycles * period
-        if off < -tol or (off > tol and cycles == 1):
-            self.rejected += 1             # impulse noise between two crossings
-            return False
-        if cycles > 3 or off > tol:
-            self.restarts += 1
+        if off > period // 4 or off < -(period // 4):
+            # nearer a half period than a whole one: the other half-cycle's edge of a
+            # two-edge detector (H11AA1, bridge + PC817), or impulse noise: never a restart
+            self.rejected += 1
+            return self._stale()
+        if cycles <= 0:
+            self._maybe_replace_last(t_us, period)
+            return self._stale()
+        tol = 1000 if self.valid else period // 4
+        if off < -tol or off > tol:
+            self.rejected += 1                 # impulse noise between two crossings
+            return self._stale()
+        if cycles > 3:
+            self.restarts += 1                 # a gap: start a new window on this edge
             self.reset()
             self._ks.append(0)
             self._ts.append(t_us)
             return False
+        self._rejected_run = 0
         self._k += cycles
         self._ks.append(self._k)
         self._ts.append(t_us)
@@ -80,6 +90,15 @@ class FrequencyEstimator:
             return False
         self._since_update = 0
         return self._estimate()
+
+    def _stale(self):
+        """Count an edge that was not accepted; after many in a row (the window no longer
+        matches the mains) start again. Returns False (no new estimate)."""
+        self._rejected_run += 1
+        if self._rejected_run > 4 * self._window:
+            self.restarts += 1
+            self.reset()
+        return False
 
     def _maybe_replace_last(self, t_us, period):
         """A second edge close after the last one (chatter, or the last was noise): keep
@@ -121,12 +140,6 @@ class FrequencyEstimator:
     def span(self):
         """(first, last) timestamps of the cycles behind the current estimate."""
         return (self._ts[0], self._ts[-1]) if self._ts else (0, 0)
-
-    def check_alive(self, now_us, timeout_us=200000):
-        """Mark the estimate invalid when no crossing came for timeout_us. Returns validity."""
-        if self._ts and self._diff(now_us, self._ts[-1]) > timeout_us:
-            self.reset()
-        return self.valid
 
 
 class Droop:

@@ -4,8 +4,27 @@ the mains zero-crossing detector and an S0 meter. Runs under CPython and MicroPy
 Time is simulated (advance() / run()) so tests are exact and fast; ticks wrap at 2**30 like
 MicroPython's, and `start_us` lets a test start just before a wrap. Noise comes from a seeded
 xorshift generator with integer arithmetic, so both interpreters see the same signals.
+
+Interrupts are delivered as on the Pico: inside every HAL call (each may take `call_us` of
+simulated time, and `on_call(name)` may inject more), with the heap locked under MicroPython
+(micropython.heap_lock), so a handler that allocates raises MemoryError here as it would in a
+hard IRQ. `fail_call` makes a chosen HAL call raise. The serial line can model a host that
+stops reading (`tx_capacity`): a write larger than the room left blocks `tx_block_us`, as the
+RP2040's USB CDC write does. The pilot can be captured as a waveform (`pilot_wave`) with
+noise, ringing after each edge and spikes, sampled like the ADC+DMA capture.
 """
+from firmware_bridge import pilot
+from firmware_bridge.edges import EdgeRing
 from firmware_bridge.pulses import PulseCounter
+
+try:
+    from micropython import heap_lock, heap_unlock
+except ImportError:          # CPython: nothing to lock
+    def heap_lock():
+        pass
+
+    def heap_unlock():
+        pass
 
 TICKS_PERIOD = 1 << 30
 TICKS_MASK = TICKS_PERIOD - 1
@@ -16,8 +35,12 @@ CAR_LEVEL_MV = {"A": 12000, "B": 9000, "C": 6000, "D": 3000, "E": 0}
 
 
 def ticks_diff(a, b):
-    """Signed difference a - b of two wrapping tick values (MicroPython's time.ticks_diff)."""
-    return ((a - b + TICKS_HALF) & TICKS_MASK) - TICKS_HALF
+    """Signed difference a - b of two wrapping tick values (MicroPython's time.ticks_diff).
+    Small ints only on a 32-bit port (|a - b| < 2**30), so it allocates nothing in an IRQ."""
+    d = (a - b) & TICKS_MASK
+    if d >= TICKS_HALF:
+        d = d - TICKS_HALF - TICKS_HALF
+    return d
 
 
 class Rng:
@@ -52,8 +75,10 @@ class Mains:
     probability in parts per million per cycle."""
 
     def __init__(self, freq_fn, jitter_us=0, seed=7, chatter_ppm=0, spurious_ppm=0,
-                 missed_ppm=0, start_us=0):
+                 missed_ppm=0, start_us=0, double_edge=False, half_offset_us=0):
         self.freq_fn = freq_fn
+        self.double_edge = double_edge        # a second edge every half cycle (H11AA1 & co)
+        self.half_offset_us = half_offset_us  # asymmetry of that second edge
         self.jitter_us = jitter_us
         self.chatter_ppm = chatter_ppm
         self.spurious_ppm = spurious_ppm
@@ -67,6 +92,9 @@ class Mains:
 
     def edges_until(self, now_us):
         """Measured edge times (absolute us) up to now_us, in order."""
+        if not self.enabled and self._next_ns < now_us * 1000:
+            period_ns = 10 ** 12 // self.freq_fn(now_us)     # no signal: skip ahead
+            self._next_ns += (now_us * 1000 - self._next_ns) // period_ns * period_ns
         while self._next_ns // 1000 <= now_us + 1000:
             self._cycle()
         out = []
@@ -91,6 +119,9 @@ class Mains:
             edges.append(edge)
             if rng.below(1000000) < self.chatter_ppm:
                 edges.append(edge + 20 + rng.below(300))
+        if self.double_edge:
+            edges.append(t_us + period_ns // 2000 + self.half_offset_us
+                         + rng.gauss(self.jitter_us))
         if rng.below(1000000) < self.spurious_ppm:
             edges.append(t_us + rng.below(period_ns // 1000))
         for e in edges:
@@ -142,6 +173,49 @@ class S0Meter:
         return out
 
 
+class PilotWave:
+    """One ADC capture of the pilot over a PWM period (1 kHz), as the DMA takes it: `n`
+    samples every `sample_us` from a random phase, in mV. Noise (uniform, `noise_mv` RMS),
+    a linearly decaying overshoot of `ring_mv` for `ring_us` after each edge, and a spike of
+    +-`spike_mv` on a sample with probability `spike_ppm`."""
+
+    def __init__(self, rng, n=250, sample_us=4, noise_mv=100, ring_mv=0, ring_us=12,
+                 spike_mv=0, spike_ppm=0):
+        self.rng = rng
+        self.n = n
+        self.sample_us = sample_us
+        self.noise_mv = noise_mv
+        self.ring_mv = ring_mv
+        self.ring_us = ring_us
+        self.spike_mv = spike_mv
+        self.spike_ppm = spike_ppm
+        self.samples = [0] * n
+
+    def capture(self, duty, high_mv, low_mv):
+        rng = self.rng
+        phase0 = rng.below(1000)
+        on_us = 1000 if duty >= 1000 else duty       # permille of 1000 us
+        a = self.noise_mv * 1732 // 1000             # uniform +-a has RMS noise_mv
+        for i in range(self.n):
+            ph = (phase0 + i * self.sample_us) % 1000
+            if ph < on_us:
+                v = high_mv
+                since = ph                           # since the rising edge
+                sign = 1
+            else:
+                v = low_mv
+                since = ph - on_us
+                sign = -1
+            if self.ring_mv and 0 < on_us < 1000 and since < self.ring_us:
+                v += sign * self.ring_mv * (self.ring_us - since) // self.ring_us
+            if a:
+                v += (rng.next() & 0xFFFF) * 2 * a // 65536 - a
+            if self.spike_ppm and rng.below(1000000) < self.spike_ppm:
+                v += self.spike_mv if rng.below(2) else -self.spike_mv
+            self.samples[i] = v
+        return self.samples
+
+
 class SimHal:
     """The HAL the Bridge runs on in tests: the same calls as hal_machine.MachineHal."""
 
@@ -152,17 +226,23 @@ class SimHal:
         self.mains = mains if mains is not None else Mains(lambda t: 50000, start_us=start_us)
         self.s0 = s0 if s0 is not None else S0Meter()
         self.pulses = PulseCounter(ticks_diff)
+        self.edges = EdgeRing(64)
         self.rng = Rng(seed)
         self.rx = bytearray()          # host -> bridge bytes waiting
-        self.tx = bytearray()          # bridge -> host bytes written
+        self.tx = bytearray()          # bridge -> host bytes written, not yet read
+        self.tx_capacity = None        # None: the host reads everything; else FIFO bytes
+        self.tx_block_us = 500000      # a write that does not fit blocks this long (CDC)
+        self.max_call_gap_us = 0       # longest time between two HAL calls' ends (stall)
         self.duty = None
         self.car = "A"
         self.car_diode = True
         self.pilot_noise_mv = 100
+        self.pilot_wave = None         # a PilotWave: capture waveforms instead of levels
         self.pilot_shorted = False
         self.relay_cmd = False
         self.relay_fb = False
         self.feedback_wired = True
+        self.fb_flip_ppm = 0           # probability that one feedback read is wrong
         self.welded = False
         self.stuck_open = False
         self.relay_op_us = 20000
@@ -170,22 +250,71 @@ class SimHal:
         self.relay_log = []            # (us, closed)
         self.pilot_log = []            # (us, duty)
         self.wdt_feeds = 0
-        self._crossings = []
+        self.last_feed_us = start_us
+        self.max_feed_gap_us = 0       # longest time between two hardware watchdog feeds
+        self.zc_timestamp = "exact"    # "exact", "pio" (1 us counter) or "irq" (latency)
+        self.call_us = 0               # simulated duration of every HAL call
+        self.on_call = None            # on_call(name): inject events inside a HAL call
+        self.fail_call = None          # name of a HAL call that raises OSError ...
+        self.fail_after = 0            # ... after this many more calls of it
+        self.calls = 0
+
+    # interrupts, inside every HAL call
+    def _call(self, name):
+        self.calls += 1
+        if self.call_us:
+            self.now_us += self.call_us
+        if self.on_call is not None:
+            self.on_call(name)
+        self._deliver()
+        if self.fail_call == name:
+            if self.fail_after <= 0:
+                self.fail_call = None
+                raise OSError("simulated failure in " + name)
+            self.fail_after -= 1
+
+    def _deliver(self):
+        now = self.now_us
+        for t in self.mains.edges_until(now):
+            self.irq_crossing(self._stamp(t))
+        for t in self.s0.edges_until(now):
+            self.irq_pulse((t // 1000) & TICKS_MASK)
+        self._update_relay()
+
+    def _stamp(self, t_us):
+        if self.zc_timestamp == "irq":
+            # IRQ entry latency: 4-20 us, and 2 % of edges 40-150 us (USB, flash, other IRQs)
+            r = self.rng.below(1000)
+            t_us += 4 + self.rng.below(17) if r >= 20 else 40 + self.rng.below(111)
+        return t_us & TICKS_MASK
+
+    def irq_crossing(self, t):
+        """The zero-crossing hard IRQ / PIO FIFO, heap locked as in a hard IRQ."""
+        heap_lock()
+        try:
+            self.edges.push(t)
+        finally:
+            heap_unlock()
+
+    def irq_pulse(self, t_ms):
+        """The S0 pin interrupt, heap locked."""
+        heap_lock()
+        try:
+            self.pulses.on_edge(t_ms)
+        finally:
+            heap_unlock()
 
     # clock
     def ticks_us(self):
         return self.now_us & TICKS_MASK
 
     def ticks_ms(self):
+        self._call("ticks_ms")
         return (self.now_us // 1000) & TICKS_MASK
 
     def advance(self, dt_us):
         self.now_us += dt_us
-        for t in self.mains.edges_until(self.now_us):
-            self._crossings.append(t & TICKS_MASK)
-        for t in self.s0.edges_until(self.now_us):
-            self.pulses.on_edge((t // 1000) & TICKS_MASK)
-        self._update_relay()
+        self._deliver()
 
     def run(self, bridge, duration_ms, step_us=1000):
         """Advance time and step the bridge every step_us for duration_ms."""
@@ -195,15 +324,28 @@ class SimHal:
             bridge.step()
 
     # serial
-    def serial_read(self):
-        if not self.rx:
-            return None
-        data = bytes(self.rx)
-        self.rx = bytearray()
-        return data
+    def serial_read_into(self, buf):
+        self._call("serial_read_into")
+        n = min(len(buf), len(self.rx))
+        for i in range(n):
+            buf[i] = self.rx[i]
+        self.rx = self.rx[n:]
+        return n
 
-    def serial_write(self, data):
-        self.tx.extend(data)
+    def serial_room(self):
+        self._call("serial_room")
+        if self.tx_capacity is None:
+            return 4096
+        return max(0, self.tx_capacity - len(self.tx))
+
+    def serial_write(self, buf, off=0, n=None):
+        self._call("serial_write")
+        if n is None:
+            n = len(buf) - off
+        if self.tx_capacity is not None and n > self.tx_capacity - len(self.tx):
+            self.now_us += self.tx_block_us            # the CDC write times out
+            n = max(0, self.tx_capacity - len(self.tx))
+        self.tx.extend(buf[off:off + n])
 
     def take_tx(self):
         data = bytes(self.tx)
@@ -212,23 +354,36 @@ class SimHal:
 
     # pilot
     def set_pilot_duty(self, permille):
+        self._call("set_pilot_duty")
         self.duty = permille
         self.pilot_log.append((self.now_us, permille))
 
-    def read_pilot_mv(self):
-        noise = self.rng.gauss(self.pilot_noise_mv)
+    def _levels(self):
         if self.pilot_shorted:
-            return noise, noise
+            return 0, 0
         if self.duty == 0:
-            return -12000 + noise, -12000 + noise
+            return -12000, -12000
         level = CAR_LEVEL_MV[self.car]
         if self.duty == 1000:
-            return level + noise, level + noise
+            return level, level
         low = -12000 if self.car_diode or self.car == "A" else -level
-        return level + noise, low + noise
+        return level, low
+
+    def read_pilot_mv(self):
+        self._call("read_pilot_mv")
+        high, low = self._levels()
+        if self.pilot_wave is not None:
+            duty = 1000 if self.duty is None else self.duty
+            if self.duty == 0 or self.pilot_shorted:
+                duty = 1000
+            samples = self.pilot_wave.capture(duty, high, low)
+            return pilot.plateau_levels(samples, len(samples), 0, 2)
+        noise = self.rng.gauss(self.pilot_noise_mv)
+        return high + noise, low + noise
 
     # contactor
     def set_relay(self, closed):
+        self._call("set_relay")
         if closed != self.relay_cmd:
             self.relay_cmd = closed
             self._relay_changed_us = self.now_us
@@ -242,12 +397,26 @@ class SimHal:
         self.relay_fb = self.relay_cmd and not self.stuck_open
 
     def relay_feedback(self):
-        return self.relay_fb if self.feedback_wired else None
+        self._call("relay_feedback")
+        if not self.feedback_wired:
+            return None
+        if self.fb_flip_ppm and self.rng.below(1000000) < self.fb_flip_ppm:
+            return not self.relay_fb
+        return self.relay_fb
 
     # zero crossings, watchdog
     def take_crossings(self, out):
-        out.extend(self._crossings)
-        self._crossings = []
+        self._call("take_crossings")
+        self.edges.take(out)
 
     def feed_watchdog(self):
+        self._call("feed_watchdog")
         self.wdt_feeds += 1
+        gap = self.now_us - self.last_feed_us
+        if gap > self.max_feed_gap_us:
+            self.max_feed_gap_us = gap
+        self.last_feed_us = self.now_us
+
+
+HAL_CALLS = ("ticks_ms", "serial_read_into", "serial_room", "serial_write", "set_pilot_duty",
+             "read_pilot_mv", "set_relay", "relay_feedback", "take_crossings", "feed_watchdog")

@@ -67,7 +67,7 @@ def classify(high_mv):
 
 def diode_ok(state, duty_permille, low_mv):
     """False when a vehicle is present, PWM runs and the low level does not reach -12 V."""
-    if state not in "BCD" or duty_permille in (DUTY_STEADY_HIGH, DUTY_STEADY_LOW):
+    if state not in "BCD" or duty_permille == DUTY_STEADY_HIGH or duty_permille == DUTY_STEADY_LOW:
         return True
     return low_mv <= DIODE_LOW_MAX_MV
 
@@ -77,9 +77,60 @@ def vehicle_wants_power(state, allow_ventilation):
     return state == "C" or (state == "D" and allow_ventilation)
 
 
+def plateau_levels(samples, n, zero, guard):
+    """(high, low) plateau means of n raw ADC samples covering at least one whole PWM period
+    (ADC free-running over the period, e.g. by DMA), in raw units relative to `zero` (the
+    reading at 0 V). Samples are split at 0 V into the high and low phase; `guard` samples on
+    each side of every phase change are left out (the edges ring; plateaus must be longer
+    than `guard`), then each plateau is
+    averaged twice, the second time without samples more than a quarter of the first mean's
+    distance from 0 V plus a margin away from it (spikes). A phase with no sample left
+    (steady pilot, no PWM) takes the other's value. Integer maths, no allocation."""
+    hi_sum = hi_n = lo_sum = lo_n = 0
+    for i in range(n):
+        v = samples[i] - zero
+        high = v >= 0
+        if ((samples[(i - guard) % n] >= zero) != high
+                or (samples[(i + guard) % n] >= zero) != high):
+            continue                              # within `guard` of a phase change
+        if high:
+            hi_sum += v
+            hi_n += 1
+        else:
+            lo_sum += v
+            lo_n += 1
+    hi = hi_sum // hi_n if hi_n else None
+    lo = lo_sum // lo_n if lo_n else None
+    if hi is None and lo is None:
+        return 0, 0
+    if hi is not None:
+        hi = _trimmed_mean(samples, n, zero, hi, True)
+    if lo is not None:
+        lo = _trimmed_mean(samples, n, zero, lo, False)
+    if hi is None:
+        hi = lo
+    if lo is None:
+        lo = hi
+    return hi, lo
+
+
+def _trimmed_mean(samples, n, zero, mean, high):
+    """Mean of the samples of one phase within a window around a first mean."""
+    window = (mean if mean > 0 else -mean) // 4 + 1
+    total = count = 0
+    for i in range(n):
+        v = samples[i] - zero
+        if (v >= 0) == high and mean - window <= v <= mean + window:
+            total += v
+            count += 1
+    return total // count if count else mean
+
+
 class PilotMonitor:
     """Debounces the sampled pilot: a state or a diode failure counts only after `samples`
-    equal readings in a row. Call update() every sample period (about 20 ms)."""
+    equal readings in a row. Call update() every sample period (about 20 ms).
+    The diode must also be seen present (`samples` good readings with PWM running) after
+    each start of the PWM before the contactor may close: `diode_verified`."""
 
     def __init__(self, samples=3):
         self._need = samples
@@ -88,6 +139,8 @@ class PilotMonitor:
         self._count = 0
         self._diode_bad = 0
         self.diode_fault = False
+        self._diode_good = 0
+        self.diode_verified = False
         self.high_mv = 0
         self.low_mv = 0
 
@@ -97,6 +150,12 @@ class PilotMonitor:
         self._candidate = "?"
         self._count = 0
         self._diode_bad = 0
+        self.pwm_started()
+
+    def pwm_started(self):
+        """The PWM (re)starts: the diode must be seen again before the contactor closes."""
+        self._diode_good = 0
+        self.diode_verified = False
 
     def update(self, high_mv, low_mv, duty_permille):
         """Feed one sample; returns the debounced state letter ('?' until the first is known)."""
@@ -110,9 +169,17 @@ class PilotMonitor:
             self._count = 1
         if self._count >= self._need:
             self.state = s
+        pwm = (duty_permille is not None and duty_permille != DUTY_STEADY_HIGH
+               and duty_permille != DUTY_STEADY_LOW)
         if diode_ok(s, duty_permille, low_mv):
             self._diode_bad = 0
+            if pwm and s in "BCD":
+                self._diode_good += 1
+                if self._diode_good >= self._need:
+                    self.diode_verified = True
         else:
+            self._diode_good = 0
+            self.diode_verified = False
             self._diode_bad += 1
             if self._diode_bad >= self._need:
                 self.diode_fault = True

@@ -51,12 +51,13 @@ F_RELAY_STUCK = 0x0010    # contactor did not close when commanded              
 F_NO_MAINS = 0x0020       # no zero crossings: frequency unknown
 F_VENT_REQUIRED = 0x0040  # car asked for state D (ventilation) and it is not allowed
 F_BAD_CONFIG = 0x0080     # the bridge config file was invalid; defaults in use
+F_RESTARTED = 0x0100      # the firmware restarted after an internal error (outputs were made safe)
 LATCHED = F_DIODE | F_PILOT_ERROR | F_WELDED | F_RELAY_STUCK
 FAULT_NAMES = (
     (F_WATCHDOG, "watchdog"), (F_DIODE, "diode"), (F_PILOT_ERROR, "pilot_error"),
     (F_WELDED, "welded_contact"), (F_RELAY_STUCK, "relay_stuck_open"),
     (F_NO_MAINS, "no_mains"), (F_VENT_REQUIRED, "ventilation_required"),
-    (F_BAD_CONFIG, "bad_config"),
+    (F_BAD_CONFIG, "bad_config"), (F_RESTARTED, "firmware_restarted"),
 )
 
 # STATUS.flags bits
@@ -219,10 +220,13 @@ def fault_names(bits):
 
 class FrameReader:
     """Reassembles frames from a byte stream. feed() returns the good frames; bad ones are
-    counted in bad_frames with the reason of the last one in last_error. Never raises."""
+    counted in bad_frames with the reason of the last one in last_error. Never raises.
+    feed_into() is the firmware's form: bytes from a preallocated buffer, each good frame
+    handed to a callback, nothing allocated between frames."""
 
     def __init__(self, max_encoded=MAX_ENCODED):
-        self._buf = bytearray()
+        self._buf = bytearray(max_encoded)
+        self._len = 0
         self._max = max_encoded
         self._overflow = False
         self.bad_frames = 0
@@ -236,23 +240,29 @@ class FrameReader:
     def feed(self, data):
         """Bytes in; list of (version, type, seq, payload) out."""
         frames = []
-        for b in data:
+        self.feed_into(data, len(data), frames.append)
+        return frames
+
+    def feed_into(self, data, n, on_frame):
+        """The first n bytes of data in; on_frame((version, type, seq, payload)) per good frame."""
+        buf = self._buf
+        for i in range(n):
+            b = data[i]
             if b != 0:
-                if len(self._buf) < self._max:
-                    self._buf.append(b)
+                if self._len < self._max:
+                    buf[self._len] = b
+                    self._len += 1
                 else:
                     self._overflow = True
                 continue
             if self._overflow:
                 self._bad("frame too long")
-            elif self._buf:
-                frame = self._decode(bytes(self._buf))
+            elif self._len:
+                frame = self._decode(bytes(buf[:self._len]))
                 if frame is not None:
-                    frames.append(frame)
-            self._buf = bytearray()
+                    on_frame(frame)
+            self._len = 0
             self._overflow = False
-        return frames
-
     def _decode(self, encoded):
         try:
             body = cobs_decode(encoded)

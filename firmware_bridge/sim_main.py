@@ -26,6 +26,7 @@ except ImportError:            # started as a script: make the package importabl
 from firmware_bridge.bridge import Bridge
 from firmware_bridge.hal_sim import Mains, SimHal
 from firmware_bridge.pulses import PulseCounter
+from firmware_bridge.supervisor import Supervisor
 
 
 def _now_us():
@@ -63,20 +64,26 @@ class TtyHal(SimHal):
         if now > self.now_us:
             self.advance(now - self.now_us)
 
-    def serial_read(self):
-        data = bytearray()
-        while len(data) < 512:
+    def serial_read_into(self, buf):
+        n = 0
+        while n < len(buf):
             events = self._poll.poll(0)
             if not events or not events[0][1] & select.POLLIN:
                 break
             b = self._tty.read(1)
             if not b:
                 break
-            data.extend(b)
-        return bytes(data) if data else None
+            buf[n] = b[0]
+            n += 1
+        return n
 
-    def serial_write(self, data):
-        self._tty.write(data)
+    def serial_room(self):
+        return 4096
+
+    def serial_write(self, buf, off=0, n=None):
+        if n is None:
+            n = len(buf) - off
+        self._tty.write(bytes(buf[off:off + n]))
 
 
 def command(hal, bridge, line):
@@ -107,7 +114,9 @@ def command(hal, bridge, line):
             noise = bytearray()
             for _ in range(int(arg)):
                 noise.append(hal.rng.below(256))
-            hal.serial_write(bytes(noise))
+            hal.serial_write(noise)
+        elif name == "state" and bridge is None:
+            return "state restarting"
         elif name == "state":
             return "state car=%s duty=%s relay=%d faults=%d freq=%d bad=%d wd=%d droop=%d" % (
                 hal.car, hal.duty, hal.relay_cmd, bridge.faults, bridge.freq.freq_mhz,
@@ -135,24 +144,26 @@ def main(argv):
     for e in errors:
         say("config error: " + e)
     hal = TtyHal(argv[1])
-    bridge = Bridge(hal, cfg, errors)
-    bridge.send_hello()                 # announce a (re)boot
+    sup = Supervisor(hal, lambda restarts: Bridge(hal, cfg, errors, restarts),
+                     cfg["restart_delay_ms"])
+    sup.start()                         # announce a (re)boot
     stdin_poll = select.poll()
     stdin_poll.register(sys.stdin, select.POLLIN)
     say("ready")
     while True:
         hal.sync()
-        bridge.step()
+        sup.step()
         if stdin_poll.poll(0):
             line = sys.stdin.readline()
             if not line:
                 return 0
-            reply = command(hal, bridge, line.strip())
+            reply = command(hal, sup.bridge, line.strip())
             if reply == "reboot":
                 hal.set_relay(False)
                 hal.pulses = PulseCounter(hal.ticks_diff, cfg["s0_debounce_ms"])
-                bridge = Bridge(hal, cfg, errors)
-                bridge.send_hello()
+                sup = Supervisor(hal, lambda restarts: Bridge(hal, cfg, errors, restarts),
+                                 cfg["restart_delay_ms"])
+                sup.start()
                 reply = "ok reboot"
             if reply:
                 say(reply)

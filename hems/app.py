@@ -19,16 +19,17 @@ from aiohttp import web
 
 from hems import systemd
 from hems.config import Config, ConfigError, load_config
-from hems.control.agent import Agent, AgentSettings, DeviceSlot
+from hems.control.agent import Agent, AgentSettings
 from hems.control.decide import CarLimits
+from hems.control.devices import ChargerOutput, DeviceSlot
 from hems.control.safety import SafetyLimits
-from hems.domain import Mode, Preferences
-from hems.domain.clock import Clock, SystemClock
+from hems.control.settings import OwnerSettings
+from hems.domain.clock import Clock, ScaledClock, SystemClock
 
 log = logging.getLogger(__name__)
 
 
-def agent_settings(config: Config) -> AgentSettings:
+def agent_settings(config: Config, clock: Clock | None = None) -> AgentSettings:
     site, ev = config.site, config.ev
     limits = SafetyLimits(
         phases=site.phases, voltage_v=site.voltage_v, main_fuse_a=site.main_fuse_a,
@@ -40,21 +41,18 @@ def agent_settings(config: Config) -> AgentSettings:
     car = CarLimits(capacity_wh=ev.capacity_wh, min_charge_w=ev.min_charge_w,
                     max_charge_w=ev.max_charge_w, charge_efficiency=ev.charge_efficiency,
                     max_soc_pct=ev.max_soc_pct)
-    weekly = {}
-    for day in range(7):
-        rule = ev.departure_for(day)
-        weekly[day] = (rule.departure, rule.target_soc_pct)
     charger = config.device("charger")
     comm_s = charger.comm_timeout_s if charger is not None and charger.comm_timeout_s else 30.0
     heartbeat_s = min(10.0, comm_s / 3.0)
     if config.bridge is not None:       # the bridge's watchdog wants a faster heartbeat
         heartbeat_s = min(heartbeat_s, config.bridge.heartbeat_interval_s)
     loop_s = min(heartbeat_s, *(d.poll_interval_s for d in config.devices))
+    # request timeouts run in real seconds: a clock faster than real time counts more of its own
+    timeout_scale = clock.speedup if isinstance(clock, ScaledClock) else 1.0
     return AgentSettings(
-        limits=limits, car=car, timezone=ZoneInfo(site.timezone), weekly=weekly,
+        limits=limits, car=car, timezone=ZoneInfo(site.timezone),
         loop_interval_s=loop_s, replan_interval_s=float(config.planner.interval_s),
-        heartbeat_interval_s=heartbeat_s,
-        default_preferences=Preferences(mode=Mode.SMART, reserve_pct=ev.reserve_pct),
+        heartbeat_interval_s=heartbeat_s, timeout_scale=timeout_scale,
     )
 
 
@@ -81,6 +79,23 @@ def bridge_devices(cfg: Config, clock: Clock) -> dict[str, Any]:
     return out
 
 
+def ocpp_devices(cfg: Config, clock: Clock) -> dict[str, Any]:
+    """The chargers that connect to the local OCPP server ([ocpp]), named as in the config."""
+    if cfg.ocpp is None:
+        return {}
+    from hems.devices.ocpp import OcppSettings
+    from hems.devices.ocpp.factory import build_ocpp_devices
+
+    o = cfg.ocpp
+    settings = OcppSettings(
+        bind=o.bind, port=o.port, security_profile=o.security_profile, tls_cert_file=o.tls_cert_file,
+        tls_key_file=o.tls_key_file, tls_ca_file=o.tls_ca_file, heartbeat_interval_s=o.heartbeat_interval_s,
+        meter_interval_s=o.meter_interval_s, fallback_current_a=o.fallback_current_a, id_tokens=o.id_tokens,
+        max_message_bytes=o.max_message_bytes, status_file=cfg.storage.data_dir / "ocpp_status.json")
+    return build_ocpp_devices(settings, cfg.devices, voltage_v=cfg.site.voltage_v, phases=cfg.site.phases,
+                              clock=clock)
+
+
 def droop_settings(cfg: Config) -> Any:
     """The bridge's local fast frequency response, from [bridge]; None without a bridge."""
     if cfg.bridge is None:
@@ -95,14 +110,15 @@ def droop_settings(cfg: Config) -> Any:
 def build_agent(cfg: Config, clock: Clock) -> tuple[Agent, Any, Any]:
     """The agent wired to its store, forecaster, planner and device pollers (not started).
 
-    The owner's settings saved from the web UI (tariff, site limits, aggregator) override the
-    config file; the agent's `config` is the result."""
+    The owner's saved settings (site limits, tariff, schedule, preferences, aggregator
+    enrolment) are loaded by the agent's settings owner from the store; config.toml gives the
+    installer's values and limits. The agent's `config` is the config file as loaded."""
     from hems.control.forecasting import Forecaster
     from hems.control.planning import make_replan
     from hems.devices.factory import build_devices
     from hems.devices.poller import DevicePoller
+    from hems.sources.factory import price_feed as make_price_feed, pv_feed as make_pv_feed
     from hems.store import Store
-    from hems.web.settings import apply_overrides
 
     holder: dict[str, Forecaster] = {}
 
@@ -115,22 +131,29 @@ def build_agent(cfg: Config, clock: Clock) -> tuple[Agent, Any, Any]:
     store = Store(cfg.storage.data_dir / "hems.sqlite", flush_interval_s=cfg.storage.flush_interval_s,
                   clock=clock, prices=price_at)
     try:
-        cfg = apply_overrides(cfg, store)
-        forecaster = holder["forecaster"] = Forecaster(cfg, store)
-        devices = build_devices([d for d in cfg.devices if d.transport != "bridge"], clock=clock)
+        owner = OwnerSettings(cfg, store)
+        forecaster = holder["forecaster"] = Forecaster(cfg, store, price_feed=make_price_feed(cfg, clock),
+                                                       pv_feed=make_pv_feed(cfg, clock))
+        forecaster.set_tariff(owner.tariff)
+        devices = build_devices([d for d in cfg.devices if d.transport not in ("bridge", "ocpp")], clock=clock)
         devices.update(bridge_devices(cfg, clock))
+        devices.update(ocpp_devices(cfg, clock))
     except Exception:
         store.close()
         raise
     slots = []
+    charger = None
     for dc in cfg.devices:
         poller = DevicePoller(devices[dc.name], poll_interval_s=dc.poll_interval_s,
                               timeout_s=dc.timeout_s, clock=clock, role=dc.role)
-        slots.append(DeviceSlot(dc.name, dc.role, poller, dc.poll_interval_s, dc.timeout_s))
-    agent = Agent(agent_settings(cfg), slots, clock, store=store, replan=make_replan(cfg, forecaster))
+        slots.append(DeviceSlot(dc.name, dc.role, poller, dc.poll_interval_s, dc.timeout_s,
+                                device=devices[dc.name]))
+        if dc.role == "charger":
+            charger = ChargerOutput(dc.name, devices[dc.name])
+    agent = Agent(agent_settings(cfg, clock), slots, clock, owner=owner, store=store,
+                  replan=make_replan(cfg, forecaster), charger=charger, prices=forecaster,
+                  frequency_source=devices.get("bridge_frequency"))
     agent.config = cfg
-    agent.price_sink = forecaster.set_price_curve
-    agent.frequency_source = devices.get("bridge_frequency")
     return agent, store, forecaster
 
 
@@ -146,6 +169,10 @@ class Runtime:
     link: Any = None
     forecaster: Any = None
     tasks: list[asyncio.Task] = field(default_factory=list)
+    restart_requested: asyncio.Event = field(default_factory=asyncio.Event)
+    restarts: int = 0
+    restarted: asyncio.Event = field(default_factory=asyncio.Event)    # set after each restart
+    _watcher: asyncio.Task | None = field(default=None, repr=False)
 
     async def start(self) -> None:
         self.agent, self.store, self.forecaster = build_agent(self.config, self.clock)
@@ -154,14 +181,48 @@ class Runtime:
         await self._start_web()
         await self._start_link()
         self.tasks.append(asyncio.create_task(self.agent.run(), name="agent"))
+        self._start_feeds()
         self.tasks.append(asyncio.create_task(self._housekeeping(), name="housekeeping"))
+        if self._watcher is None:
+            self._watcher = asyncio.create_task(self._restart_on_request(), name="restart")
         systemd.notify_ready()
+
+    def feeds(self) -> list[Any]:
+        """The price and PV forecast feeds (live or not)."""
+        f = self.forecaster
+        return [x for x in (f.price_feed, f.pv_feed) if x is not None]
+
+    def _start_feeds(self) -> None:
+        """Fetch live prices and forecasts; new data makes the agent replan."""
+        from hems.sources.runner import run_feeds
+
+        live = connect_feeds(self.agent, self.feeds())
+        if live:
+            self.tasks.append(asyncio.create_task(run_feeds(live, self.clock), name="sources"))
+
+    async def _restart_on_request(self) -> None:
+        """The owner asked for a restart (settings that apply at the next start): stop every
+        part and start again in this process, with the saved settings read afresh."""
+        while True:
+            await self.restart_requested.wait()
+            self.restart_requested.clear()
+            log.info("restarting: the owner's saved settings apply now")
+            await self._stop_parts()
+            try:
+                await self.start()
+                self.restarts += 1
+                self.restarted.set()
+            except Exception as exc:
+                log.error("hems cannot start again: %s", exc)
 
     async def _start_web(self) -> None:
         from hems.web.server import create_web_app
 
-        app = create_web_app(self.agent, self.store, self.config, self.clock)
+        app = create_web_app(self.agent, self.store, self.config, self.clock,
+                             restart=self.restart_requested.set)
         self.web_app = app
+        from hems.web.sources import attach_feeds
+        attach_feeds(app, self.feeds())
         # open live-update streams must not hold a stop up for long
         self.web_runner = web.AppRunner(app, access_log=None, shutdown_timeout=3.0)
         await self.web_runner.setup()
@@ -170,7 +231,7 @@ class Runtime:
         log.info("web UI on http://%s:%d/", self.config.web.bind, self.config.web.port)
 
     async def _start_link(self) -> None:
-        agg = self.config.aggregator
+        agg = self.agent.owner.aggregator()          # config.toml's, with the owner's enrolment
         if agg is None or not agg.enabled:
             return
         from hems.aggregator.link import AggregatorLink
@@ -194,6 +255,13 @@ class Runtime:
                 self.store.maybe_flush()
 
     async def stop(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            await asyncio.gather(self._watcher, return_exceptions=True)
+            self._watcher = None
+        await self._stop_parts()
+
+    async def _stop_parts(self) -> None:
         if self.agent is not None:
             self.agent.request_stop()       # the loop ends after its tick even if a cancel is lost
         for task in self.tasks:
@@ -213,6 +281,15 @@ class Runtime:
             await self.web_runner.cleanup()
         if self.store is not None:
             self.store.close()
+        self.tasks, self.link, self.web_runner = [], None, None
+
+
+def connect_feeds(agent: Agent, feeds: list[Any]) -> list[Any]:
+    """The feeds that fetch, each set to make the agent replan when new data arrives."""
+    live = [f for f in feeds if f.live]
+    for feed in live:
+        feed.on_update = agent.request_replan
+    return live
 
 
 def status_line(agent: Agent) -> str:

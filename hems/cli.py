@@ -20,6 +20,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scan": ("hems.devices.scan", "scan a Modbus TCP host or serial port for devices"),
     "aggregator": ("hems.aggregator.cli", "aggregator test client: send dispatch, watch replies"),
     "bridge": ("hems.devices.bridge.cli", "talk to the microcontroller bridge over serial"),
+    "ocpp": ("hems.devices.ocpp.cli", "OCPP chargers: `hems ocpp status` lists the charge points"),
+    "prices": ("hems.sources.prices_cli", "fetch prices now with the config's source and print them"),
+    "forecast": ("hems.sources.forecast_cli", "fetch prices and the PV forecast now and print them"),
 }
 
 

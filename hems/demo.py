@@ -47,11 +47,20 @@ def make_home(config: Config, clock, start: datetime, sim: SimConfig):
                   discharge_efficiency=ev.discharge_efficiency)
     kinds = {"wallbox_quasar": "quasar", "evtec_bidipro10": "evtec"}
     charger_cfg, meter_cfg = config.device("charger"), config.device("meter")
+    ocpp = {}
+    if charger_cfg is not None and charger_cfg.transport == "ocpp" and config.ocpp is not None:
+        from hems.devices.ocpp.factory import read_password
+
+        kinds["ocpp"] = "ocpp" + sim.ocpp_version
+        ocpp = {"ocpp_url": f"ws://127.0.0.1:{config.ocpp.port}/ocpp/{charger_cfg.charge_point_id}",
+                "ocpp_password": read_password(charger_cfg.password_file)}
+        ports.setdefault("charger", 0)      # the station dials hems: no port of its own
     return SimHome(clock, start, seed=sim.seed, ports=ports if len(ports) == 3 else None,
                    base_port=None if len(ports) == 3 else sim.base_port, car=car, charger=charger,
                    charger_kind=kinds.get(charger_cfg.profile, "sunspec") if charger_cfg else "sunspec",
                    meter_kind="sdm630" if meter_cfg and meter_cfg.profile == "sdm630" else "sunspec",
-                   pv_rating_w=site.pv_peak_w or 5000.0, tz=site.timezone, charger_timeout_s=60)
+                   pv_rating_w=site.pv_peak_w or 5000.0, tz=site.timezone, charger_timeout_s=60,
+                   no_soc=sim.no_soc, **ocpp)
 
 
 async def _aggregator_demo(runtime: Runtime):

@@ -35,8 +35,9 @@ def sim_config(data_dir: Path, web_port: int = 8080, **sections: dict[str, Any])
             for dev, fields in values.items():
                 merged = {**data["devices"][dev], **fields}
                 data["devices"][dev] = {k: v for k, v in merged.items() if v is not None}
-        else:
+        else:                          # a key set to None is removed
             data.setdefault(name, {}).update(values)
+            data[name] = {k: v for k, v in data[name].items() if v is not None}
     return parse_config(data, source="test", base_dir=ROOT)
 
 
@@ -50,6 +51,7 @@ class HomeRig:
         self.home = None
         self.agent = None
         self.store = None
+        self.forecaster = None
         self.config: Config | None = None
 
     async def __aenter__(self) -> "HomeRig":
@@ -64,7 +66,7 @@ class HomeRig:
                                if extra.get(role, {}).get("transport") != "bridge" else extra[role]
                                for role, port in self.home.ports.items()}
         self.config = sim_config(self.data_dir, self.web_port, **sections)
-        self.agent, self.store, _ = build_agent(self.config, self.clock)
+        self.agent, self.store, self.forecaster = build_agent(self.config, self.clock)
         await self.agent.start()
         return self
 

@@ -1,7 +1,8 @@
 """AggregatorLink: the home end of the MQTT link (see README.md and asyncapi.yaml).
 
 Created by hems.app when the config enables it: `AggregatorLink(config, agent, store, clock)`
-with `await start()` / `await stop()`. It talks to the agent only through AgentApi.
+with `await start()` / `await stop()`. It verifies, translates and settles; the decisions are
+control's, asked through AgentApi (offer, signal, cancel, set_default_control, ...).
 """
 from __future__ import annotations
 
@@ -11,10 +12,9 @@ import logging
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from hems.aggregator import homeassistant
-from hems.aggregator.arbitration import Request, arbitrate, conflicts
 from hems.aggregator.auth import load_site_keys
 from hems.aggregator.ledger import EventRecord, Ledger
 from hems.aggregator.messages import Codec, Dispatch, Refusal, format_time
@@ -22,8 +22,9 @@ from hems.aggregator.mqtt import BrokerSettings, MqttClient
 from hems.aggregator.outbox import Outbox
 from hems.aggregator.settlement import EventMeter, settlement_message
 from hems.aggregator.topics import Topics
-from hems.aggregator.views import (baseline_slice, flex_view, home_limits, plan_message,
-                                   telemetry_message)
+from hems.aggregator.views import baseline_slice, plan_message, telemetry_message
+from hems.control.api import AgentApi, Refused
+from hems.control.arbitration import Request
 from hems.domain import Commitment
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,6 @@ log = logging.getLogger(__name__)
 VERSION = "1"
 METER_SAVE_INTERVAL_S = 30.0
 OUTBOX_RETRY_S = 30.0
-SIGNAL_TIMEOUT_INTERVALS = 3.0
 AGGREGATOR = "aggregator"
 REFUSALS_LOGGED = 20            # per minute; more are answered but not logged or stored
 
@@ -42,9 +42,8 @@ def _json(doc: dict) -> bytes:
 
 
 class AggregatorLink:
-    def __init__(self, config: Any, agent: Any, store: Any, clock: Any, *,
-                 limits: Any = None, car: Any = None) -> None:
-        cfg = getattr(config, "aggregator", None) or config
+    def __init__(self, cfg: Any, agent: AgentApi, store: Any, clock: Any) -> None:
+        """cfg: hems.config.AggregatorConfig (the enrolment in force)."""
         self.cfg = cfg
         self.agent = agent
         self.clock = clock
@@ -53,13 +52,7 @@ class AggregatorLink:
         verifier, signer = load_site_keys(cfg.auth, cfg.auth_key_file)
         self.codec = Codec(cfg.site_id, verifier, signer)
         self.ledger = Ledger(store)
-        settings = getattr(agent, "settings", None)
-        self._limits = limits or settings.limits
-        self._car = car or getattr(settings, "car", None)
         self._meters: dict[str, EventMeter] = {}
-        self._regulation: dict[str, dict[str, Any]] = {}    # id -> signal interval, last signal time
-        self._default: tuple[float | None, float | None] | None = None
-        self._default_bounds: tuple[float, float] | None = None
         self._refusal_window = [0.0, 0]
         self._last_seq = 0
         self._out_seq = 0
@@ -127,10 +120,9 @@ class AggregatorLink:
             self._meters[rec.event_id] = meter
             if meter.end() <= now:
                 continue   # settled by the first housekeeping pass
-            await self.agent.add_commitment(Commitment(rec.event_id, max(rec.start, now), rec.end,
-                                                       rec.min_ev_w, rec.max_ev_w, rec.priority))
-            if rec.kind == "regulation":
-                self._regulation[rec.event_id] = {"interval_s": 2.0, "last": now}
+            await self.agent.resume(Commitment(rec.event_id, max(rec.start, now), rec.end,
+                                               rec.min_ev_w, rec.max_ev_w, rec.priority),
+                                    regulation=rec.kind == "regulation")
             log.info("resumed %s %s until %s", rec.kind, rec.event_id, rec.end)
 
     def _status(self, state: str, reason: str | None = None) -> dict[str, Any]:
@@ -226,20 +218,19 @@ class AggregatorLink:
         self.mqtt.publish(topic, self.codec.seal(msg), qos=1, response_to=props)
         return msg
 
+    def routes(self) -> dict[str, Callable[[Dispatch, datetime], Awaitable[tuple[str, str, str, dict | None]]]]:
+        """One route per dispatch kind of dispatch.v1.json; a kind without one is refused."""
+        return {"event": self._commit, "regulation": self._commit, "regulation_signal": self._signal,
+                "cancel": self._cancel, "prices": self._prices, "default": self._set_default}
+
     async def _apply(self, d: Dispatch, now: datetime) -> tuple[str, str, str, dict | None]:
-        if d.kind in ("event", "regulation"):
-            return await self._commit(d, now)
-        if d.kind == "regulation_signal":
-            return await self._signal(d, now)
-        if d.kind == "cancel":
-            target = d.body["target_id"]
-            if target not in self._meters:
-                return "rejected", "unknown_id", f"no accepted event {target!r} to cancel", None
-            await self._end_event(target, now, cancelled=True)
-            return "done", "ok", f"{target} cancelled; settlement follows", None
-        if d.kind == "prices":
-            return await self._prices(d)
-        return self._set_default(d)
+        route = self.routes().get(d.kind)
+        if route is None:
+            return "refused", "unsupported_kind", f"this home has no route for dispatch kind {d.kind!r}", None
+        try:
+            return await route(d, now)
+        except Refused as r:
+            return "rejected", r.code, r.reason, None
 
     def _request(self, d: Dispatch) -> Request:
         b = d.body
@@ -252,23 +243,16 @@ class AggregatorLink:
         return Request(id=d.id, kind=d.kind, start=start, end=end, priority=int(b.get("priority", 0)),
                        target_w=b.get("target_w"), import_limit_w=b.get("import_limit_w"),
                        export_limit_w=b.get("export_limit_w"), band_w=b.get("band_w"),
-                       center_w=b.get("center_w"))
+                       center_w=b.get("center_w"),
+                       supersedes=tuple(x for x in b.get("supersedes", []) if x in self._meters),
+                       signal_interval_s=float(b.get("signal_interval_s", 2.0)))
 
     async def _commit(self, d: Dispatch, now: datetime) -> tuple[str, str, str, dict | None]:
         req = self._request(d)
-        for old in d.body.get("supersedes", []):
-            if old in self._meters and old != req.id:
-                await self._end_event(old, now, cancelled=True)
-        active = [replace(m.record) for m in self._meters.values()]
-        commitments = [Commitment(r.event_id, r.start, r.end, r.min_ev_w, r.max_ev_w, r.priority)
-                       for r in active]
-        blocking, superseded = conflicts(req, commitments, max(req.start, now), req.end)
-        if blocking:
-            ids = ", ".join(c.id for c in blocking)
-            return "rejected", "conflict", f"overlaps {ids} of higher priority", None
-        plan = self.agent.plan
-        limits = home_limits(self._limits, self._car, self.agent.preferences, self.agent.state)
-        decision = arbitrate(req, flex_view(plan, self.agent.envelope), limits, now)
+        plan = self.agent.plan                        # the baseline: the plan without this event
+        decision = await self.agent.offer(req)
+        for old in decision.superseded:               # ended by control: settle them
+            await self._end_event(old, now, cancelled=True)
         if decision.status == "rejected":
             return "rejected", decision.code, decision.reason, None
         commitment = decision.commitment(req)
@@ -278,51 +262,32 @@ class AggregatorLink:
         rec = EventRecord(req.id, req.kind, commitment.start, commitment.end, commitment.min_ev_w,
                           commitment.max_ev_w, commitment.priority, baseline, "active")
         self._meters[req.id] = replace(previous, record=rec) if previous else EventMeter(rec)
-        if req.kind == "regulation":
-            self._regulation[req.id] = {"interval_s": float(d.body.get("signal_interval_s", 2.0)),
-                                        "last": now}
-        await self.agent.add_commitment(commitment)    # act first, then make it durable
         await self._persist(self.ledger.add_event, rec)
-        for c in superseded:                           # the new one wins at equal priority
-            await self._end_event(c.id, now, cancelled=True)
         delivered = {"start": format_time(commitment.start), "end": format_time(commitment.end),
                      "min_ev_w": round(commitment.min_ev_w, 1), "max_ev_w": round(commitment.max_ev_w, 1)}
         if decision.band_w is not None:
             delivered.update(center_w=round(decision.center_w, 1), band_w=round(decision.band_w, 1))
-        note = f"; supersedes {', '.join(c.id for c in superseded)}" if superseded else ""
-        return decision.status, decision.code, decision.reason + note, delivered
+        return decision.status, decision.code, decision.reason, delivered
 
     async def _signal(self, d: Dispatch, now: datetime) -> tuple[str, str, str, dict | None]:
-        reg_id = d.body["regulation_id"]
-        meter = self._meters.get(reg_id)
-        if meter is None or meter.record.kind != "regulation":
-            return "rejected", "unknown_id", f"no accepted regulation {reg_id!r}", None
-        if now < meter.record.start:
-            return "rejected", "not_started", f"regulation {reg_id} starts at {format_time(meter.record.start)}", None
-        if now >= meter.end():
-            return "rejected", "over", f"regulation {reg_id} ended at {format_time(meter.end())}", None
-        try:
-            ev_w = await self.agent.set_regulation_signal(reg_id, float(d.body["signal"]))
-        except KeyError:
-            return "rejected", "unknown_id", f"the agent holds no regulation {reg_id!r} any more", None
-        self._regulation.setdefault(reg_id, {"interval_s": 2.0})["last"] = now
+        ev_w = await self.agent.signal(d.body["regulation_id"], float(d.body["signal"]))
         return "done", "ok", "signal applied", {"ev_power_w": round(float(ev_w), 1)}
 
-    async def _prices(self, d: Dispatch) -> tuple[str, str, str, dict | None]:
-        setter = getattr(self.agent, "set_price_override", None)
-        if setter is None:
-            return "rejected", "unsupported", "this home does not take price curves yet", None
-        await setter(d.time("start"), int(d.body["interval_s"]), list(d.body["price_per_kwh"]))
+    async def _cancel(self, d: Dispatch, now: datetime) -> tuple[str, str, str, dict | None]:
+        target = d.body["target_id"]
+        if target not in self._meters:
+            return "rejected", "unknown_id", f"no accepted event {target!r} to cancel", None
+        await self._end_event(target, now, cancelled=True)
+        return "done", "ok", f"{target} cancelled; settlement follows", None
+
+    async def _prices(self, d: Dispatch, now: datetime) -> tuple[str, str, str, dict | None]:
+        await self.agent.set_price_override(d.time("start"), int(d.body["interval_s"]),
+                                            list(d.body["price_per_kwh"]))
         return "done", "ok", f"{len(d.body['price_per_kwh'])} prices in force; replanning", None
 
-    def _set_default(self, d: Dispatch) -> tuple[str, str, str, dict | None]:
-        imp, exp = d.body.get("import_limit_w"), d.body.get("export_limit_w")
-        self._default = None if imp is None and exp is None else (imp, exp)
-        self._default_bounds = None
-        if self._default is None:
-            return "done", "ok", "default control cleared", None
-        limits = [f"import <= {imp:.0f} W" if imp is not None else "", f"export <= {exp:.0f} W" if exp is not None else ""]
-        return "done", "ok", f"default control: {', '.join(x for x in limits if x)} when no event overrides it", None
+    async def _set_default(self, d: Dispatch, now: datetime) -> tuple[str, str, str, dict | None]:
+        words = await self.agent.set_default_control(d.body.get("import_limit_w"), d.body.get("export_limit_w"))
+        return "done", "ok", words, None
 
     # --- events ending and settlement ---------------------------------------------------
     async def _end_event(self, event_id: str, now: datetime, cancelled: bool) -> None:
@@ -331,14 +296,13 @@ class AggregatorLink:
             return
         if cancelled and now < meter.record.end:
             meter.record = replace(meter.record, cancelled_at=max(now, meter.record.start))
-            await self.agent.cancel_commitment(event_id)
+            await self.agent.cancel(event_id)           # already ended when control superseded it
         await self._settle(meter, now)
 
     async def _settle(self, meter: EventMeter, now: datetime) -> None:
         rec = meter.record
         if self._meters.pop(rec.event_id, None) is None:
             return   # already settled
-        self._regulation.pop(rec.event_id, None)
         self._out_seq = max(self._out_seq + 1, time.time_ns() // 1000)
         msg = settlement_message(meter, self.site_id, self._out_seq, now)
         payload = self.codec.seal(msg)
@@ -422,22 +386,9 @@ class AggregatorLink:
         for meter in list(self._meters.values()):
             if meter.end() <= now:
                 await self._settle(meter, now)
-        for reg_id, reg in self._regulation.items():
-            meter = self._meters.get(reg_id)
-            silent_s = (now - reg.get("last", now)).total_seconds()
-            if meter and meter.record.start <= now and silent_s > SIGNAL_TIMEOUT_INTERVALS * reg["interval_s"] \
-                    and not reg.get("held"):
-                reg["held"] = True
-                level = logging.DEBUG if reg.get("warned") else logging.WARNING
-                reg["warned"] = True
-                log.log(level, "no regulation signal for %s for %.0f s: holding the band centre", reg_id, silent_s)
-                await self.agent.set_regulation_signal(reg_id, 0.0)
-            elif silent_s <= SIGNAL_TIMEOUT_INTERVALS * reg["interval_s"]:
-                reg["held"] = False
         if time.monotonic() - self._meter_saved_at > METER_SAVE_INTERVAL_S:
             await asyncio.to_thread(self._save_meters, now)
         self.outbox.maybe_retry()
-        await self._apply_default(now)
 
     def _save_meters(self, now: datetime) -> None:
         """Metering so far and the sequence numbers (runs in a worker thread, or at stop)."""
@@ -447,25 +398,3 @@ class AggregatorLink:
                 self.ledger.save_meter(event_id, meter.snapshot())
         self.ledger.set_seq(AGGREGATOR, self._last_seq, now)
         self.ledger.set_seq("site", self._out_seq, now)
-
-    async def _apply_default(self, now: datetime) -> None:
-        """The default control as a lowest-priority commitment, refreshed from the present
-        house load and PV (events override it while they run)."""
-        state = self.agent.state
-        if self._default is None:
-            if self._default_bounds is not None:
-                self._default_bounds = None
-                await self.agent.cancel_commitment("default")
-            return
-        if state is None or state.meter is None or state.charger is None:
-            return
-        rest_w = state.meter.grid_power_w - state.charger.ev_power_w
-        imp, exp = self._default
-        hi = imp - rest_w if imp is not None else float(self._limits.max_charge_w)
-        lo = -exp - rest_w if exp is not None else -float(self._limits.max_discharge_w)
-        hi = max(min(hi, float(self._limits.max_charge_w)), lo)
-        old = self._default_bounds
-        if old is not None and abs(old[0] - lo) < 200 and abs(old[1] - hi) < 200:
-            return
-        self._default_bounds = (lo, hi)
-        await self.agent.add_commitment(Commitment("default", now, now + timedelta(hours=24), lo, hi, -1))

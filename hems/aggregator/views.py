@@ -1,51 +1,12 @@
-"""Pure conversions between the agent's view and the link's messages and arbitration inputs."""
+"""Pure conversions from the agent's view to the link's messages (telemetry, plan, baseline)."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-import numpy as np
-
-from hems.aggregator.arbitration import Flex, HomeLimits
 from hems.aggregator.messages import format_time
-from hems.domain import Plan, Preferences, SiteState
-
-
-def flex_view(plan: Plan | None, envelope: Any) -> Flex | None:
-    """The planner's envelope (hems.planner.Envelope) around the plan, as arbitration reads it."""
-    if plan is None or envelope is None:
-        return None
-    base = np.asarray(plan.ev_w, dtype=float)
-    n = len(base)
-    lo = getattr(envelope, "ev_min_w", None)
-    hi = getattr(envelope, "ev_max_w", None)
-    if lo is None or hi is None:
-        lo = base - np.asarray(envelope.down_w, dtype=float)
-        hi = base + np.asarray(envelope.up_w, dtype=float)
-    lo, hi = np.asarray(lo, dtype=float)[:n], np.asarray(hi, dtype=float)[:n]
-    if len(lo) != n or len(hi) != n:
-        return None
-    soc_min = getattr(envelope, "soc_min_pct", None)
-    return Flex(start=getattr(envelope, "start", None) or plan.start, interval_s=int(plan.interval_s),
-                baseline_ev_w=base, up_w=np.maximum(hi - base, 0.0), down_w=np.maximum(base - lo, 0.0),
-                rest_grid_w=np.asarray(plan.grid_w, dtype=float) - base,
-                soc_pct=np.asarray(plan.soc_pct, dtype=float),
-                soc_min_pct=None if soc_min is None else np.asarray(soc_min, dtype=float))
-
-
-def home_limits(limits: Any, car: Any, prefs: Preferences, state: SiteState | None) -> HomeLimits:
-    """From hems.control.safety.SafetyLimits, hems.control.decide.CarLimits (or None), the
-    owner's preferences and the latest state."""
-    charger = state.charger if state is not None else None
-    return HomeLimits(
-        max_charge_w=float(limits.max_charge_w), max_discharge_w=float(limits.max_discharge_w),
-        min_charge_w=float(limits.min_charge_w), reserve_pct=float(prefs.reserve_pct),
-        min_discharge_w=float(getattr(limits, "min_discharge_w", 0.0) or 0.0),
-        soc_pct=charger.soc_pct if charger is not None else None,
-        plugged=bool(charger is not None and charger.plugged and "charger" not in state.stale),
-        capacity_wh=getattr(car, "capacity_wh", None),
-        efficiency=float(getattr(car, "charge_efficiency", 0.9) or 0.9),
-    )
+from hems.control.commitments import flex_view
+from hems.domain import Envelope, Plan, SiteState
 
 
 def baseline_slice(plan: Plan, start: datetime, end: datetime) -> dict[str, Any]:
@@ -82,11 +43,11 @@ def telemetry_message(site_id: str, state: SiteState | None, setpoint: Any, acti
     }
 
 
-def plan_message(site_id: str, plan: Plan, envelope: Any, now: datetime) -> dict[str, Any]:
+def plan_message(site_id: str, plan: Plan, envelope: Envelope | None, now: datetime) -> dict[str, Any]:
     r = lambda a, d=1: [round(float(x), d) for x in a]  # noqa: E731
     flex = flex_view(plan, envelope)
-    soc_min = getattr(envelope, "soc_min_pct", None) if envelope is not None else None
-    soc_max = getattr(envelope, "soc_max_pct", None) if envelope is not None else None
+    soc_min = envelope.soc_min_pct if envelope is not None else None
+    soc_max = envelope.soc_max_pct if envelope is not None else None
     return {
         "v": 1, "site_id": site_id, "at": format_time(now), "start": format_time(plan.start),
         "interval_s": int(plan.interval_s), "ev_w": r(plan.ev_w), "grid_w": r(plan.grid_w),

@@ -18,10 +18,12 @@ from hems.config.checks import (
 )
 from hems.config.model import (
     ROLES, WEEKDAYS, AggregatorConfig, BridgeConfig, Config, Departure, DeviceConfig, EvConfig,
-    PlannerConfig, SimConfig, SiteConfig, StorageConfig, TariffConfig, TouPeriod, WebConfig,
+    OcppConfig, PlannerConfig, PvPlane, SimConfig, SolarConfig, SiteConfig, StorageConfig, TariffConfig,
+    TouPeriod, WebConfig,
 )
+from hems.config.sources import solar
 from hems.config.sections import (
-    _SECTIONS, BRIDGE_PROFILES, MIN_AC_CURRENT_A, PROFILES_DIR, _aggregator, _bridge, _devices, _ev,
+    _SECTIONS, BRIDGE_PROFILES, MIN_AC_CURRENT_A, PROFILES_DIR, _aggregator, _bridge, _devices, _ev, _ocpp,
     _planner, _sim, _site, _storage, _tariff, _web, known_profiles,
 )
 
@@ -54,7 +56,7 @@ def parse_config(data: dict[str, Any], source: str = "<dict>", base_dir: Path | 
     site = _site(sections["site"])
     cfg = Config(
         site=site,
-        devices=_devices(sections["devices"]),
+        devices=_devices(sections["devices"], base),
         ev=_ev(sections["ev"], site),
         tariff=_tariff(sections["tariff"], base),
         web=_web(sections["web"]),
@@ -63,12 +65,25 @@ def parse_config(data: dict[str, Any], source: str = "<dict>", base_dir: Path | 
         aggregator=_aggregator(sections["aggregator"], base),
         bridge=_bridge(sections["bridge"]),
         sim=_sim(sections["sim"]),
+        ocpp=_ocpp(sections["ocpp"], base),
+        solar=solar(sections["solar"], base),
         source=source,
         base_dir=base,
     )
     if cfg.bridge is None and any(d.transport == "bridge" for d in cfg.devices):
         names = ", ".join(f"devices.{d.name}" for d in cfg.devices if d.transport == "bridge")
         top.errors.append(f'{names}: transport "bridge" needs a [bridge] table with its serial_port')
+    if cfg.ocpp is None and any(d.transport == "ocpp" for d in cfg.devices):
+        names = ", ".join(f"devices.{d.name}" for d in cfg.devices if d.transport == "ocpp")
+        top.errors.append(f'{names}: transport "ocpp" needs an [ocpp] table (the server chargers connect to)')
+    if cfg.ocpp is not None and cfg.ocpp.security_profile in (1, 2):
+        for d in cfg.devices:
+            if d.transport == "ocpp" and d.password_file is None:
+                top.errors.append(f"devices.{d.name}.password_file: missing: security profile "
+                                  f"{cfg.ocpp.security_profile} needs the charger's basic-auth password")
+    ids = [d.charge_point_id for d in cfg.devices if d.transport == "ocpp" and d.charge_point_id]
+    if len(ids) != len(set(ids)):
+        top.errors.append("devices: two chargers with the same charge_point_id")
     top.finish()
     if top.errors:
         raise ConfigError(top.errors)

@@ -13,6 +13,13 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True)
+class PvPlane:
+    peak_w: float                            # DC peak power of the modules on this plane
+    tilt_deg: float                          # 0 = flat
+    azimuth_deg: float                       # compass: 90 east, 180 south, 270 west
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     phases: int
     voltage_v: float
@@ -25,6 +32,7 @@ class SiteConfig:
     pv_peak_w: float = 0.0
     pv_tilt_deg: float = 35.0
     pv_azimuth_deg: float = 180.0            # 180 = south
+    pv_planes: tuple[PvPlane, ...] = ()      # [[site.pv_planes]]; empty: one plane from the pv_* keys
 
     @property
     def fuse_power_w(self) -> float:
@@ -49,6 +57,11 @@ class DeviceConfig:
     stopbits: int | None = None              # rtu
     comm_timeout_s: float | None = None      # charger: falls back on its own after this silence
     connector: int | None = None             # a multi-connector charger's connector (1-9)
+    charge_point_id: str | None = None       # ocpp: the id the charger connects with
+    password_file: Path | None = None        # ocpp: its HTTP Basic auth password (security profile 1/2)
+    evse: int | None = None                  # ocpp 2.x: the EVSE (connector on 1.6)
+    phases: int | None = None                # ocpp: phases the charger uses (default: the site's)
+    rate_unit: str | None = None             # ocpp: "A" or "W", the unit of its charging profiles
 
 
 @dataclass(frozen=True)
@@ -99,7 +112,30 @@ class TariffConfig:
     periods: tuple[TouPeriod, ...] = ()          # tou: import price by local time
     prices_csv: Path | None = None               # dynamic: spot prices, EUR/MWh, UTC
     import_markup_per_kwh: float = 0.0           # dynamic: import = spot + markup
-    export: str = "spot"                         # dynamic: "spot" or "fixed"
+    export: str = "spot"                         # dynamic: "spot", "fixed" or "spot_minus_fee"
+    # dynamic: where spot prices come from, and the tariff formula around them
+    source: str = "csv"                          # csv | entsoe | energycharts | awattar | octopus | tibber
+    zone: str | None = None                      # entsoe: EIC code; energycharts: bzn; awattar: de | at
+    token_file: Path | None = None               # entsoe, tibber
+    base_url: str | None = None                  # a proxy or a test server
+    product: str | None = None                   # octopus: e.g. "AGILE-24-10-01"
+    region: str | None = None                    # octopus: grid supply point group letter A..P
+    home_id: str | None = None                   # tibber: which home, when the token sees several
+    timeout_s: float = 20.0
+    energy_tax_per_kwh: float = 0.0
+    grid_fee_per_kwh: float = 0.0
+    grid_fee_windows: tuple[TouPeriod, ...] = ()  # price_per_kwh = the grid fee in that window
+    vat_factor: float = 1.0                      # e.g. 1.21 for 21 % VAT
+    export_fee_per_kwh: float = 0.0              # export = "spot_minus_fee"
+
+
+@dataclass(frozen=True)
+class SolarConfig:
+    source: str = "clearsky"                     # clearsky | openmeteo | forecastsolar | solcast
+    base_url: str | None = None
+    token_file: Path | None = None               # solcast (required), forecastsolar (optional, paid plans)
+    site_id: str | None = None                   # solcast: the rooftop site's resource id
+    timeout_s: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -148,11 +184,29 @@ class BridgeConfig:
 
 
 @dataclass(frozen=True)
+class OcppConfig:
+    """[ocpp]: the local OCPP server that chargers with transport = "ocpp" connect to."""
+    bind: str = "0.0.0.0"
+    port: int = 8887
+    security_profile: int = 0                # 0 none, 1 basic auth, 2 TLS + basic auth, 3 TLS + client cert
+    tls_cert_file: Path | None = None        # profiles 2, 3: the server's certificate ...
+    tls_key_file: Path | None = None         # ... and key
+    tls_ca_file: Path | None = None          # profile 3: the CA of the chargers' client certificates
+    heartbeat_interval_s: float = 60.0
+    meter_interval_s: float = 10.0
+    fallback_current_a: float = 6.0          # what a charger keeps if hems goes silent (0 = stop)
+    id_tokens: tuple[str, ...] = ()          # RFID cards allowed to charge; empty = free charging
+    max_message_bytes: int = 65536
+
+
+@dataclass(frozen=True)
 class SimConfig:
     speedup: float = 60.0
     start: str = "2024-06-03"                # ISO date within the data, 2024-03-01..2025-02-26
     seed: int = 0
     base_port: int = 15020
+    no_soc: bool = False                     # the simulated charger never reports the car's SoC
+    ocpp_version: str = "2.1"                # a simulated OCPP charger speaks this version
 
 
 @dataclass(frozen=True)
@@ -173,6 +227,8 @@ class Config:
     aggregator: AggregatorConfig | None = None   # None = no aggregator link
     bridge: BridgeConfig | None = None
     sim: SimConfig | None = None
+    ocpp: OcppConfig | None = None               # None: no OCPP server
+    solar: SolarConfig = field(default_factory=SolarConfig)
     source: str = "<dict>"
     base_dir: Path = field(default_factory=Path.cwd)
 

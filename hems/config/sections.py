@@ -4,16 +4,19 @@ its dataclass, appending every problem to the shared error list.
 """
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from datetime import time
 from pathlib import Path
 
 from hems.config.checks import (
-    MISSING, Table, boolean, choice, clock_time, day_list, dir_path, file_path, identifier, integer,
+    MISSING, Table, _Check, boolean, choice, clock_time, day_list, dir_path, file_path, identifier, integer,
     ip_address, iso_date, number, show, string, timezone, topic_prefix, week_coverage,
 )
+from hems.config.sources import PRICE_SOURCES, export_keys, formula_keys, pv_planes, source_keys
 from hems.config.model import (
     ROLES, WEEKDAYS, AggregatorConfig, BridgeConfig, Departure, DeviceConfig, EvConfig, PlannerConfig,
-    SimConfig, SiteConfig, StorageConfig, TariffConfig, TouPeriod, WebConfig,
+    OcppConfig, SimConfig, SiteConfig, StorageConfig, TariffConfig, TouPeriod, WebConfig,
 )
 
 MIN_AC_CURRENT_A = 6.0
@@ -23,14 +26,15 @@ PROFILES_DIR = Path(__file__).parent.parent / "devices" / "profiles"
 def known_profiles() -> tuple[str, ...]:
     """Valid device profile names, read from the profiles folder now (it grows)."""
     stems = sorted(p.stem for p in PROFILES_DIR.glob("*.toml")) if PROFILES_DIR.is_dir() else []
-    return ("sunspec", *[s for s in stems if s != "sunspec"], *BRIDGE_PROFILES)
+    return ("sunspec", *[s for s in stems if s != "sunspec"], *BRIDGE_PROFILES, "ocpp")
 
 
 # Devices behind the microcontroller bridge ([bridge]): transport = "bridge".
 BRIDGE_PROFILES = ("bridge_pilot", "bridge_s0")   # an AC charger via the pilot; an S0 meter
 
 _SECTIONS = {"site": True, "devices": True, "ev": True, "tariff": True, "web": False,
-             "storage": False, "planner": False, "aggregator": False, "bridge": False, "sim": False}
+             "storage": False, "planner": False, "aggregator": False, "bridge": False, "sim": False,
+             "ocpp": False, "solar": False}
 
 
 def _site(t: Table | None) -> SiteConfig | None:
@@ -48,19 +52,23 @@ def _site(t: Table | None) -> SiteConfig | None:
         pv_peak_w=t.get("pv_peak_w", number(0, 1e6, "a peak power in W (0-1000000)"), 0.0),
         pv_tilt_deg=t.get("pv_tilt_deg", number(0, 90, "a tilt in degrees (0-90)"), 35.0),
         pv_azimuth_deg=t.get("pv_azimuth_deg", number(0, 360, "an azimuth in degrees (0-360, 180 = south)"), 180.0),
+        pv_planes=pv_planes(t),
     )
+    if s.pv_planes:
+        s = replace(s, pv_peak_w=sum(p.peak_w or 0.0 for p in s.pv_planes))
     t.finish()
     return s
 
 
-def _devices(t: Table | None) -> tuple[DeviceConfig, ...]:
+def _devices(t: Table | None, base: Path | None = None) -> tuple[DeviceConfig, ...]:
     if t is None:
         return ()
     devices = []
     for name in list(t.data):
         sub = t.table(name, True)
         if sub is not None:
-            devices.append(_device(name, sub))
+            devices.append(_ocpp_device(name, sub, base or Path.cwd()) if sub.data.get("transport") == "ocpp"
+                           else _device(name, sub))
     t.used.update(t.data)
     unknown_role = any(d.role is None for d in devices)
     for role in ROLES:
@@ -75,7 +83,7 @@ def _devices(t: Table | None) -> tuple[DeviceConfig, ...]:
 
 
 def _device(name: str, t: Table) -> DeviceConfig:
-    transport = t.get("transport", choice("tcp", "rtu", "bridge"))
+    transport = t.get("transport", choice("tcp", "rtu", "bridge", "ocpp"))
     tcp, rtu = transport == "tcp", transport == "rtu"
     d = DeviceConfig(
         name=name,
@@ -99,12 +107,79 @@ def _device(name: str, t: Table) -> DeviceConfig:
     serial_keys, tcp_keys = ("serial_port", "baudrate", "parity", "stopbits"), ("host", "port")
     other = serial_keys if tcp else tcp_keys if rtu else serial_keys + tcp_keys if transport == "bridge" else ()
     _check_bridge_profile(t, d)
+    if d.profile == "ocpp":
+        t.error("transport", f'{show(d.transport)} does not fit profile "ocpp" (use "ocpp" and [ocpp])')
     for key in other:
         if key in t.data:
             t.used.add(key)
             t.error(key, f"does not apply to transport \"{transport}\"")
     t.finish()
     return d
+
+
+def _ocpp_device(name: str, t: Table, base: Path) -> DeviceConfig:
+    """A charger that connects to hems' OCPP server ([ocpp]) with its charge point id."""
+    d = DeviceConfig(
+        name=name, role=t.get("role", choice("charger")),
+        profile=t.get("profile", choice("ocpp")), transport=t.get("transport", choice("ocpp")),
+        unit=1,
+        poll_interval_s=t.get("poll_interval_s", number(0.1, 3600, "a duration in s (0.1-3600)"), 2.0),
+        timeout_s=t.get("timeout_s", number(0.1, 60, "a duration in s (0.1-60)"), 3.0),
+        comm_timeout_s=t.get("comm_timeout_s", number(5, 3600, "a duration in s (5-3600)"), None),
+        connector=t.get("connector", integer(1, 9, "a connector number (1-9)"), None),
+        evse=t.get("evse", integer(1, 9, "an EVSE number (1-9)"), None),
+        charge_point_id=t.get("charge_point_id", charge_point_id()),
+        password_file=t.get("password_file", file_path(base, "a readable password file"), None),
+        phases=t.get("phases", choice(1, 3), None),
+        rate_unit=t.get("rate_unit", choice("A", "W"), "A"),
+    )
+    if d.connector is not None and d.evse is not None:
+        t.error("evse", "give connector (OCPP 1.6) or evse (OCPP 2.x), not both")
+    t.finish()
+    return d
+
+
+def _ocpp(t: Table | None, base: Path) -> OcppConfig | None:
+    if t is None:
+        return None
+    level = t.get("security_profile", choice(0, 1, 2, 3), 0)
+    tls = level in (2, 3)
+    path = file_path(base, "a readable file")
+    o = OcppConfig(
+        bind=t.get("bind", ip_address(), "0.0.0.0"),
+        port=t.get("port", integer(1, 65535, "a TCP port (1-65535)"), 8887),
+        security_profile=level,
+        tls_cert_file=t.get("tls_cert_file", path, MISSING if tls else None),
+        tls_key_file=t.get("tls_key_file", path, MISSING if tls else None),
+        tls_ca_file=t.get("tls_ca_file", path, MISSING if level == 3 else None),
+        heartbeat_interval_s=t.get("heartbeat_interval_s", number(10, 86400, "a duration in s (10-86400)"), 60.0),
+        meter_interval_s=t.get("meter_interval_s", number(1, 900, "a duration in s (1-900)"), 10.0),
+        fallback_current_a=t.get("fallback_current_a", number(0, 80, "a current in A (0-80)"), 6.0),
+        id_tokens=tuple(t.get("id_tokens", token_list(), []) or ()),
+        max_message_bytes=t.get("max_message_bytes", integer(4096, 16 * 2**20, "a size in bytes (4096-16777216)"),
+                                65536),
+    )
+    if o.fallback_current_a is not None and 0 < o.fallback_current_a < MIN_AC_CURRENT_A:
+        t.error("fallback_current_a", f"{show(o.fallback_current_a)} is below the 6 A AC minimum (use 0 or 6-80)")
+    t.finish()
+    return o
+
+
+def charge_point_id():
+    """OCPP identities: printable ASCII without ':' or '/', 1-48 characters (OCPP 2.0.1 limit)."""
+    def fn(v):
+        if not isinstance(v, str) or not re.fullmatch(r"[A-Za-z0-9_.*+|@-]{1,48}", v):
+            raise ValueError
+        return v
+    return _Check("a charge point id of letters, digits and _.*+|@- (1-48 characters)", fn)
+
+
+def token_list():
+    def fn(v):
+        if not isinstance(v, list) or not all(isinstance(x, str) and 0 < len(x) <= 36 for x in v):
+            raise ValueError
+        return v
+    return _Check("a list of id tokens (strings of 1-36 characters)", fn)
 
 
 def _check_bridge_profile(t: Table, d: DeviceConfig) -> None:
@@ -218,17 +293,9 @@ def _tariff(t: Table | None, base: Path) -> TariffConfig | None:
         tariff = TariffConfig(kind, currency, export_price_per_kwh=t.get("export_price_per_kwh", price, 0.0),
                               periods=_periods(t))
     elif kind == "dynamic":
-        export = t.get("export", choice("spot", "fixed"), "spot")
-        fixed = export == "fixed"
-        tariff = TariffConfig(
-            kind, currency,
-            prices_csv=t.get("prices_csv", file_path(base, "a CSV file of day-ahead prices")),
-            import_markup_per_kwh=t.get("import_markup_per_kwh", price, 0.0),
-            export=export,
-            export_price_per_kwh=t.get("export_price_per_kwh", price) if fixed else None)
-        if not fixed and "export_price_per_kwh" in t.data:
-            t.used.add("export_price_per_kwh")
-            t.error("export_price_per_kwh", 'applies only with export = "fixed"')
+        source = t.get("source", choice(*PRICE_SOURCES, what="a price source"), "csv")
+        tariff = TariffConfig(kind, currency, source=source or "csv",
+                              **source_keys(t, source, currency, base), **formula_keys(t, source), **export_keys(t))
     else:
         tariff = TariffConfig(kind, currency)
         t.used.update(t.data)  # which keys belong here depends on the kind
@@ -342,6 +409,8 @@ def _sim(t: Table | None) -> SimConfig | None:
     s = SimConfig(speedup=t.get("speedup", number(0.1, 100000, "a speed-up factor (0.1-100000)"), 60.0),
                   start=t.get("start", iso_date("2024-03-01", "2025-02-26"), "2024-06-03"),
                   seed=t.get("seed", integer(0, 2**32 - 1, "a seed (0-4294967295)"), 0),
-                  base_port=t.get("base_port", integer(1024, 65533, "a TCP port (1024-65533)"), 15020))
+                  base_port=t.get("base_port", integer(1024, 65533, "a TCP port (1024-65533)"), 15020),
+                  no_soc=t.get("no_soc", boolean(), False),
+                  ocpp_version=t.get("ocpp_version", choice("1.6", "2.0.1", "2.1"), "2.1"))
     t.finish()
     return s

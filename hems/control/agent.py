@@ -1,30 +1,44 @@
 """The agent: poll -> state -> replan when due -> decide -> safety clamp -> write.
 
-One instance per home. It owns the device pollers, the plan in force, the owner's preferences
-and the accepted aggregator commitments, and implements hems.control.api.AgentApi for the web
-UI and the aggregator link. Time comes only from the injected clock, so a test can run a day
-in seconds by calling `tick()` with a ManualClock.
+One instance per home. It owns the device pollers, the plan in force, the owner's live settings
+(hems.control.settings) and the aggregator commitments (hems.control.commitments), and
+implements hems.control.api.AgentApi, the one contract of the web UI and the aggregator link.
+Time comes only from the injected clock, so a test can run a day in seconds by calling `tick()`
+with a ManualClock.
 """
 from __future__ import annotations
 
 import asyncio
 import inspect
 import logging
-from dataclasses import dataclass, field, replace
-from datetime import datetime, time, timedelta
-from typing import Any, Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, Callable, Protocol
 from zoneinfo import ZoneInfo
 
+from hems.config.model import TariffConfig
 from hems.control.api import Listener
+from hems.control.arbitration import Decision, Request
+from hems.control.commitments import CommitmentBook, flex_view, home_limits
 from hems.control.decide import CarLimits, apply_commitments, interim_request, plan_request
+from hems.control.devices import ChargerOutput, DeviceSlot
 from hems.control.safety import SafetyLimits, clamp
+from hems.control.settings import Applied, OwnerSettings, SettingsView, SiteLimits, Weekly
 from hems.control.trips import next_departure
-from hems.domain import Commitment, EvSession, Mode, Plan, Preferences, Setpoint, SiteState
+from hems.devices.ports import FrequencyResponse, FrequencySource
+from hems.domain import Commitment, Envelope, EvSession, Mode, Plan, Preferences, Setpoint, SiteState
 from hems.domain.clock import Clock
 
 log = logging.getLogger(__name__)
 
-ReplanFn = Callable[["PlanRequest"], tuple[Plan, Any] | None]
+ReplanFn = Callable[["PlanRequest"], tuple[Plan, Envelope | None] | None]
+
+
+class PriceInputs(Protocol):
+    """The forecaster's price side (hems.control.forecasting.Forecaster)."""
+    def set_price_curve(self, start: datetime, interval_s: int, import_price_per_kwh: list[float],
+                        export_price_per_kwh: list[float]) -> None: ...
+    def set_tariff(self, tariff: TariffConfig) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -35,62 +49,55 @@ class PlanRequest:
     preferences: Preferences
     trip: EvSession | None
     commitments: tuple[Commitment, ...]
+    site: SiteLimits                                # the live site limits
 
 
 @dataclass(frozen=True)
 class AgentSettings:
-    limits: SafetyLimits
+    limits: SafetyLimits                            # the installer's (config.toml); the owner's may be lower
     car: CarLimits
     timezone: ZoneInfo
-    weekly: dict[int, tuple[time, float]]           # weekday -> (local departure, target %)
     loop_interval_s: float = 2.0
     stale_after_polls: float = 3.0                  # a reading older than this many polls is stale
     replan_interval_s: float = 900.0
     heartbeat_interval_s: float = 10.0              # rewrite the setpoint at least this often
     write_deadband_w: float = 50.0
-    default_preferences: Preferences = field(default_factory=Preferences)
-
-
-@dataclass
-class DeviceSlot:
-    name: str
-    role: str                                       # meter | pv | charger
-    poller: Any                                     # hems.devices.poller.DevicePoller
-    poll_interval_s: float
-    timeout_s: float = 1.0
-    next_poll_at: datetime | None = None
+    timeout_scale: float = 1.0                      # clock seconds per real second (the demo's speed-up)
 
 
 class Agent:
-    def __init__(self, settings: AgentSettings, slots: list[DeviceSlot], clock: Clock,
-                 store: Any = None, replan: ReplanFn | None = None) -> None:
+    def __init__(self, settings: AgentSettings, slots: list[DeviceSlot], clock: Clock, *,
+                 owner: OwnerSettings, store: Any = None, replan: ReplanFn | None = None,
+                 charger: ChargerOutput | None = None, prices: PriceInputs | None = None,
+                 frequency_source: FrequencySource | None = None) -> None:
         self.settings = settings
         self.clock = clock
         self.store = store
+        self.owner = owner
+        self.frequency_source = frequency_source    # the bridge's mains frequency
+        self._droop = frequency_source if isinstance(frequency_source, FrequencyResponse) else None
         self._replan_fn = replan
+        self._charger = charger
+        self._prices = prices
         self._slots = {s.name: s for s in slots}
         self._by_role = {s.role: s for s in slots}
-        self._prefs = self._load_preferences()
-        self._commitments: dict[str, Commitment] = {}
-        self._regulation: dict[str, float] = {}    # commitment id -> last signal in [-1, 1]
+        self._book = CommitmentBook()
         self._state: SiteState | None = None
         self._plan: Plan | None = None
-        self._envelope: Any = None
+        self._envelope: Envelope | None = None
         self._setpoint: Setpoint | None = None
         self._written_at: datetime | None = None
         self._written_w: float | None = None
         self._last_replan_at: datetime | None = None
         self._replan_wanted = True
         self._replan_task: asyncio.Task | None = None
-        self.plan_error: str | None = None
-        self.price_sink: Callable[..., None] | None = None     # forecaster.set_price_curve
-        self.frequency_source: Any = None       # the bridge's mains frequency (FrequencySource)
+        self._plan_error: str | None = None
         self.config: Any = None                 # the config it was built from (hems.app)
         self._listeners: list[Listener] = []
         self._stop = asyncio.Event()
         self._write_lock = asyncio.Lock()
 
-    # --- AgentApi -------------------------------------------------------------------------
+    # --- AgentApi: what it knows ----------------------------------------------------------
     @property
     def state(self) -> SiteState | None:
         return self._state
@@ -100,12 +107,12 @@ class Agent:
         return self._plan
 
     @property
-    def envelope(self) -> Any:
+    def envelope(self) -> Envelope | None:
         return self._envelope
 
     @property
     def preferences(self) -> Preferences:
-        return self._prefs
+        return self.owner.preferences
 
     @property
     def last_setpoint(self) -> Setpoint | None:
@@ -113,72 +120,122 @@ class Agent:
 
     @property
     def commitments(self) -> tuple[Commitment, ...]:
-        return tuple(self._commitments.values())
+        return self._book.commitments
+
+    @property
+    def plan_error(self) -> str | None:
+        return self._plan_error
 
     def next_trip(self, now: datetime | None = None) -> EvSession | None:
         now = now or self.clock.now()
-        return next_departure(now, self.settings.timezone, self.settings.weekly, self._prefs.next_trip)
+        return next_departure(now, self.settings.timezone, self.owner.weekly, self.preferences.next_trip)
 
     def device_status(self) -> dict[str, dict[str, Any]]:
         now = self.clock.now()
-        out = {}
-        for s in self._slots.values():
-            status = dict(s.poller.status())
-            status.update(role=s.role, fresh=self._is_fresh(s, now))
-            reading = s.poller.latest
-            status["reading"] = _public(reading) if reading is not None else None
-            out[s.name] = status
-        return out
+        return {s.name: s.status(self._is_fresh(s, now)) for s in self._slots.values()}
 
-    async def set_preferences(self, prefs: Preferences, who: str) -> None:
-        old, self._prefs = self._prefs, prefs
-        log.info("preferences changed by %s: %s -> %s", who, old, prefs)
-        if self.store is not None:
-            self.store.set_preferences(_prefs_to_json(prefs), who=who)
-            self.store.add_event("preferences", f"{who} set {_prefs_to_json(prefs)}", who=who)
-        await self._emit("preferences", prefs)
-        await self.replan_now()
-        await self._control_step()
+    def live_settings(self) -> SettingsView:
+        return self.owner.view()
 
-    async def add_commitment(self, commitment: Commitment) -> None:
-        known = commitment.id in self._commitments
-        self._commitments[commitment.id] = commitment
-        (log.debug if known else log.info)("commitment %s accepted: %s..%s W %s..%s", commitment.id, commitment.min_ev_w,
-                 commitment.max_ev_w, commitment.start, commitment.end)
-        await self._emit("event", {"kind": "commitment", "id": commitment.id})
-        await self._control_step()      # take effect at once; the plan follows in the background
-        self.request_replan()
-
-    async def cancel_commitment(self, commitment_id: str) -> None:
-        if self._commitments.pop(commitment_id, None) is not None:
-            self._regulation.pop(commitment_id, None)
-            await self._emit("event", {"kind": "cancel", "id": commitment_id})
-            await self._control_step()
-            self.request_replan()
-
-    async def set_regulation_signal(self, commitment_id: str, signal: float) -> float:
-        c = self._commitments.get(commitment_id)
-        if c is None:
-            raise KeyError(f"no accepted commitment {commitment_id!r}")
-        self._regulation[commitment_id] = max(-1.0, min(1.0, float(signal)))
-        sp = await self._control_step()
-        return sp.ev_power_w if sp is not None else 0.0
-
-    async def set_price_override(self, start: datetime, interval_s: int, price_per_kwh: list[float]) -> None:
-        """A price curve from the aggregator: the planner uses it (import and export) where it
-        covers the horizon, and replans at once."""
-        if self.price_sink is None:
-            raise RuntimeError("this agent has no forecaster to take a price curve")
-        self.price_sink(start, interval_s, list(price_per_kwh), list(price_per_kwh))
-        if self.store is not None:
-            self.store.add_event("prices", f"{len(price_per_kwh)} prices from {start.isoformat()}",
-                                 who="aggregator")
-        await self.replan_now()
-        await self._control_step()
+    def safety_limits(self) -> SafetyLimits:
+        """The installer's limits with the owner's site limits and reserve: what the clamp applies."""
+        site = self.owner.site
+        return replace(self.settings.limits, main_fuse_a=site.main_fuse_a, max_import_w=site.max_import_w,
+                       max_export_w=site.max_export_w, reserve_pct=self.preferences.reserve_pct)
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    # --- AgentApi: the owner's changes ------------------------------------------------------
+    async def set_preferences(self, prefs: Preferences, who: str) -> None:
+        self.owner.set_preferences(prefs, who)
+        await self._emit("preferences", prefs)
+        await self._apply_now()
+
+    async def set_weekly(self, weekly: Weekly, who: str) -> None:
+        self.owner.set_weekly(weekly, self.clock.now(), who)
+        self.request_replan()
+
+    async def set_limits(self, changes: dict[str, float], who: str) -> SiteLimits:
+        self.owner.set_site(changes, self.clock.now(), who)
+        self._log_setting("site limits", changes, who)
+        await self._apply_now()
+        return self.owner.site
+
+    async def set_tariff(self, changes: dict[str, float], who: str) -> Applied:
+        applied = self.owner.set_tariff(changes, self.clock.now(), who)
+        if self._prices is not None:
+            self._prices.set_tariff(self.owner.tariff)
+        self._log_setting("tariff", changes, who)
+        await self._apply_now()
+        return applied
+
+    async def set_aggregator(self, changes: dict[str, Any], who: str) -> Applied:
+        applied = self.owner.set_aggregator(changes, self.clock.now(), who)
+        self._log_setting("aggregator enrolment", changes, who)
+        return applied
+
+    # --- AgentApi: the aggregator's requests -----------------------------------------------
+    async def offer(self, request: Request) -> Decision:
+        now = self.clock.now()
+        self._book.expire(now)
+        limits = home_limits(self.safety_limits(), self.settings.car, self.preferences, self._state)
+        decision = self._book.offer(request, flex_view(self._plan, self._envelope), limits, now)
+        for old in decision.superseded:
+            await self._emit("event", {"kind": "cancel", "id": old})
+        if decision.status != "rejected":
+            await self._emit("event", {"kind": "commitment", "id": request.id})
+        if decision.status != "rejected" or decision.superseded:
+            await self._control_step()  # take effect at once; the plan follows in the background
+            self.request_replan()
+        return decision
+
+    async def resume(self, commitment: Commitment, regulation: bool) -> None:
+        self._book.resume(commitment, regulation, self.clock.now())
+        await self._control_step()
+        self.request_replan()
+
+    async def signal(self, commitment_id: str, signal: float) -> float:
+        self._book.signal(commitment_id, signal, self.clock.now())
+        sp = await self._control_step()
+        return sp.ev_power_w if sp is not None else 0.0
+
+    async def cancel(self, commitment_id: str) -> bool:
+        if not self._book.cancel(commitment_id):
+            return False
+        await self._emit("event", {"kind": "cancel", "id": commitment_id})
+        await self._control_step()
+        self.request_replan()
+        return True
+
+    async def set_default_control(self, import_limit_w: float | None, export_limit_w: float | None) -> str:
+        words = self._book.set_default(import_limit_w, export_limit_w)
+        await self._emit("event", {"kind": "default", "message": words})
+        await self._control_step()
+        self.request_replan()
+        return words
+
+    async def set_price_override(self, start: datetime, interval_s: int, price_per_kwh: list[float]) -> None:
+        """A price curve from the aggregator: the planner uses it (import and export) where it
+        covers the horizon, and replans at once."""
+        if self._prices is None:
+            raise RuntimeError("this agent has no forecaster to take a price curve")
+        self._prices.set_price_curve(start, interval_s, list(price_per_kwh), list(price_per_kwh))
+        if self.store is not None:
+            self.store.add_event("prices", f"{len(price_per_kwh)} prices from {start.isoformat()}",
+                                 who="aggregator")
+        await self._apply_now()
+
+    async def _apply_now(self) -> None:
+        """After a change the plan depends on: replan, then decide with it."""
+        await self.replan_now()
+        await self._control_step()
+
+    def _log_setting(self, what: str, changes: dict[str, Any], who: str) -> None:
+        log.info("%s changed by %s: %s", what, who, changes)
+        if self.store is not None:
+            self.store.add_event("settings", f"{who} set {what} {changes}", who=who)
 
     # --- the loop -------------------------------------------------------------------------
     async def start(self, droop: Any = None) -> None:
@@ -186,14 +243,14 @@ class Agent:
         on its own (the fast frequency response does not wait for this loop)."""
         for s in self._slots.values():
             try:
-                await s.poller.device.connect()
+                await s.device.connect()
             except Exception as exc:  # the poller reports it and retries
                 log.warning("%s: could not connect yet: %s", s.name, exc)
         if self.frequency_source is not None:
             try:
                 await self.frequency_source.connect()
-                if droop is not None:
-                    await self.frequency_source.set_droop(droop)
+                if droop is not None and self._droop is not None:
+                    await self._droop.set_droop(droop)
             except Exception as exc:
                 log.warning("frequency source: %s", exc)
 
@@ -211,13 +268,12 @@ class Agent:
         self._stop.set()
         if self._replan_task is not None:
             await asyncio.gather(self._replan_task, return_exceptions=True)
-        charger = self._by_role.get("charger")
-        if charger is not None:
+        if self._charger is not None:
             try:  # leave the charger idle rather than at the last setpoint
-                await asyncio.wait_for(charger.poller.device.write_power(0.0), 2.0)
+                await asyncio.wait_for(self._charger.idle(), 2.0)
             except Exception as exc:
                 log.warning("could not idle the charger on stop: %s", exc)
-        for device in [s.poller.device for s in self._slots.values()] + [self.frequency_source]:
+        for device in [s.device for s in self._slots.values()] + [self.frequency_source]:
             try:
                 if device is not None:
                     await device.close()
@@ -265,8 +321,8 @@ class Agent:
     def _is_fresh(self, slot: DeviceSlot, now: datetime) -> bool:
         """Fresh: a reading within N poll periods plus one request timeout. Request timeouts
         run in real seconds, so a clock faster than real time scales them into its seconds."""
-        speedup = float(getattr(self.clock, "speedup", 1.0))
-        max_age_s = slot.poll_interval_s * self.settings.stale_after_polls + slot.timeout_s * speedup
+        max_age_s = slot.poll_interval_s * self.settings.stale_after_polls \
+            + slot.timeout_s * self.settings.timeout_scale
         return bool(slot.poller.is_fresh(now, max_age_s))
 
     def _assemble(self, now: datetime) -> SiteState:
@@ -305,22 +361,23 @@ class Agent:
         while self._replan_wanted and self._state is not None:
             self._replan_wanted = False
             now = self.clock.now()
-            request = PlanRequest(now=now, state=self._state, preferences=self._prefs,
-                                  trip=self.next_trip(now), commitments=self.commitments)
+            request = PlanRequest(now=now, state=self._state, preferences=self.preferences,
+                                  trip=self.next_trip(now), commitments=self.commitments,
+                                  site=self.owner.site)
             try:
                 result = await asyncio.to_thread(self._replan_fn, request)
             except Exception as exc:
                 self._last_replan_at = now      # retry at the next interval or event
-                self.plan_error = f"planning failed, previous plan stays in force: {exc}"
+                self._plan_error = f"planning failed, previous plan stays in force: {exc}"
                 log.exception("replan failed; the previous plan stays in force")
-                await self._emit("event", {"kind": "plan_error", "message": self.plan_error})
+                await self._emit("event", {"kind": "plan_error", "message": self._plan_error})
                 continue
             self._last_replan_at = now
             if result is None:
                 continue
             self._plan, self._envelope = result
-            self.plan_error = None
-            if self.store is not None and hasattr(self.store, "add_plan"):
+            self._plan_error = None
+            if self.store is not None:
                 self.store.add_plan(self._plan)
             await self._emit("plan", self._plan)
 
@@ -328,7 +385,7 @@ class Agent:
         if state.charger is None or not state.charger.plugged:
             return 0.0, "no car plugged in"
         trip = self.next_trip(now)
-        mode = self._prefs.mode
+        mode = self.preferences.mode
         far = now + timedelta(days=7)
         departure, target = (trip.departure, trip.target_soc_pct) if trip else (far, 0.0)
         from_plan = None
@@ -338,31 +395,19 @@ class Agent:
         power_w, reason = from_plan or interim_request(state, mode, departure, target,
                                                        self.settings.car, now, tz)
         if mode is not Mode.OFF:
-            power_w, reason = apply_commitments(power_w, reason, self._active_bounds(now), now, tz)
+            power_w, reason = apply_commitments(power_w, reason, self._book.bounds(now), now, tz)
         return power_w, reason
-
-    def _active_bounds(self, now: datetime) -> list[Commitment]:
-        """Commitments as bounds; a regulation commitment follows its latest signal in its band."""
-        out = []
-        for c in self._commitments.values():
-            signal = self._regulation.get(c.id)
-            if signal is None:
-                out.append(c)
-                continue
-            mid_w = (c.min_ev_w + c.max_ev_w) / 2.0
-            half_w = (c.max_ev_w - c.min_ev_w) / 2.0
-            target_w = mid_w + signal * half_w
-            out.append(replace(c, min_ev_w=target_w, max_ev_w=target_w))
-        return out
 
     async def _control_step(self) -> Setpoint | None:
         state = self._state
         if state is None:
             return None
         now = self.clock.now()
-        self._commitments = {k: c for k, c in self._commitments.items() if c.end > now}
+        limits = self.safety_limits()
+        self._book.expire(now)
+        if self._book.refresh_default(state, limits, now):
+            self.request_replan()
         power_w, reason = self._request(state, now)
-        limits = replace(self.settings.limits, reserve_pct=self._prefs.reserve_pct)
         sp = clamp(power_w, state, limits, reason)
         if sp.clamped_by:
             sp = replace(sp, reason=f"{sp.reason} (limited: {', '.join(sp.clamped_by)})")
@@ -371,8 +416,8 @@ class Agent:
         return sp
 
     async def _write(self, sp: Setpoint, now: datetime) -> None:
-        slot = self._by_role.get("charger")
-        if slot is None:
+        charger = self._charger
+        if charger is None:
             return
         changed = self._written_w is None or abs(sp.ev_power_w - self._written_w) >= self.settings.write_deadband_w \
             or (sp.ev_power_w == 0.0) != (self._written_w == 0.0)
@@ -382,31 +427,26 @@ class Agent:
             return
         async with self._write_lock:
             try:
-                await slot.poller.device.write_power(sp.ev_power_w)
+                await charger.write(sp.ev_power_w, refresh)
             except Exception as exc:
-                log.warning("writing %.0f W to %s failed: %s", sp.ev_power_w, slot.name, exc)
+                log.warning("writing %.0f W to %s failed: %s", sp.ev_power_w, charger.name, exc)
                 self._written_w = None
-                await self._fall_back_to_idle(slot, sp)
+                await self._fall_back_to_idle(charger, sp)
                 return
-            if refresh and hasattr(slot.poller.device, "refresh_heartbeat"):
-                try:
-                    await slot.poller.device.refresh_heartbeat()
-                except Exception as exc:
-                    log.warning("heartbeat to %s failed: %s", slot.name, exc)
         self._written_w, self._written_at = sp.ev_power_w, now
         if changed:
             if self.store is not None:
                 self.store.add_setpoint(sp)
             await self._emit("setpoint", sp)
 
-    async def _fall_back_to_idle(self, slot: DeviceSlot, failed: Setpoint) -> None:
+    async def _fall_back_to_idle(self, charger: ChargerOutput, failed: Setpoint) -> None:
         """A refused or failed setpoint must not leave the charger on an older one: ask for 0 W."""
         if failed.ev_power_w == 0.0:
             return
         try:
-            await slot.poller.device.write_power(0.0)
+            await charger.idle()
         except Exception as exc:
-            log.warning("%s: could not fall back to 0 W either: %s", slot.name, exc)
+            log.warning("%s: could not fall back to 0 W either: %s", charger.name, exc)
 
     async def _emit(self, topic: str, payload: Any) -> None:
         for listener in list(self._listeners):
@@ -417,43 +457,8 @@ class Agent:
             except Exception:
                 log.exception("listener failed on %s", topic)
 
-    def _load_preferences(self) -> Preferences:
-        prefs = self.settings.default_preferences
-        if self.store is None:
-            return prefs
-        try:
-            stored = self.store.get_preferences()
-        except Exception as exc:
-            log.warning("stored preferences unreadable, using defaults: %s", exc)
-            return prefs
-        return _prefs_from_json(stored, prefs) if stored else prefs
-
 
 def _plugged(state: SiteState | None) -> bool | None:
     if state is None or state.charger is None:
         return None
     return state.charger.plugged
-
-
-def _public(reading: Any) -> dict[str, Any]:
-    out = {}
-    for k, v in vars(reading).items():
-        out[k] = v.isoformat() if isinstance(v, datetime) else getattr(v, "value", v)
-    return out
-
-
-def _prefs_to_json(p: Preferences) -> dict[str, Any]:
-    trip = p.next_trip
-    return {"mode": p.mode.value, "reserve_pct": p.reserve_pct,
-            "next_trip": None if trip is None else
-            {"departure": trip.departure.isoformat(), "target_soc_pct": trip.target_soc_pct}}
-
-
-def _prefs_from_json(d: dict[str, Any], default: Preferences) -> Preferences:
-    trip = d.get("next_trip")
-    return Preferences(
-        mode=Mode(d.get("mode", default.mode.value)),
-        reserve_pct=float(d.get("reserve_pct", default.reserve_pct)),
-        next_trip=None if not trip else EvSession(datetime.fromisoformat(trip["departure"]),
-                                                  float(trip["target_soc_pct"])),
-    )

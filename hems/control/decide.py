@@ -72,9 +72,8 @@ def plan_request(plan: Plan, now: datetime) -> tuple[float, str] | None:
 
 def plan_reason(plan: Plan, k: int, power_w: float) -> str:
     """Why the plan does this now, in the owner's words."""
-    reasons = plan.breakdown.get("reasons") if isinstance(plan.breakdown, dict) else None
-    if isinstance(reasons, (list, tuple)) and k < len(reasons) and reasons[k]:
-        return str(reasons[k])
+    if k < len(plan.reasons) and plan.reasons[k]:
+        return plan.reasons[k]
     if power_w > 0:
         return "charging: planned (cheapest or solar hours)"
     if power_w < 0:

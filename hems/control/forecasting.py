@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from hems.config import Config
+from hems.config.model import TariffConfig
 from hems.forecast import (PvSite, dayahead_known_until, load_forecast_w, load_prices_csv,
                            price_forecast, pv_forecast_w, utc_seconds)
+
+if TYPE_CHECKING:
+    from hems.sources.pricefeed import PriceFeed, PriceView
+    from hems.sources.pvfeed import PvFeed
 
 log = logging.getLogger(__name__)
 HISTORY_DAYS = 28
@@ -23,16 +30,26 @@ HISTORY_STEP_S = 900        # the forecasters work in 15-min steps; averaged in 
 
 
 class Forecaster:
-    def __init__(self, cfg: Config, store: object | None) -> None:
+    def __init__(self, cfg: Config, store: object | None, price_feed: PriceFeed | None = None,
+                 pv_feed: PvFeed | None = None) -> None:
+        """price_feed: a dynamic tariff's prices (live or CSV) with the tariff formula; pv_feed: a
+        weather-based PV forecast (the learned clear-sky model stays the fallback)."""
         self.cfg = cfg
         self.store = store
+        self.price_feed, self.pv_feed = price_feed, pv_feed
         self.site = PvSite.from_config(cfg.site)
         self.tz = cfg.site.timezone
         self._known: tuple[np.ndarray, np.ndarray] = (np.array([]), np.array([]))
-        if cfg.tariff.kind == "dynamic" and cfg.tariff.prices_csv is not None:
+        if price_feed is None and cfg.tariff.kind == "dynamic" and cfg.tariff.prices_csv is not None:
             self._known = load_prices_csv(cfg.tariff.prices_csv)
         self._lock = threading.Lock()
         self._curve: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None   # times s, import, export
+
+    def set_tariff(self, tariff: TariffConfig) -> None:
+        """The owner's tariff prices changed: the next forecast uses them."""
+        self.cfg = replace(self.cfg, tariff=tariff)
+        if self.price_feed is not None:
+            self.price_feed.set_tariff(tariff)
 
     def set_price_curve(self, start: datetime, interval_s: int, import_price_per_kwh: list[float],
                         export_price_per_kwh: list[float]) -> None:
@@ -43,13 +60,23 @@ class Forecaster:
             self._curve = (t0 + interval_s * np.arange(n + 1, dtype=float),
                            np.asarray(import_price_per_kwh, float), np.asarray(export_price_per_kwh, float))
 
+    def price_view(self, times: list[datetime], now: datetime) -> PriceView | None:
+        """Prices with where each came from (None without a price feed)."""
+        return self.price_feed.view(times, now) if self.price_feed is not None else None
+
     def prices(self, times: list[datetime], now: datetime) -> tuple[np.ndarray, np.ndarray]:
+        if self.price_feed is not None:
+            view = self.price_feed.view(times, now)
+            return self._with_curve(times, view.import_per_kwh, view.export_per_kwh)
         known_t, known_p = self._known
         if len(known_t):
             horizon = np.datetime64(dayahead_known_until(now).replace(tzinfo=None), "s")
             mask = known_t < horizon
             known_t, known_p = known_t[mask], known_p[mask]
         imp, exp = price_forecast(times, self.cfg.tariff, known_t, known_p, tz=self.tz)
+        return self._with_curve(times, imp, exp)
+
+    def _with_curve(self, times: list[datetime], imp: np.ndarray, exp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         with self._lock:
             curve = self._curve
         if curve is not None:
@@ -73,5 +100,7 @@ class Forecaster:
                 log.warning("history unavailable, forecasting from defaults: %s", exc)
         pv_w = pv_forecast_w(times, self.site, hist_t, hist_pv) if self.site.peak_w > 0 \
             else np.zeros(len(times))
+        if self.pv_feed is not None:
+            pv_w = self.pv_feed.forecast_w(times, now, pv_w, hist_t, hist_pv)
         load_w = load_forecast_w(times, self.tz, hist_t, hist_load)
         return self.prices(times, now), np.asarray(pv_w, float), np.asarray(load_w, float)

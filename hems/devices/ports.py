@@ -5,7 +5,7 @@ Optional capabilities are separate Protocols, checked with isinstance at wiring 
 """
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from hems.domain import ChargerReading, MeterReading, PvReading
 
@@ -55,3 +55,9 @@ class Curtailable(Protocol):
 class FrequencySource(Device, Protocol):
     async def read_frequency_hz(self) -> float:
         """Mains frequency in Hz (mHz resolution); DeviceError when unknown."""
+
+
+@runtime_checkable
+class FrequencyResponse(Protocol):
+    """Runs a fast frequency response (droop) on its own, with the settings it is given."""
+    async def set_droop(self, droop: Any) -> None: ...

@@ -200,6 +200,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stopbits", type=int, choices=(1, 2), default=1)
     parser.add_argument("--units", default="1-247", help="unit ids: 1-247, 1,2,10-20 (default 1-247)")
     parser.add_argument("--timeout", type=float, default=0.5, help="seconds to wait per request")
+    parser.add_argument("-v", "--verbose", dest="details", action="store_true",
+                        help="why each unit id that answered was not recognised")
 
 
 def _progress(stream):
@@ -215,7 +217,9 @@ def _progress(stream):
     return show
 
 
-def report(result: ScanResult, endpoint, out=sys.stdout) -> None:
+def report(result: ScanResult, endpoint, out=sys.stdout, details: bool = False) -> None:
+    """What was found, a config snippet for it, and one line for the rest (each unit with
+    `details`, as `hems scan -v` asks)."""
     w = out.write
     if not result.found:
         w(f"No known device found on {endpoint}.\n")
@@ -226,10 +230,13 @@ def report(result: ScanResult, endpoint, out=sys.stdout) -> None:
         if f.sunspec_models:
             w(f"  SunSpec models: {', '.join(map(str, f.sunspec_models))}\n")
         w(f"  profile:      {f.profile}\n  reading:      {f.reading}\n")
-    if result.refused:
+    if result.refused and details:
         w("\nAnswered but not recognised:\n")
         for unit, why in result.refused.items():
             w(f"  unit {unit}: {why}\n")
+    elif result.refused:
+        w(f"\n{len(result.refused)} unit id(s) answered but are no device hems knows: "
+          f"{_ranges(sorted(result.refused))} (hems scan -v for each reason)\n")
     if result.absent:
         w(f"\nThe gateway has no device at unit id(s): {_ranges(result.absent)}\n")
     if result.silent:
@@ -284,7 +291,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"\nhems scan: {endpoint}: {exc.__class__.__name__}: {exc}", file=sys.stderr)
         return 1
     sys.stderr.write("\n")
-    report(result, endpoint)
+    report(result, endpoint, details=getattr(args, "details", False))
     return 0 if result.found else 1
 
 

@@ -11,7 +11,9 @@ Times are timezone-aware UTC datetimes.
 from hems.domain.model import (
     ChargerReading,
     ChargerState,
+    ChargingNeeds,
     Commitment,
+    Envelope,
     EvSession,
     MeterReading,
     Mode,
@@ -26,7 +28,9 @@ from hems.domain.model import (
 __all__ = [
     "ChargerReading",
     "ChargerState",
+    "ChargingNeeds",
     "Commitment",
+    "Envelope",
     "EvSession",
     "MeterReading",
     "Mode",

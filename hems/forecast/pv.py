@@ -28,11 +28,16 @@ class PvSite:
     azimuth_deg: float = 180.0          # 180 = south
     derate: float = 0.85                # temperature, wiring and inverter losses at 1000 W/m2
     albedo: float = 0.2
+    planes: tuple[tuple[float, float, float], ...] = ()   # (peak_w, tilt_deg, azimuth_deg) per roof plane;
+                                                          # when given, they replace the single plane
 
     @classmethod
     def from_config(cls, site: Any) -> PvSite:
-        """From hems.config.SiteConfig (latitude, longitude, pv_peak_w, pv_tilt_deg, pv_azimuth_deg)."""
-        return cls(site.latitude, site.longitude, site.pv_peak_w, site.pv_tilt_deg, site.pv_azimuth_deg)
+        """From hems.config.SiteConfig (latitude, longitude, pv_peak_w, pv_tilt_deg, pv_azimuth_deg,
+        pv_planes)."""
+        planes = tuple((p.peak_w, p.tilt_deg, p.azimuth_deg) for p in getattr(site, "pv_planes", ()))
+        return cls(site.latitude, site.longitude, site.pv_peak_w, site.pv_tilt_deg, site.pv_azimuth_deg,
+                   planes=planes)
 
 
 def clear_sky_pv_w(times_utc: Any, site: PvSite, interval_s: float | None = None) -> np.ndarray:
@@ -43,8 +48,12 @@ def clear_sky_pv_w(times_utc: Any, site: PvSite, interval_s: float | None = None
     mid = t + (step_s(t, 0.0) if interval_s is None else interval_s) / 2
     zenith, azimuth = solar_position(mid, site.latitude_deg, site.longitude_deg)
     ghi, dni, dhi = clear_sky(mid, zenith)
-    poa = plane_of_array(ghi, dni, dhi, zenith, azimuth, site.tilt_deg, site.azimuth_deg, site.albedo)
-    return np.clip(site.peak_w * site.derate * poa / 1000.0, 0.0, site.peak_w)
+    planes = site.planes or ((site.peak_w, site.tilt_deg, site.azimuth_deg),)
+    total = np.zeros(t.shape)
+    for peak_w, tilt_deg, azimuth_deg in planes:
+        poa = plane_of_array(ghi, dni, dhi, zenith, azimuth, tilt_deg, azimuth_deg, site.albedo)
+        total += np.clip(peak_w * site.derate * poa / 1000.0, 0.0, peak_w)
+    return np.clip(total, 0.0, site.peak_w)
 
 
 def _solar_hour(utc_s: np.ndarray, longitude_deg: float) -> np.ndarray:

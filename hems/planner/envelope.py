@@ -8,34 +8,12 @@ Each interval's up_w/down_w holds for that interval alone, with the rest of the 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
-
 import numpy as np
 
+from hems.domain import Envelope
 from hems.planner.actions import power_for, stored_wh
 from hems.planner.problem import Problem
 from hems.planner.result import Result
-
-
-@dataclass(frozen=True)
-class Envelope:
-    up_w: np.ndarray          # (n) how much more charging (W) interval t could take
-    down_w: np.ndarray        # (n) how much less (W), down into discharging if allowed
-    ev_min_w: np.ndarray      # (n) plan - down_w: lowest feasible EV power
-    ev_max_w: np.ndarray      # (n) plan + up_w: highest feasible EV power
-    soc_min_pct: np.ndarray   # (n + 1) lowest SoC from which every target is still reachable
-    soc_max_pct: np.ndarray   # (n + 1) highest SoC reachable from the start
-    interval_s: int
-    start: datetime | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        r = lambda a, d=1: [round(float(x), d) for x in a]  # noqa: E731
-        return {"start": self.start.isoformat() if self.start else None,
-                "interval_s": self.interval_s, "up_w": r(self.up_w), "down_w": r(self.down_w),
-                "ev_min_w": r(self.ev_min_w), "ev_max_w": r(self.ev_max_w),
-                "soc_min_pct": r(self.soc_min_pct, 3), "soc_max_pct": r(self.soc_max_pct, 3)}
 
 
 def power_ceilings_w(problem: Problem) -> tuple[np.ndarray, np.ndarray]:

@@ -1,10 +1,12 @@
 """Open the SQLite file (WAL, durable commits) and bring its schema up to date."""
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import threading
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -42,6 +44,20 @@ class Database:
         """Read rows from any table."""
         with self._lock:
             return self._conn.execute(sql, params).fetchall()
+
+    # the owner's settings (JSON values by key; table from migration 3) -------------------
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        rows = self.query("SELECT value FROM web_settings WHERE key = ?", (key,))
+        return json.loads(rows[0][0]) if rows else default
+
+    def put_setting(self, key: str, value: Any, now: datetime, who: str) -> None:
+        """Committed at once, with who changed it and when."""
+        with self.transaction() as c:
+            c.execute(
+                "INSERT INTO web_settings (key, value, updated_at, updated_by) VALUES (?,?,?,?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, "
+                "updated_by = excluded.updated_by",
+                (key, json.dumps(value, sort_keys=True), now.isoformat(), who))
 
 
 def connect(path: str | Path) -> sqlite3.Connection:

@@ -105,7 +105,8 @@ class Store(Database):
 
     def add_plan(self, plan: Plan) -> None:
         """Keep the latest plan (only the newest is stored)."""
-        summary = {"ev_w": plan.ev_w, "soc_pct": plan.soc_pct, "grid_w": plan.grid_w, "breakdown": plan.breakdown}
+        summary = {"ev_w": plan.ev_w, "soc_pct": plan.soc_pct, "grid_w": plan.grid_w, "breakdown": plan.breakdown,
+                   **plan.series()}
         row = (self.clock.now().timestamp(), plan.start.timestamp(), int(plan.interval_s), float(plan.cost),
                float(plan.solve_ms), float(plan.target_shortfall_pct), json.dumps(summary, default=_json_default))
         with self._lock:

@@ -1,7 +1,7 @@
 """Car API: next trip (departure + target), weekly schedule, reserve, mode, one-tap charge now.
 
-Every change goes to the agent at once (it stores it and replans); the weekly schedule is also
-kept in the web's settings table so it replaces the config's after a restart. All are audited.
+Every change goes to the agent at once through AgentApi (its settings owner stores it, and it
+replans). All are audited.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from hems.domain import EvSession, Mode, Preferences
-from hems.web import extras, keys
+from hems.web import keys
 from hems.web.auth import access, audit
 from hems.web.errors import ApiError
 from hems.web.schedule import DAYS, from_weekly, next_local, to_weekly
@@ -25,7 +25,6 @@ from hems.web.validate import (
 
 log = logging.getLogger(__name__)
 
-SCHEDULE_KEY = "car.schedule"
 MODE_BEFORE_FAST_KEY = "car.mode_before_fast"
 MAX_TRIP_AHEAD = timedelta(days=7)
 MAX_RESERVE_PCT = 80.0
@@ -38,12 +37,8 @@ async def apply_preferences(app: web.Application, prefs: Preferences, who: str) 
 
 
 def current_schedule(app: web.Application) -> dict[str, Any]:
-    """The owner's saved schedule, else the agent's (from the config), else no trips."""
-    saved = app[keys.DB].get_setting(SCHEDULE_KEY)
-    if saved is not None:
-        return saved
-    weekly = extras.weekly(app[keys.AGENT])
-    return from_weekly(weekly) if weekly is not None else {d: None for d in DAYS}
+    """The weekly schedule in force: the owner's saved one, else config.toml's."""
+    return from_weekly(app[keys.AGENT].live_settings().weekly)
 
 
 def car_json(app: web.Application) -> dict[str, Any]:
@@ -53,7 +48,7 @@ def car_json(app: web.Application) -> dict[str, Any]:
     one_off = prefs.next_trip if prefs.next_trip is not None and prefs.next_trip.departure > now else None
     return {
         "preferences": preferences_json(prefs),
-        "next_trip": trip_json(extras.next_trip(agent, now)),
+        "next_trip": trip_json(agent.next_trip(now)),
         "next_trip_source": "one-off" if one_off is not None else "schedule",
         "schedule": current_schedule(app),
         "charge_now": prefs.mode is Mode.FAST,
@@ -175,18 +170,9 @@ async def put_schedule(request: web.Request) -> web.Response:
     app = request.app
     body = await body_json(request, allowed={"days"}, required={"days"})
     schedule = parse_schedule(body["days"])
-    app[keys.DB].put_setting(SCHEDULE_KEY, schedule, app[keys.CLOCK].now(), request[keys.WHO])
-    if not extras.set_weekly(app[keys.AGENT], to_weekly(schedule)):
-        log.warning("the agent keeps no weekly schedule; only one-off trips take effect")
+    await app[keys.AGENT].set_weekly(to_weekly(schedule), request[keys.WHO])
     audit(request, "set_schedule", schedule)
     return web.json_response(car_json(app))
-
-
-def restore_schedule(app: web.Application) -> None:
-    """After a restart: the owner's saved schedule replaces the one from the config."""
-    saved = app[keys.DB].get_setting(SCHEDULE_KEY)
-    if saved is not None:
-        extras.set_weekly(app[keys.AGENT], to_weekly(saved))
 
 
 def add_routes(app: web.Application) -> None:

@@ -119,12 +119,7 @@ class WebDb:
 
     # settings ----------------------------------------------------------
     def get_setting(self, key: str, default: Any = None) -> Any:
-        rows = self._read("SELECT value FROM web_settings WHERE key = ?", (key,))
-        return json.loads(rows[0][0]) if rows else default
+        return self.backend.get_setting(key, default)
 
     def put_setting(self, key: str, value: Any, now: datetime, who: str) -> None:
-        self._write(
-            "INSERT INTO web_settings (key, value, updated_at, updated_by) VALUES (?,?,?,?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, "
-            "updated_by = excluded.updated_by",
-            (key, json.dumps(value, sort_keys=True), _ts(now), who))
+        self.backend.put_setting(key, value, now, who)

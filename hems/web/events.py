@@ -16,9 +16,9 @@ from typing import Any
 from aiohttp import web
 
 from hems.domain import Setpoint
-from hems.web import extras, keys
+from hems.web import keys
 from hems.web.auth import access
-from hems.web.serialize import iso, jsonable, setpoint_json
+from hems.web.serialize import iso, jsonable, live_state, setpoint_json
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ async def get_events(request: web.Request) -> web.StreamResponse:
     last_state = 0.0
     try:
         await resp.write(b"retry: 3000\n\n")
-        await resp.write(encode("state", extras.live_state(agent, clock.now())))
+        await resp.write(encode("state", live_state(agent, clock.now())))
         while True:
             try:
                 topic, payload = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
@@ -93,7 +93,7 @@ async def get_events(request: web.Request) -> web.StreamResponse:
 
 def _event_for(topic: str, payload: Any, agent: Any, clock: Any) -> tuple[str, Any] | None:
     if topic == "state":
-        return "state", extras.live_state(agent, clock.now())
+        return "state", live_state(agent, clock.now())
     if topic == "plan":
         return "plan", {"start": iso(getattr(payload, "start", None))}
     if topic == "setpoint" and isinstance(payload, Setpoint):

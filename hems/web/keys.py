@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import tzinfo
-from typing import Any
+from typing import Any, Callable
 
 from aiohttp import web
 
@@ -19,6 +19,7 @@ CLOCK: web.AppKey[Clock] = web.AppKey("hems_clock", Clock)
 DB: web.AppKey[WebDb] = web.AppKey("hems_web_db", WebDb)
 LIMITER: web.AppKey[LoginLimiter] = web.AppKey("hems_login_limiter", LoginLimiter)
 TZ: web.AppKey[tzinfo] = web.AppKey("hems_site_tz", tzinfo)
+RESTART: web.AppKey[Callable[[], None] | None] = web.AppKey("hems_restart", object)   # or None
 
 # per request
 SESSION: web.RequestKey[Any] = web.RequestKey("hems_session", object)       # hems.web.db.Session | None

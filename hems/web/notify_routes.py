@@ -17,7 +17,7 @@ from aiohttp import web
 from hems.notify import Kind, Notifier, NotifySettingsError, Snapshot, Watcher, parse
 from hems.notify.settings import keep_secrets, parse_or_default, public
 from hems.notify.texts import device_name
-from hems.web import extras, keys
+from hems.web import keys
 from hems.web.auth import access, audit
 from hems.web.errors import ApiError
 from hems.web.validate import body_json
@@ -37,7 +37,7 @@ def snapshot(agent: Any, now: datetime, tz: Any) -> Snapshot:
     charger = state.charger if state is not None else None
     offline = tuple((name, str(info.get("role", ""))) for name, info in agent.device_status().items()
                     if isinstance(info, dict) and info.get("online") is False)
-    trip = extras.next_trip(agent, now)
+    trip = agent.next_trip(now)
     price = None
     if plan is not None:
         k = int((now - plan.start).total_seconds() // plan.interval_s)
@@ -90,7 +90,7 @@ async def _commitment(app: web.Application, cid: str) -> None:
     if Kind.AGGREGATOR_EVENT not in notifier.settings.events:
         return
     tz = app[keys.TZ]
-    c = next((c for c in extras.commitments(app[keys.AGENT]) if c.id == cid), None)
+    c = next((c for c in app[keys.AGENT].commitments if c.id == cid), None)
     start, end = ("?", "?") if c is None else (f"{c.start.astimezone(tz):%H:%M}", f"{c.end.astimezone(tz):%H:%M}")
     await notifier.send(notifier.build(Kind.AGGREGATOR_EVENT, app[keys.CLOCK].now(), cid, start=start, end=end))
 

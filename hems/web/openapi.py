@@ -79,6 +79,8 @@ DOC: dict[str, Any] = {
         "/api/v1/health": {"get": _op("Service health: ok or degraded, per device", "public")},
         "/api/v1/state": {"get": _op("Live flows, SoC, plugged, current setpoint and why", "read")},
         "/api/v1/plan": {"get": _op("Plan in force with prices, forecasts, events, next trip", "read")},
+        "/api/v1/sources": {"get": _op("Price and PV forecast sources: known until, stale, last error, "
+                                       "tariff formula", "read")},
         "/api/v1/devices": {"get": _op("Each device's status, last reading, errors; aggregator link", "read")},
         "/api/v1/history": {"get": _op("Energy flows, cost against charge-on-arrival, earnings", "read", errors=(400,),
                                        params=[{"name": "period", "in": "query", "schema": {"enum": ["day", "month"]}},
@@ -102,9 +104,11 @@ DOC: dict[str, Any] = {
             ["days"]))},
         "/api/v1/settings": {"get": _op("Tariff, site limits, aggregator enrolment, LAN view", "admin")},
         "/api/v1/settings/{section}": {"put": _op(
-            "Change one settings section (tariff, site, aggregator, web)", "admin", SETTINGS_BODY, errors=(404,),
+            "Change one settings section (tariff, site, aggregator, web); site limits at most the installer's", "admin", SETTINGS_BODY, errors=(404,),
             params=[{"name": "section", "in": "path", "required": True,
                      "schema": {"enum": ["tariff", "site", "aggregator", "web"]}}])},
+        "/api/v1/restart": {"post": _op("Stop and start hems in place (settings that apply at the next start)",
+                                        "admin", errors=(501,))},
         "/api/v1/audit": {"get": _op("Who changed what and when", "admin", errors=(400,),
                                      params=[{"name": "limit", "in": "query", "schema": {"type": "integer"}}])},
         "/api/v1/auth/status": {"get": _op("Setup needed? logged in? CSRF token", "public")},
@@ -131,10 +135,6 @@ DOC: dict[str, Any] = {
                 "events": {"type": "object", "additionalProperties": {"type": "boolean"}}, "plug_in_by": HHMM,
                 "price_spike_per_kwh": NUM_OR_NULL, "language": {"enum": ["en", "de", "nl", "fr"]},
                 "channels": {"type": "object"}})),
-        },
-        "/api/v1/restart": {
-            "get": _op("Can hems restart itself here (under systemd)?", "admin"),
-            "post": _op("Restart hems (for settings that take effect at start)", "admin", errors=(403, 409)),
         },
         "/api/v1/notify/test": {"post": _op("Send a test notification on every channel; the result per channel", "admin")},
     },

@@ -106,7 +106,9 @@ def days_view(app: web.Application, first: date, after: date) -> dict[str, Any]:
     sums["days_with_data"] = sum(1 for b in buckets if b.get("minutes", 1))
     sums.update(energy_split(dense))
     sums["cost"] = float(sum(b["cost"] for b in buckets))
-    prices = history.minute_prices(getattr(store, "prices", None), start, len(dense["grid_w"]))
+    measured = np.isfinite(dense["grid_w"]) | np.isfinite(dense["ev_w"])
+    prices = history.minute_prices(getattr(store, "prices", None), start, len(dense["grid_w"]), measured,
+                                   app[history.PRICES])
     if prices is not None:
         max_w = float(getattr(getattr(config, "ev", None), "max_charge_w", 11_000.0))
         result = compare(dense["load_w"], dense["pv_w"], dense["ev_w"], dense["soc_pct"], *prices, max_w)

@@ -6,9 +6,10 @@ or None (no trip that day). Times are local wall-clock times in the site's time 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone, tzinfo
-from typing import Any
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from hems.control.settings import DAYS, weekly_from_json as to_weekly, weekly_to_json as from_weekly
+
+__all__ = ["DAYS", "from_weekly", "next_local", "parse_hhmm", "to_weekly"]
 
 
 def parse_hhmm(text: str) -> time:
@@ -26,20 +27,3 @@ def next_local(hhmm: str, now: datetime, tz: tzinfo) -> datetime:
         if when > local_now:
             return when.astimezone(timezone.utc)
     raise AssertionError("unreachable: a time of day recurs within two days")
-
-
-def to_weekly(schedule: dict[str, Any]) -> dict[int, tuple[time, float]]:
-    """mon..sun schedule -> {weekday: (local time, target %)} as the agent keeps it."""
-    return {
-        i: (parse_hhmm(entry["departure"]), float(entry["target_soc_pct"]))
-        for i, day in enumerate(DAYS)
-        if (entry := schedule.get(day))
-    }
-
-
-def from_weekly(weekly: dict[int, tuple[time, float]]) -> dict[str, Any]:
-    return {
-        day: ({"departure": weekly[i][0].strftime("%H:%M"), "target_soc_pct": float(weekly[i][1])}
-              if i in weekly else None)
-        for i, day in enumerate(DAYS)
-    }

@@ -9,8 +9,7 @@ import math
 from datetime import datetime
 from typing import Any
 
-import numpy as np
-
+from hems.control.api import AgentApi
 from hems.domain import ChargerReading, Commitment, EvSession, Plan, Preferences, Setpoint, SiteState
 
 
@@ -98,14 +97,14 @@ def plan_json(plan: Plan | None) -> dict[str, Any] | None:
         "grid_w": [num(v) for v in plan.grid_w],
         "cost": num(plan.cost, 3),
         "solve_ms": num(plan.solve_ms, 2),
-        "breakdown": {k: num(v, 3) for k, v in plan.breakdown.items() if isinstance(v, (int, float))},
-        "series": {k: series_json(v) for k, v in plan.breakdown.items() if isinstance(v, (list, tuple, np.ndarray))},
+        "breakdown": {k: num(v, 3) for k, v in plan.breakdown.items()},
+        "series": {k: series_json(v) for k, v in plan.series().items()},
         "target_shortfall_pct": num(plan.target_shortfall_pct),
     }
 
 
 def series_json(values: Any) -> list[Any]:
-    """A per-interval list from the plan's breakdown: numbers rounded, words (reasons) kept."""
+    """A per-interval list of the plan's: numbers rounded, words (reasons) kept."""
     return [v if isinstance(v, str) or v is None else num(v, 4) for v in values]
 
 
@@ -135,3 +134,8 @@ def jsonable(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, bool)):
         return value
     return str(value)
+
+
+def live_state(agent: AgentApi, now: datetime) -> dict[str, Any]:
+    """/api/v1/state and the SSE `state` event."""
+    return state_json(agent.state, agent.last_setpoint, agent.preferences, agent.next_trip(now))

@@ -13,12 +13,12 @@ from aiohttp import web
 
 from hems.control.api import AgentApi
 from hems.domain.clock import Clock
-from hems.web import auth, car, events, extras, history, keys, notify_routes, openapi, restart, savings, settings, views
+from hems.web import auth, car, events, history, keys, notify_routes, openapi, savings, settings, sources, views
 from hems.web.auth import access
 from hems.web.db import MemoryBackend, WebDb
 from hems.web.errors import error_middleware
 from hems.web.ratelimit import LoginLimiter
-from hems.web.serialize import iso, jsonable
+from hems.web.serialize import iso, jsonable, live_state
 from hems.web.sitetime import site_timezone
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,8 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src '
        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 
 
-def create_web_app(agent: AgentApi, store: Any, config: Any, clock: Clock) -> web.Application:
+def create_web_app(agent: AgentApi, store: Any, config: Any, clock: Clock,
+                   restart: Callable[[], None] | None = None) -> web.Application:
     """Build the web application around a running agent.
 
     agent   the AgentApi of the running agent (read state and plan, change preferences)
@@ -36,6 +37,7 @@ def create_web_app(agent: AgentApi, store: Any, config: Any, clock: Clock) -> we
             None keeps users and sessions in memory (tests only: nothing survives a restart).
     config  the hems Config (site time zone, tariff currency, [web], [aggregator]) or None
     clock   the injected clock (session expiry, rate limits, audit times)
+    restart stops and starts hems in place (POST /api/v1/restart), or None
     """
     app = web.Application(middlewares=[gzip_middleware, security_headers, error_middleware, auth.auth_middleware],
                           client_max_size=64 * 1024)
@@ -46,15 +48,15 @@ def create_web_app(agent: AgentApi, store: Any, config: Any, clock: Clock) -> we
     app[keys.DB] = web_db_for(store)
     app[keys.LIMITER] = LoginLimiter()
     app[keys.TZ] = site_timezone(config)
+    app[keys.RESTART] = restart
     app.router.add_get("/api/v1/health", get_health)
     app.router.add_get("/api/v1/state", get_state)
-    for module in (auth, car, views, savings, history, settings, notify_routes, restart, events, openapi):
+    for module in (auth, car, views, savings, history, settings, notify_routes, events, openapi, sources):
         module.add_routes(app)
     app.router.add_get("/", index)
     app.router.add_get("/sw.js", service_worker)
     app.router.add_get("/manifest.webmanifest", manifest)
     app.router.add_static("/static/", STATIC_DIR, append_version=False)
-    app.on_startup.append(_on_startup)
     app.on_shutdown.append(events.close_streams)
     return app
 
@@ -65,12 +67,6 @@ def web_db_for(store: Any) -> WebDb:
         log.warning("web UI without a store: users and sessions are kept in memory only")
         return WebDb(MemoryBackend())
     return WebDb(store)
-
-
-async def _on_startup(app: web.Application) -> None:
-    """After a restart the running agent gets the owner's saved schedule and site limits back."""
-    car.restore_schedule(app)
-    settings.restore_live(app)
 
 
 @web.middleware
@@ -151,4 +147,4 @@ async def get_health(request: web.Request) -> web.Response:
 
 @access("read")
 async def get_state(request: web.Request) -> web.Response:
-    return web.json_response(extras.live_state(request.app[keys.AGENT], request.app[keys.CLOCK].now()))
+    return web.json_response(live_state(request.app[keys.AGENT], request.app[keys.CLOCK].now()))

@@ -1,31 +1,32 @@
-"""Settings (admin): tariff, site limits, aggregator enrolment, the read-only LAN view.
+"""Settings (admin): tariff, site limits, aggregator enrolment, the read-only LAN view, restart.
 
-The config file gives the starting values; the owner's changes are kept in SQLite as overrides.
-Site limits and the LAN view take effect at once (the running agent's safety limits are
-replaced and it replans); the tariff and the aggregator enrolment are applied by
-`apply_overrides(config, db)` when hems starts, so they take effect at the next start.
+The agent's settings owner (hems.control.settings) holds and persists the site limits, the
+tariff and the aggregator enrolment; this module only checks the request's shape and hands it
+over through AgentApi. Site limits and tariff prices apply at once (the owner may lower the
+installer's site limits, never raise them); the aggregator enrolment applies when hems starts
+again, which `POST /api/v1/restart` does in place. The LAN view is the web UI's own setting.
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
 import re
+from dataclasses import asdict
 from typing import Any
 
 from aiohttp import web
 
-from hems.web import extras, keys
-from hems.web.auth import LAN_READ_ONLY_KEY, access, audit
-from hems.web.db import WebDb
+from hems.control.settings import SettingRefused
+from hems.web import keys
+from hems.web.auth import LAN_READ_ONLY_KEY, access, audit, lan_read_only
 from hems.web.errors import ApiError
 from hems.web.validate import body_json, require_bool, require_number, require_str
 
 log = logging.getLogger(__name__)
 
-PREFIX = "settings."
 HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 SITE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-LIVE = {"site", "web"}
+LIVE = {"site", "tariff", "web"}
+WEB_KEY = "settings.web"
 
 
 def _price(v: Any, f: str) -> float:
@@ -46,7 +47,7 @@ def _site_id(v: Any, f: str) -> str:
     return text
 
 
-# section -> field -> checker(value, field name) -> clean value
+# section -> field -> checker(value, field name) -> clean value (the shape; the agent judges the rest)
 FIELDS: dict[str, dict[str, Any]] = {
     "tariff": {
         "import_price_per_kwh": _price,
@@ -69,36 +70,31 @@ FIELDS: dict[str, dict[str, Any]] = {
 }
 
 
-def overrides(db: WebDb) -> dict[str, dict[str, Any]]:
-    return {section: db.get_setting(PREFIX + section, {}) or {} for section in FIELDS}
-
-
-def _from_config(config: Any, section: str) -> dict[str, Any]:
-    holder = getattr(config, section, None)
-    if section == "web":
-        return {"lan_read_only": bool(getattr(holder, "readonly_lan", False))}
-    return {name: getattr(holder, name, None) for name in FIELDS[section]}
-
-
-def effective(config: Any, db: WebDb) -> dict[str, dict[str, Any]]:
-    over = overrides(db)
-    out = {s: {**_from_config(config, s), **over[s]} for s in FIELDS}
-    tariff = getattr(config, "tariff", None)
-    out["tariff"]["kind"] = getattr(tariff, "kind", None)
-    out["tariff"]["currency"] = getattr(tariff, "currency", "EUR")
-    out["tariff"]["export"] = getattr(tariff, "export", None)          # dynamic: "spot" or "fixed"
-    return out
+def settings_json(app: web.Application) -> dict[str, Any]:
+    view = app[keys.AGENT].live_settings()
+    tariff = view.tariff
+    web_over = app[keys.DB].get_setting(WEB_KEY, {}) or {}
+    return {
+        "settings": {
+            "tariff": {**{name: getattr(tariff, name, None) for name in FIELDS["tariff"]},
+                       "kind": tariff.kind, "currency": tariff.currency,
+                       "export": getattr(tariff, "export", None)},      # dynamic: "spot" or "fixed"
+            "site": asdict(view.site),
+            "aggregator": dict(view.aggregator),
+            "web": {"lan_read_only": lan_read_only(app)},
+        },
+        "overrides": {**view.overrides, "web": web_over},
+        "installer_limits": asdict(view.installer_site),     # the owner may only lower these
+        "applies_at_once": sorted(LIVE),
+        "applies_at_next_start": sorted(set(FIELDS) - LIVE),
+        "restart_needed": view.restart_needed,
+        "can_restart": app[keys.RESTART] is not None,
+    }
 
 
 @access("admin")
 async def get_settings(request: web.Request) -> web.Response:
-    db = request.app[keys.DB]
-    return web.json_response({
-        "settings": effective(request.app[keys.CONFIG], db),
-        "overrides": overrides(db),
-        "applies_at_once": sorted(LIVE),
-        "applies_at_next_start": sorted(set(FIELDS) - LIVE),
-    })
+    return web.json_response(settings_json(request.app))
 
 
 @access("admin")
@@ -107,49 +103,40 @@ async def put_settings(request: web.Request) -> web.Response:
     if section not in FIELDS:
         raise ApiError(404, f"no settings section {section!r}; use {', '.join(FIELDS)}")
     app = request.app
-    db: WebDb = app[keys.DB]
     body = await body_json(request, allowed=set(FIELDS[section]))
     if not body:
         raise ApiError(422, "nothing to change: send at least one field")
     clean = {name: FIELDS[section][name](value, name) for name, value in body.items()}
-    merged = {**overrides(db)[section], **clean}
-    if section == "aggregator" and merged.get("enabled"):
-        eff = {**_from_config(app[keys.CONFIG], "aggregator"), **merged}
-        for needed in ("host", "site_id"):
-            if not eff.get(needed):
-                raise ApiError(422, f"to enrol with an aggregator, set {needed} too", needed)
-    now = app[keys.CLOCK].now()
-    db.put_setting(PREFIX + section, merged, now, request[keys.WHO])
+    agent, who = app[keys.AGENT], request[keys.WHO]
+    try:
+        if section == "site":
+            await agent.set_limits(clean, who)
+        elif section == "tariff":
+            await agent.set_tariff(clean, who)
+        elif section == "aggregator":
+            await agent.set_aggregator(clean, who)
+    except SettingRefused as exc:
+        raise ApiError(422, str(exc), exc.field) from None
     if section == "web":
-        db.put_setting(LAN_READ_ONLY_KEY, merged["lan_read_only"], now, request[keys.WHO])
-    if section == "site":
-        extras.set_limits(app[keys.AGENT], **clean)
+        db, now = app[keys.DB], app[keys.CLOCK].now()
+        db.put_setting(WEB_KEY, {**(db.get_setting(WEB_KEY, {}) or {}), **clean}, now, who)
+        db.put_setting(LAN_READ_ONLY_KEY, clean["lan_read_only"], now, who)
     audit(request, f"settings.{section}", clean)
     return await get_settings(request)
 
 
-def restore_live(app: web.Application) -> None:
-    """The saved site limits go to the running agent again (they apply at once, so also at start)."""
-    site = overrides(app[keys.DB])["site"]
-    if site:
-        extras.set_limits(app[keys.AGENT], **site)
-
-
-def apply_overrides(config: Any, store: Any) -> Any:
-    """The config with the owner's saved settings applied; hems.app calls it once at start,
-    before it builds the agent, the planner and the aggregator link."""
-    over = overrides(store if isinstance(store, WebDb) else WebDb(store))
-    for section in ("tariff", "site", "aggregator"):
-        holder = getattr(config, section, None)
-        changes = {k: v for k, v in over[section].items() if holder is not None and hasattr(holder, k)}
-        if changes and dataclasses.is_dataclass(holder):
-            config = dataclasses.replace(config, **{section: dataclasses.replace(holder, **changes)})
-    web_cfg = getattr(config, "web", None)
-    if "lan_read_only" in over["web"] and dataclasses.is_dataclass(web_cfg) and hasattr(web_cfg, "readonly_lan"):
-        config = dataclasses.replace(config, web=dataclasses.replace(web_cfg, readonly_lan=over["web"]["lan_read_only"]))
-    return config
+@access("admin")
+async def post_restart(request: web.Request) -> web.Response:
+    """Stop and start hems in place, so settings that apply at the next start take effect."""
+    restart = request.app[keys.RESTART]
+    if restart is None:
+        raise ApiError(501, "this hems cannot restart itself; restart its service instead")
+    audit(request, "restart", {})
+    restart()
+    return web.json_response({"restarting": True})
 
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/settings", get_settings)
     app.router.add_put("/api/v1/settings/{section}", put_settings)
+    app.router.add_post("/api/v1/restart", post_restart)

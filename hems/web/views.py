@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from hems.web import extras, keys
+from hems.web import keys
 from hems.web.auth import access
 from hems.web.serialize import commitment_json, iso, jsonable, plan_json, trip_json
 from hems.web.sitetime import tz_name
@@ -53,9 +53,9 @@ def plan_view(app: web.Application) -> dict[str, Any]:
         "timezone": tz_name(app[keys.TZ]),
         "currency": getattr(tariff, "currency", "EUR"),
         "plan": plan_json(agent.plan),
-        "plan_error": extras.plan_error(agent),
-        "commitments": [commitment_json(c) for c in extras.commitments(agent)],
-        "next_trip": trip_json(extras.next_trip(agent, now)),
+        "plan_error": agent.plan_error,
+        "commitments": [commitment_json(c) for c in agent.commitments],
+        "next_trip": trip_json(agent.next_trip(now)),
         "reserve_pct": agent.preferences.reserve_pct,
         "mode": agent.preferences.mode.value,
     }

@@ -1,21 +1,24 @@
 """A small in-test AgentApi: a state, a flat plan with an envelope, the real safety clamp.
 
-It applies commitments and regulation signals like the agent does (hems.control.decide and
-hems.control.safety) and records every EV power it would write.
+It keeps commitments in control's own CommitmentBook (arbitration, regulation signals, the
+default control) and applies them like the agent does (hems.control.decide and
+hems.control.safety); it records every EV power it would write.
 """
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 
+from hems.control.arbitration import Decision, Request
+from hems.control.commitments import CommitmentBook, flex_view, home_limits
 from hems.control.decide import CarLimits, apply_commitments
 from hems.control.safety import SafetyLimits, clamp
-from hems.domain import (ChargerReading, ChargerState, Commitment, MeterReading, Plan, Preferences,
-                         Setpoint, SiteState)
+from hems.domain import (ChargerReading, ChargerState, Commitment, Envelope, MeterReading, Plan,
+                         Preferences, Setpoint, SiteState)
 
 LIMITS = SafetyLimits(phases=3, voltage_v=230, main_fuse_a=25, max_import_w=17000, max_export_w=10000,
                       min_charge_w=4140, max_charge_w=11000, min_discharge_w=4140, max_discharge_w=10000,
@@ -23,32 +26,13 @@ LIMITS = SafetyLimits(phases=3, voltage_v=230, main_fuse_a=25, max_import_w=1700
 CAR = CarLimits(capacity_wh=60000, min_charge_w=4140, max_charge_w=11000, charge_efficiency=0.9)
 
 
-@dataclass
-class Envelope:
-    ev_min_w: np.ndarray
-    ev_max_w: np.ndarray
-    up_w: np.ndarray
-    down_w: np.ndarray
-    soc_min_pct: np.ndarray
-    soc_max_pct: np.ndarray
-    interval_s: int
-    start: datetime | None = None
-
-
-@dataclass
-class Settings:
-    limits: SafetyLimits = LIMITS
-    car: CarLimits = CAR
-
-
 class HomeAgent:
     def __init__(self, clock, soc_pct: float = 60.0, down_w: float = 7000.0, up_w: float = 7000.0) -> None:
         self.clock = clock
-        self.settings = Settings()
         self._prefs = Preferences(reserve_pct=20.0)
         self.soc_pct = soc_pct
-        self.commitments: dict[str, Commitment] = {}
-        self.signals: dict[str, float] = {}
+        self.book = CommitmentBook()
+        self.prices: list[tuple[datetime, int, list[float]]] = []
         self.written: list[tuple[datetime, float]] = []
         self._listeners = []
         now = clock.now()
@@ -84,6 +68,11 @@ class HomeAgent:
         return self._prefs
 
     @property
+    def commitments(self) -> dict[str, Commitment]:
+        """By id (the Protocol asks for a tuple; a dict compares more readably in these tests)."""
+        return {c.id: c for c in self.book.commitments}
+
+    @property
     def last_setpoint(self):
         return self._setpoint
 
@@ -94,21 +83,35 @@ class HomeAgent:
         self._prefs = prefs
         await self._emit("preferences", prefs)
 
-    async def add_commitment(self, c: Commitment) -> None:
-        self.commitments[c.id] = c
+    async def offer(self, request: Request) -> Decision:
+        now = self.clock.now()
+        self.book.expire(now)
+        limits = home_limits(replace(LIMITS, reserve_pct=self._prefs.reserve_pct), CAR, self._prefs, self.state)
+        decision = self.book.offer(request, flex_view(self._plan, self._envelope), limits, now)
+        await self.step()
+        return decision
+
+    async def resume(self, commitment: Commitment, regulation: bool) -> None:
+        self.book.resume(commitment, regulation, self.clock.now())
         await self.step()
 
-    async def cancel_commitment(self, commitment_id: str) -> None:
-        self.commitments.pop(commitment_id, None)
-        self.signals.pop(commitment_id, None)
-        await self.step()
-
-    async def set_regulation_signal(self, commitment_id: str, signal: float) -> float:
-        if commitment_id not in self.commitments:
-            raise KeyError(commitment_id)
-        self.signals[commitment_id] = signal
+    async def signal(self, commitment_id: str, signal: float) -> float:
+        self.book.signal(commitment_id, signal, self.clock.now())
         sp = await self.step()
         return sp.ev_power_w
+
+    async def cancel(self, commitment_id: str) -> bool:
+        found = self.book.cancel(commitment_id)
+        await self.step()
+        return found
+
+    async def set_default_control(self, import_limit_w, export_limit_w) -> str:
+        words = self.book.set_default(import_limit_w, export_limit_w)
+        await self.step()
+        return words
+
+    async def set_price_override(self, start: datetime, interval_s: int, price_per_kwh: list[float]) -> None:
+        self.prices.append((start, interval_s, list(price_per_kwh)))
 
     def subscribe(self, listener):
         self._listeners.append(listener)
@@ -117,13 +120,9 @@ class HomeAgent:
     # the loop, in small
     async def step(self) -> Setpoint:
         now = self.clock.now()
-        bounds = []
-        for c in self.commitments.values():
-            if c.id in self.signals:
-                mid, half = (c.min_ev_w + c.max_ev_w) / 2, (c.max_ev_w - c.min_ev_w) / 2
-                c = replace(c, min_ev_w=mid + self.signals[c.id] * half, max_ev_w=mid + self.signals[c.id] * half)
-            bounds.append(c)
-        power, reason = apply_commitments(0.0, "idle: planned", bounds, now)
+        self.book.expire(now)
+        self.book.refresh_default(self.state, LIMITS, now)
+        power, reason = apply_commitments(0.0, "idle: planned", self.book.bounds(now), now)
         sp = clamp(power, self.state, replace(LIMITS, reserve_pct=self._prefs.reserve_pct), reason)
         self._setpoint = sp
         self.ev_w = sp.ev_power_w

@@ -178,3 +178,21 @@ async def test_cli_watch_prints_status_and_telemetry(home, broker, hmac_key):
     out = await asyncio.to_thread(subprocess.run, cmd, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert '"state": "online"' in out.stdout and "telemetry: " in out.stdout and "plan: from" in out.stdout
+
+
+async def test_every_dispatch_kind_of_the_schema_has_a_route(home):
+    from hems.aggregator.messages import validator
+
+    agent, link, agg, store = home
+    kinds = set(validator("dispatch").schema["properties"]["kind"]["enum"])
+    assert kinds and kinds == set(link.routes())
+
+
+async def test_a_kind_without_a_route_is_refused_not_taken_for_default(home, monkeypatch):
+    agent, link, agg, store = home
+    assert (await agg.send("default", import_limit_w=1000))["status"] == "done"
+    routes = link.routes()
+    monkeypatch.setattr(link, "routes", lambda: {k: v for k, v in routes.items() if k != "cancel"})
+    reply = await agg.send("cancel", target_id="nothing")
+    assert (reply["status"], reply["code"]) == ("refused", "unsupported_kind"), reply
+    assert "default" in agent.commitments          # the default control is still in force

@@ -66,3 +66,41 @@ async def test_over_the_reserve_is_rejected_by_the_real_agent(sim):
     reply = await sim.aggregator.send("event", start=sim.clock.now(), duration_s=900, target_w=-6000)
     assert (reply["status"], reply["code"]) == ("rejected", "reserve"), reply
     assert await read_back_setpoint_w(sim) >= 0
+
+
+async def _setpoint(agent, predicate, timeout_s: float = 15.0):
+    """The next setpoint the agent writes that satisfies predicate (or the present one)."""
+    if agent.last_setpoint is not None and predicate(agent.last_setpoint):
+        return agent.last_setpoint
+    found = asyncio.get_running_loop().create_future()
+
+    def on(topic, payload):
+        if topic == "setpoint" and predicate(payload) and not found.done():
+            found.set_result(payload)
+    unsubscribe = agent.subscribe(on)
+    try:
+        return await asyncio.wait_for(found, timeout_s)
+    finally:
+        unsubscribe()
+
+
+async def test_clearing_the_default_control_ends_it_at_once(sim):
+    """A signed `default` without fields clears the default control: the owner's Fast mode
+    charges at full power again at once, not after 24 h."""
+    from dataclasses import replace
+
+    from hems.domain import Mode
+
+    agent = sim.agent
+    await agent.set_preferences(replace(agent.preferences, mode=Mode.FAST), who="owner")
+    full = await _setpoint(agent, lambda sp: sp.ev_power_w > 8000)
+    reply = await sim.aggregator.send("default", import_limit_w=2000)
+    assert reply["status"] == "done", reply
+    assert "default" in {c.id for c in agent.commitments}
+    limited = await _setpoint(agent, lambda sp: sp.ev_power_w < full.ev_power_w - 4000)
+    assert "aggregator" in limited.reason
+    reply = await sim.aggregator.send("default")
+    assert (reply["status"], reply["reason"]) == ("done", "default control cleared"), reply
+    assert "default" not in {c.id for c in agent.commitments}
+    again = await _setpoint(agent, lambda sp: sp.ev_power_w > 8000)
+    assert "aggregator" not in again.reason

@@ -49,7 +49,7 @@ BAD = [
     ({"devices.pv.profile": "fronius-x"},   # the list is read from hems/devices/profiles/ at validation
      'devices.pv.profile: "fronius-x" is not a known profile (' + ", ".join(f'"{p}"' for p in known_profiles()[:-1])
      + (" or " if len(known_profiles()) > 1 else "") + f'"{known_profiles()[-1]}")'),
-    ({"devices.pv.transport": "udp"}, 'devices.pv.transport: "udp" is not "tcp", "rtu" or "bridge"'),
+    ({"devices.pv.transport": "udp"}, 'devices.pv.transport: "udp" is not "tcp", "rtu", "bridge" or "ocpp"'),
     ({"devices.meter.poll_interval_s": 0}, "devices.meter.poll_interval_s: 0 is not a duration in s (0.1-3600)"),
     ({"devices.meter.baudrate": 9600}, 'devices.meter.baudrate: does not apply to transport "tcp"'),
     ({"site.phases": 2}, "site.phases: 2 is not 1 or 3"),
@@ -114,9 +114,9 @@ def test_bad_config_names_key_value_and_expectation(changes, message):
 
 def test_profiles_are_read_from_the_folder_at_validation_time():
     stems = {p.stem for p in PROFILES_DIR.glob("*.toml")}
-    assert set(known_profiles()) == stems | {"sunspec", "bridge_pilot", "bridge_s0"}
+    assert set(known_profiles()) == stems | {"sunspec", "bridge_pilot", "bridge_s0", "ocpp"}
     assert known_profiles()[0] == "sunspec"
-    for name in set(known_profiles()) - {"bridge_pilot", "bridge_s0"}:
+    for name in set(known_profiles()) - {"bridge_pilot", "bridge_s0", "ocpp"}:
         parse_config(mutated({"devices.meter.profile": name}), base_dir=ROOT)
 
 

@@ -43,7 +43,7 @@ async def test_aggregator_price_curve_makes_the_car_sell(tmp_path):
         plan = rig.agent.plan
         k0 = plan.index_at(start + timedelta(hours=1))
         assert plan.ev_w[k0:k0 + 4].min() < 0, "the spike is sold from the car"
-        assert plan.breakdown["import_price_per_kwh"][k0] == 3.00
+        assert plan.import_price_per_kwh[k0] == 3.00
 
 
 async def test_failed_replan_keeps_previous_plan_and_says_so(tmp_path):

@@ -36,3 +36,36 @@ def test_override_wins_while_ahead_then_schedule_returns():
 
 def test_no_schedule_no_trip():
     assert next_departure(datetime(2024, 6, 3, tzinfo=timezone.utc), PARIS, {}) is None
+
+
+def test_dated_trip_replaces_that_days_weekly_departure():
+    from hems.control.trips import upcoming_trips
+    now = datetime(2024, 6, 3, 20, 0, tzinfo=timezone.utc)          # Monday 22:00 Paris
+    tue_late = EvSession(datetime(2024, 6, 4, 9, 0, tzinfo=timezone.utc), 95.0)   # Tuesday 11:00
+    trips = upcoming_trips(now, PARIS, WEEKDAYS, [tue_late])
+    assert trips[0] == tue_late                                      # not Tuesday 07:30
+    assert trips[1].departure == datetime(2024, 6, 5, 5, 30, tzinfo=timezone.utc)
+
+
+def test_trip_after_midnight_is_the_next_local_day():
+    now = datetime(2024, 6, 3, 21, 30, tzinfo=timezone.utc)         # Monday 23:30 Paris
+    trip = next_departure(now, PARIS, {1: (time(0, 30), 60.0)})       # Tuesday 00:30
+    assert trip.departure == datetime(2024, 6, 3, 22, 30, tzinfo=timezone.utc)
+
+
+def test_missing_hour_moves_later_and_repeated_hour_takes_the_first():
+    from hems.control.trips import local_departure
+    from datetime import date
+    spring = local_departure(date(2024, 3, 31), time(2, 30), PARIS)   # 02:30 does not exist
+    assert spring == datetime(2024, 3, 31, 1, 30, tzinfo=timezone.utc)   # 03:30 CEST
+    autumn = local_departure(date(2024, 10, 27), time(2, 30), PARIS)   # 02:30 happens twice
+    assert autumn == datetime(2024, 10, 27, 0, 30, tzinfo=timezone.utc)  # the first, CEST
+
+
+def test_departure_in_the_past_is_refused_in_plain_words():
+    import pytest
+    from hems.control.trips import TripError, check_departure
+    now = datetime(2024, 6, 3, 6, 0, tzinfo=timezone.utc)
+    with pytest.raises(TripError, match="Mon 03 Jun 07:30 is in the past"):
+        check_departure(datetime(2024, 6, 3, 5, 30, tzinfo=timezone.utc), now, PARIS)
+    check_departure(datetime(2024, 6, 3, 6, 30, tzinfo=timezone.utc), now, PARIS)

@@ -85,3 +85,19 @@ def test_parse_units():
     assert parse_units("247") == [247]
     with pytest.raises(ValueError, match="'5-2' is outside 1-247"):
         parse_units("5-2")
+
+
+def test_units_that_answer_but_are_unknown_get_one_summary_line():
+    import io
+
+    from hems.devices.scan import Found, ScanResult
+    result = ScanResult(found=[Found(unit=1, role="meter", profile="sunspec")],
+                        refused={u: "not a SunSpec device (no 'SunS' at 40000, 0, 50000)" for u in range(2, 248)})
+    out = io.StringIO()
+    report(result, TcpEndpoint("192.0.2.5", 502), out)
+    text = out.getvalue()
+    assert "246 unit id(s) answered but are no device hems knows: 2-247 (hems scan -v" in text
+    assert "not a SunSpec device" not in text and "unit 1: meter" in text
+    out = io.StringIO()
+    report(result, TcpEndpoint("192.0.2.5", 502), out, details=True)
+    assert out.getvalue().count("not a SunSpec device") == 246

@@ -62,3 +62,22 @@ def start_charging(hal, bridge, host, current_da=160):
     assert [a[2] for a in host.acks()] == [P.OK, P.OK, P.OK]
     host.got = []
     assert hal.relay_cmd and hal.duty == pilot.current_to_duty(current_da)
+
+
+def alloc_bytes(fn):
+    """Heap bytes fn() allocates under MicroPython (GC off meanwhile); None under CPython."""
+    import gc
+    if not hasattr(gc, "mem_alloc"):
+        return None
+    gc.collect()
+    gc.disable()
+    try:
+        before = gc.mem_alloc()
+        fn()
+        return gc.mem_alloc() - before
+    finally:
+        gc.enable()
+
+
+def frames_of(host, msg_type):
+    return [v for t, s, v in host.poll() if t == msg_type]

@@ -240,7 +240,7 @@ def test_config_file_validation():
 
 
 def test_contactor_logic_alone():
-    c = Contactor(ticks_diff, settle_ms=100, open_delay_ms=3000)
+    c = Contactor(ticks_diff, settle_ms=100, open_delay_ms=3000, debounce=1)
     assert c.decide(0, True, True, False)
     assert c.decide(10, False, True, False)             # car still drawing: wait
     assert c.decide(2000, False, True, False)

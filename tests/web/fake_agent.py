@@ -1,17 +1,25 @@
-"""A small in-test AgentApi: holds a state and a plan, records preference changes, replans."""
+"""A small in-test AgentApi: holds a state and a plan, records preference changes, replans.
+
+It implements the same Protocol as the agent (hems.control.api.AgentApi); its live settings
+are held by the real settings owner (hems.control.settings), so the installer's limits hold.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from hems.control.arbitration import Decision, HomeLimits, Request
+from hems.control.commitments import CommitmentBook, flex_view
+from hems.control.settings import Applied, OwnerSettings, SettingsView, SiteLimits, Weekly
 from hems.domain import (
     ChargerReading,
     ChargerState,
     Commitment,
+    EvSession,
     MeterReading,
     Plan,
     Preferences,
@@ -19,20 +27,6 @@ from hems.domain import (
     Setpoint,
     SiteState,
 )
-
-
-@dataclass(frozen=True)
-class FakeLimits:
-    main_fuse_a: float = 25.0
-    max_import_w: float = 17_000.0
-    max_export_w: float = 10_000.0
-    reserve_pct: float = 20.0
-
-
-@dataclass(frozen=True)
-class FakeSettings:
-    limits: FakeLimits = FakeLimits()
-    weekly: dict = field(default_factory=lambda: {d: (time(7, 0), 70.0) for d in range(5)})
 
 
 @dataclass(frozen=True)
@@ -72,16 +66,16 @@ class FakeConfig:
 
 
 class FakeAgent:
-    """Mirrors hems.control.agent.Agent's public surface: AgentApi plus next_trip, settings, commitments."""
+    """AgentApi over a fixed state and a made-up plan; `store` keeps the owner's settings."""
 
-    def __init__(self, now: datetime) -> None:
+    def __init__(self, now: datetime, store: Any = None) -> None:
         self.now = now
-        self._prefs = Preferences()
+        self.owner = OwnerSettings(FakeConfig(), store, weekly={d: (time(7, 0), 70.0) for d in range(5)},
+                                   preferences=Preferences())
         self.changes: list[tuple[Preferences, str]] = []
-        self.settings = FakeSettings()
         self.replans = 0
         self.plan_error: str | None = None
-        self._commitments_list: list[Commitment] = []
+        self.book = CommitmentBook()          # control's own rules for what was promised
         self._listeners: list[Any] = []
         self.devices: dict[str, dict[str, Any]] = {
             "meter": {"role": "meter", "online": True, "last_reading": now, "last_error": None},
@@ -108,7 +102,7 @@ class FakeAgent:
 
     @property
     def preferences(self) -> Preferences:
-        return self._prefs
+        return self.owner.preferences
 
     @property
     def last_setpoint(self) -> Setpoint | None:
@@ -123,15 +117,15 @@ class FakeAgent:
 
     @property
     def commitments(self) -> tuple[Commitment, ...]:
-        return tuple(self._commitments_list)
+        return self.book.commitments
 
-    def next_trip(self, now: datetime | None = None):
+    def next_trip(self, now: datetime | None = None) -> EvSession | None:
         from hems.control.trips import next_departure
-        return next_departure(now or self.now, ZoneInfo("Europe/Amsterdam"), self.settings.weekly,
-                              self._prefs.next_trip)
+        return next_departure(now or self.now, ZoneInfo("Europe/Amsterdam"), self.owner.weekly,
+                              self.preferences.next_trip)
 
-    def request_replan(self) -> None:
-        self.replan()
+    def live_settings(self) -> SettingsView:
+        return self.owner.view()
 
     def replan(self) -> None:
         self.replans += 1
@@ -144,26 +138,54 @@ class FakeAgent:
         pv = np.clip(np.sin((hours + 10.0 - 6.0) / 14.0 * np.pi), 0, None) * 5000.0
         price = 0.25 + 0.1 * np.cos((hours + 10.0 - 19.0) / 24.0 * 2 * np.pi)
         plan = Plan(start=self.now, interval_s=900, ev_w=ev, soc_pct=soc, grid_w=ev - 500.0, cost=1.5,
-                    breakdown={"import": 2.0})
-        plan.breakdown.update(import_price_per_kwh=price.tolist(), export_price_per_kwh=(price * 0.3).tolist(),
-                              pv_w=pv.tolist(), load_w=np.full(n, 450.0).tolist(),
-                              reasons=["charging from solar" if p > 2000 else "idle: waiting for sun" for p in pv])
+                    breakdown={"import": 2.0}, import_price_per_kwh=price, export_price_per_kwh=price * 0.3,
+                    pv_w=pv, load_w=np.full(n, 450.0),
+                    reasons=tuple("charging from solar" if p > 2000 else "idle: waiting for sun" for p in pv))
         self._plan = plan
 
     async def set_preferences(self, prefs: Preferences, who: str) -> None:
-        self._prefs = prefs
+        self.owner.set_preferences(prefs, who)
         self.changes.append((prefs, who))
         self.replan()
         await self._publish("plan", self._plan)
 
-    async def add_commitment(self, commitment: Commitment) -> None:
-        self._commitments_list.append(commitment)
+    async def set_weekly(self, weekly: Weekly, who: str) -> None:
+        self.owner.set_weekly(weekly, self.now, who)
+        self.replan()
 
-    async def cancel_commitment(self, commitment_id: str) -> None:
-        self._commitments_list = [c for c in self._commitments_list if c.id != commitment_id]
+    async def set_limits(self, changes: dict[str, float], who: str) -> SiteLimits:
+        self.owner.set_site(changes, self.now, who)
+        self.replan()
+        return self.owner.site
 
-    async def set_regulation_signal(self, commitment_id: str, signal: float) -> float:
+    async def set_tariff(self, changes: dict[str, float], who: str) -> Applied:
+        applied = self.owner.set_tariff(changes, self.now, who)
+        self.replan()
+        return applied
+
+    async def set_aggregator(self, changes: dict[str, Any], who: str) -> Applied:
+        return self.owner.set_aggregator(changes, self.now, who)
+
+    async def offer(self, request: Request) -> Decision:
+        limits = HomeLimits(max_charge_w=11000.0, max_discharge_w=10000.0, min_charge_w=4140.0,
+                            reserve_pct=self.preferences.reserve_pct, soc_pct=55.0, plugged=True)
+        return self.book.offer(request, flex_view(self._plan, self.envelope), limits, self.now)
+
+    async def resume(self, commitment: Commitment, regulation: bool) -> None:
+        self.book.resume(commitment, regulation, self.now)
+
+    async def signal(self, commitment_id: str, signal: float) -> float:
+        self.book.signal(commitment_id, signal, self.now)
         return 0.0
+
+    async def cancel(self, commitment_id: str) -> bool:
+        return self.book.cancel(commitment_id)
+
+    async def set_default_control(self, import_limit_w: float | None, export_limit_w: float | None) -> str:
+        return self.book.set_default(import_limit_w, export_limit_w)
+
+    async def set_price_override(self, start: datetime, interval_s: int, price_per_kwh: list[float]) -> None:
+        self.replan()
 
     def subscribe(self, listener: Any):
         self._listeners.append(listener)

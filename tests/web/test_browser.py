@@ -125,8 +125,8 @@ async def test_owner_journey_on_the_simulated_home(browser, tmp_path):
         # an accepted aggregator event (the path the MQTT link takes): the evening peak, discharging
         now = runtime.clock.now()
         evening = now.replace(hour=16, minute=0, second=0, microsecond=0)       # 18:00 in Paris (UTC+2)
-        await runtime.agent.add_commitment(Commitment("evt-peak", evening, evening + timedelta(hours=2),
-                                                      min_ev_w=-6000.0, max_ev_w=-3000.0))
+        await runtime.agent.resume(Commitment("evt-peak", evening, evening + timedelta(hours=2),
+                                              min_ev_w=-6000.0, max_ev_w=-3000.0), regulation=False)
         await page.goto(url + "/#/plan")
         await page.wait_for_selector("text=car between -6.0 and -3.0 kW")
         await page.wait_for_selector(".stat-value:has-text('07:30')")

@@ -102,7 +102,7 @@ async def test_weekly_schedule_goes_to_agent(owner, agent):
     resp = await owner.put("/api/v1/car/schedule", {"days": days})
     assert resp.status == 200, await resp.text()
     body = await resp.json()
-    assert agent.settings.weekly == {2: (time(6, 45), 90.0)}
+    assert agent.live_settings().weekly == {2: (time(6, 45), 90.0)}
     assert body["schedule"]["wed"] == {"departure": "06:45", "target_soc_pct": 90.0}
     assert body["next_trip"] == {"departure": "2026-06-17T04:45:00Z", "target_soc_pct": 90.0}
 
@@ -115,11 +115,11 @@ async def test_weekly_schedule_goes_to_agent(owner, agent):
     ([1, 2], "days must be an object"),
 ])
 async def test_bad_schedule_refused(owner, agent, days, message):
-    before = dict(agent.settings.weekly)
+    before = dict(agent.live_settings().weekly)
     resp = await owner.put("/api/v1/car/schedule", {"days": days})
     assert resp.status == 422
     assert message in (await resp.json())["error"]
-    assert agent.settings.weekly == before
+    assert agent.live_settings().weekly == before
 
 
 async def test_unknown_api_path_and_method(owner):

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from hems.domain import ChargerState
+import dataclasses
+
+from hems.domain import ChargerState, ChargingNeeds
 
 STATIC = Path(__file__).resolve().parents[2] / "hems" / "web" / "static"
 LANGS = ("en", "de", "nl", "fr")
@@ -47,6 +49,7 @@ def _reading_fields() -> tuple[str, ...]:
 
 DYNAMIC["reading."] = _reading_fields()
 DYNAMIC["charger_state."] = tuple(s.value for s in ChargerState)
+DYNAMIC["needs."] = tuple(f.name for f in dataclasses.fields(ChargingNeeds) if f.name != "at")
 
 
 def load(lang: str) -> dict[str, str]:

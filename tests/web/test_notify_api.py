@@ -63,7 +63,7 @@ async def test_an_accepted_aggregator_event_is_announced(owner, agent, ntfy_serv
                                        "channels": {"ntfy": {"url": f"{ntfy_server.url}/home"}}})
     start = agent.now.replace(hour=16, minute=0)                 # 18:00 in Amsterdam
     c = Commitment("evt-7", start, start + timedelta(hours=2), min_ev_w=-6000.0, max_ev_w=-3000.0)
-    await agent.add_commitment(c)
+    await agent.resume(c, regulation=False)
     await agent._publish("event", {"kind": "commitment", "id": "evt-7"})
     req = await ntfy_server.next()
     assert req["json"]["message"].startswith("De 18:00 à 20:00")

@@ -14,7 +14,7 @@ from tests.web.fake_agent import FakeAgent, FakeConfig
 async def test_schedule_settings_and_owner_survive_restart(tmp_path, clock):
     path = tmp_path / "hems.sqlite"
     store = Store(path, clock=clock)
-    app = create_web_app(FakeAgent(T0), store, FakeConfig(), clock)
+    app = create_web_app(FakeAgent(T0, store), store, FakeConfig(), clock)
     async with TestClient(TestServer(app, host="127.0.0.1")) as c:
         csrf = (await (await c.post("/api/v1/auth/setup", json={"password": PASSWORD})).json())["csrf_token"]
         days = {d: None for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -25,12 +25,12 @@ async def test_schedule_settings_and_owner_survive_restart(tmp_path, clock):
     store.close()
 
     store = Store(path, clock=clock)
-    agent = FakeAgent(T0)                      # a fresh agent with the config's schedule
-    assert agent.settings.weekly[0] == (time(7, 0), 70.0)
+    assert FakeAgent(T0).live_settings().weekly[0] == (time(7, 0), 70.0)   # the config's schedule
+    agent = FakeAgent(T0, store)               # a fresh agent on the same store
     app = create_web_app(agent, store, FakeConfig(), clock)
     async with TestClient(TestServer(app, host="127.0.0.1")) as c:
-        assert agent.settings.weekly == {4: (time(6, 15), 85.0)}          # restored at start
-        assert agent.settings.limits.main_fuse_a == 16.0
+        assert agent.live_settings().weekly == {4: (time(6, 15), 85.0)}          # restored at start
+        assert agent.live_settings().site.main_fuse_a == 16.0
         status = await (await c.get("/api/v1/auth/status")).json()
         assert status["setup_required"] is False
         assert (await c.post("/api/v1/auth/login", json={"password": PASSWORD})).status == 200

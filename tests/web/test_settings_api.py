@@ -1,10 +1,8 @@
-"""Settings (admin): tariff, site limits (applied at once), aggregator enrolment, LAN view."""
+"""Settings (admin): tariff and site limits (applied at once), aggregator enrolment, LAN view."""
 from __future__ import annotations
 
 import pytest
 
-from hems.web.db import MemoryBackend, WebDb
-from hems.web.settings import apply_overrides
 
 
 async def test_settings_show_config_values(owner):
@@ -13,14 +11,14 @@ async def test_settings_show_config_values(owner):
     assert s["tariff"]["kind"] == "fixed" and s["tariff"]["import_price_per_kwh"] == 0.30
     assert s["site"]["main_fuse_a"] == 25.0
     assert s["web"]["lan_read_only"] is False
-    assert body["applies_at_once"] == ["site", "web"]
+    assert body["applies_at_once"] == ["site", "tariff", "web"]
 
 
 async def test_site_limits_apply_to_running_agent_at_once(owner, agent):
     replans = agent.replans
     resp = await owner.put("/api/v1/settings/site", {"main_fuse_a": 20, "max_export_w": 4600})
     assert resp.status == 200
-    assert agent.settings.limits.main_fuse_a == 20.0 and agent.settings.limits.max_export_w == 4600.0
+    assert agent.live_settings().site.main_fuse_a == 20.0 and agent.live_settings().site.max_export_w == 4600.0
     assert agent.replans > replans
     body = await resp.json()
     assert body["settings"]["site"]["main_fuse_a"] == 20.0
@@ -43,12 +41,12 @@ async def test_site_limits_apply_to_running_agent_at_once(owner, agent):
     ("power", {"x": 1}, 404, "no settings section 'power'"),
 ])
 async def test_bad_settings_refused(owner, agent, section, body, status, message):
-    before = agent.settings
+    before = agent.live_settings()
     resp = await owner.put(f"/api/v1/settings/{section}", body)
     data = await resp.json()
     assert resp.status == status, data
     assert message in data["error"], data
-    assert agent.settings is before
+    assert agent.live_settings() == before
 
 
 async def test_aggregator_enrolment_stored(owner):
@@ -64,29 +62,3 @@ async def test_settings_need_owner(client, owner):
     await client.post("/api/v1/auth/logout", headers={"X-CSRF-Token": owner.csrf})
     assert (await client.get("/api/v1/settings")).status == 401
     assert (await client.put("/api/v1/settings/site", json={"main_fuse_a": 20})).status == 401
-
-
-def test_apply_overrides_replaces_config_values():
-    from dataclasses import dataclass
-    from datetime import datetime, timezone
-
-    from tests.web.fake_agent import FakeConfig
-
-    @dataclass(frozen=True)
-    class Agg:
-        enabled: bool = False
-        host: str | None = None
-        port: int = 1883
-        site_id: str | None = None
-
-    db = WebDb(MemoryBackend())
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    db.put_setting("settings.tariff", {"export_price_per_kwh": 0.05}, now, "admin")
-    db.put_setting("settings.aggregator", {"enabled": True, "host": "b.example", "site_id": "s1",
-                                           "payment_per_kwh": 0.2}, now, "admin")
-    db.put_setting("settings.web", {"lan_read_only": True}, now, "admin")
-    from dataclasses import replace
-    cfg = apply_overrides(replace(FakeConfig(), aggregator=Agg()), db)
-    assert cfg.tariff.export_price_per_kwh == 0.05 and cfg.tariff.import_price_per_kwh == 0.30
-    assert cfg.aggregator.enabled is True and cfg.aggregator.host == "b.example"
-    assert cfg.web.readonly_lan is True

@@ -38,8 +38,8 @@ async def test_plan_has_series_and_commitments(owner, agent):
     from datetime import timedelta
 
     from hems.domain import Commitment
-    await agent.add_commitment(Commitment("c1", agent.now + timedelta(hours=7), agent.now + timedelta(hours=9),
-                                          -3000.0, -1000.0))
+    await agent.resume(Commitment("c1", agent.now + timedelta(hours=7), agent.now + timedelta(hours=9),
+                                  -3000.0, -1000.0), regulation=False)
     body = await (await owner.get("/api/v1/plan")).json()
     plan = body["plan"]
     assert plan["interval_s"] == 900 and len(plan["ev_w"]) == 96 and len(plan["soc_pct"]) == 97

@@ -13,9 +13,9 @@ def _none(values: dict, state: ChargerState) -> dict:
 
 
 def _wallbox_quasar(values: dict, state: ChargerState) -> dict:
-    """The Quasar's SoC register reads 0 while it is not transferring power: that is not a SoC."""
-    if values.get("soc_pct") == 0 and state not in (ChargerState.CHARGING,
-                                                    ChargerState.DISCHARGING):
+    """The Quasar's SoC register reads 0 while it is not transferring power, and while the car
+    has not told it (yet): that is not a SoC. No car's BMS lets it reach 0 %, so 0 never is one."""
+    if values.get("soc_pct") == 0:
         values = {**values, "soc_pct": None}
     return values
 

@@ -25,6 +25,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--charger", choices=CHARGER_KINDS, default="sunspec")
     p.add_argument("--meter", choices=METER_KINDS, default="sunspec")
+    p.add_argument("--no-soc", action="store_true", help="the charger never reports the car's state of charge "
+                                                         "(as an AC charger)")
     p.add_argument("--duration", type=float, default=None, help="stop after this many real seconds")
     args = p.parse_args(argv)
     try:
@@ -40,7 +42,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 async def serve(args: argparse.Namespace) -> None:
     clock = ScaledClock(args.start, args.speedup)
     home = SimHome(clock, args.start, seed=args.seed, base_port=args.base_port or None,
-                   charger_kind=args.charger, meter_kind=args.meter)
+                   charger_kind=args.charger, meter_kind=args.meter, no_soc=args.no_soc)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

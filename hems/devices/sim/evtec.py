@@ -192,7 +192,8 @@ class EvtecBiDiPro(RegisterDevice):
         self._put(OFF_CAPACITY, "float32", p.car.capacity_wh if session_up else 0.0)
         self._put(OFF_MIN_CAPACITY, "float32", 0.1 * p.car.capacity_wh if session_up else 0.0)
         self.holding.set(CP_STATE, encode("int32", CP_IN_USE if p.plugged else CP_READY))
-        self._put(OFF_SOC, "int32", round(p.soc_pct * 10) if p.plugged else 0)
+        soc = p.reported_soc_pct
+        self._put(OFF_SOC, "int32", round(soc * 10) if soc is not None else 0)
         self._put(OFF_CONNECTOR_TYPE, "int32", 1)
         self._put(OFF_LOWER_POTENTIAL, "float32", floor)
         self._put(OFF_UPPER, "float32", upper)

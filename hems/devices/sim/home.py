@@ -31,7 +31,7 @@ from hems.domain.clock import Clock
 
 log = logging.getLogger(__name__)
 
-CHARGER_KINDS = ("sunspec", "quasar", "evtec")
+CHARGER_KINDS = ("sunspec", "quasar", "evtec", "ocpp1.6", "ocpp2.0.1", "ocpp2.1")
 METER_KINDS = ("sunspec", "sdm630")
 ROLES = ("meter", "pv", "charger")
 
@@ -64,7 +64,8 @@ class SimHome:
                  pv_rating_w: float = 5000.0, pv_scale: float = 1.0, load_scale: float = 1.0,
                  voltage_v: float | None = None, load_split: tuple[float, float, float] = (0.40, 0.33, 0.27),
                  charger_timeout_s: int = 0, tz: str = "Europe/Paris",
-                 profile: HouseProfile | None = None, load_peaks: bool = False) -> None:
+                 profile: HouseProfile | None = None, load_peaks: bool = False, no_soc: bool = False,
+                 ocpp_url: str | None = None, ocpp_password: str | None = None) -> None:
         if charger_kind not in CHARGER_KINDS:
             raise ValueError(f"charger_kind {charger_kind!r} is not one of {CHARGER_KINDS}")
         if meter_kind not in METER_KINDS:
@@ -84,12 +85,13 @@ class SimHome:
         spec = charger or (EVTEC_CHARGER if charger_kind == "evtec" else ChargerSpec())
         if voltage_v is None:
             voltage_v = spec.voltage_v                 # one voltage for the whole home
-        spec = replace(spec, voltage_v=voltage_v)
+        spec = replace(spec, voltage_v=voltage_v, reports_soc=spec.reports_soc and not no_soc)
         self.plant = ChargePoint(spec, car or CarSpec(), soc_pct=initial_soc_pct,
                                  plugged=self._trip_at(self.start_at) is None)
         self.meter = self._make_meter(meter_kind, voltage_v)
         self.pv = SunSpecPvInverter(clock=clock, rating_w=pv_rating_w, voltage_v=voltage_v,
                                     serial="SIMHOME-PV")
+        self.ocpp_url, self.ocpp_password = ocpp_url, ocpp_password
         self.charger = self._make_charger(charger_kind, charger_timeout_s)
         self.charger_kind, self.meter_kind = charger_kind, meter_kind
         self._servers: dict[str, SimServer] = {}
@@ -119,7 +121,14 @@ class SimHome:
             return SDM630(clock=self.clock, voltage_v=voltage_v)
         return SunSpecMeter(clock=self.clock, voltage_v=voltage_v, serial="SIMHOME-METER")
 
-    def _make_charger(self, kind: str, timeout_s: int) -> RegisterDevice:
+    def _make_charger(self, kind: str, timeout_s: int):
+        if kind.startswith("ocpp"):           # dials hems' OCPP server instead of serving Modbus
+            from hems.devices.sim.ocpp import SimStation
+
+            if not self.ocpp_url:
+                raise ValueError(f"charger_kind {kind!r} needs ocpp_url (ws://host:port/ocpp/ID)")
+            return SimStation(self.ocpp_url, kind[4:], plant=self.plant, clock=self.clock,
+                              password=self.ocpp_password, vendor="hems-sim", model=f"SimHome {kind}")
         if kind == "quasar":
             return WallboxQuasar(clock=self.clock, plant=self.plant, idle_timeout_s=timeout_s)
         if kind == "evtec":
@@ -136,6 +145,9 @@ class SimHome:
         """Serve the three devices over Modbus TCP (unit id 1 each)."""
         for role, device in self.devices.items():
             if role in self._servers:
+                continue
+            if role == "charger" and self.charger_kind.startswith("ocpp"):
+                await self.charger.start()     # type: ignore[union-attr]
                 continue
             server = SimServer(device, host=self.host, port=self.ports[role])
             await server.start()
@@ -168,6 +180,8 @@ class SimHome:
         for server in self._servers.values():
             await server.stop()
         self._servers.clear()
+        if self.charger_kind.startswith("ocpp"):
+            await self.charger.stop()           # type: ignore[union-attr]
 
     async def __aenter__(self) -> "SimHome":
         await self.start()

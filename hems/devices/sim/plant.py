@@ -40,6 +40,7 @@ class ChargerSpec:
     min_current_a: float = 6.0                # IEC 61851: 0 or at least 6 A
     max_current_a: float = 32.0
     ramp_s: float = 1.5                       # time from 0 to full power
+    reports_soc: bool = True                  # False: an AC charger that never knows the car's SoC
 
     def __post_init__(self) -> None:
         if self.phases not in (1, 3):
@@ -117,6 +118,11 @@ class ChargePoint:
     @property
     def current_a(self) -> float:
         return abs(self.actual_w) / (self.spec.voltage_v * self.spec.phases)
+
+    @property
+    def reported_soc_pct(self) -> float | None:
+        """The SoC the charger can tell: None without a car or when the charger never knows it."""
+        return self.soc_pct if self.plugged and self.spec.reports_soc else None
 
     @property
     def energy_wh(self) -> float:

@@ -159,7 +159,8 @@ class WallboxQuasar(RegisterDevice):
         p = self.plant
         flowing = abs(p.actual_w) > 0.5
         self._put(ACTUAL_POWER, p.actual_w)
-        self._put(SOC, p.soc_pct if (flowing and p.plugged) else 0)
+        soc = p.reported_soc_pct
+        self._put(SOC, soc if (flowing and soc is not None) else 0)
         if p.fault:
             state = ST_ERROR
         elif not p.plugged:

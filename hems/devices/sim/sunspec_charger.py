@@ -132,8 +132,8 @@ class SunSpecCharger(RegisterDevice):
         m.set_raw("Alrm", 1 if p.fault else 0)
         if p.plugged:
             s.set("WHRtg", p.car.capacity_wh)
-            s.set("WHAvail", p.energy_wh)
-            s.set("SoC", p.soc_pct)
+            s.set("WHAvail", p.energy_wh if p.spec.reports_soc else None)
+            s.set("SoC", p.reported_soc_pct)     # None = not implemented (an AC charger)
             s.set("SoH", 100.0)
             s.set_raw("Sta", 2 if p.fault else 0)
         else:

@@ -60,3 +60,11 @@ class WDT:
 
     def feed(self):
         WDT.feeds += 1
+
+
+class _Mem32(dict):
+    def __getitem__(self, addr):
+        return self.get(addr, 0)
+
+
+mem32 = _Mem32()

@@ -22,6 +22,10 @@ function label(k) {
 }
 
 function fmt(k, v) {
+  if (v && typeof v === "object" && !Array.isArray(v)) {       // e.g. what the car asked for over ISO 15118
+    return Object.entries(v).filter(([kk, vv]) => kk !== "at" && vv !== null && vv !== false)
+      .map(([kk, vv]) => `${t(`needs.${kk}`)} ${kk === "departure" ? dayTime(vv) : fmt(kk, vv)}`).join(" · ") || "–";
+  }
   if (k === "state") { const s = t(`charger_state.${v}`); return s === `charger_state.${v}` ? String(v) : s; }
   const unit = UNITS.find(([suffix]) => k.endsWith(suffix));
   const one = (x) => (typeof x === "boolean" ? t(x ? "common.yes" : "common.no") : typeof x !== "number" ? String(x)

@@ -20,6 +20,7 @@ export function render(root, ctx) {
   const powerEl = h("div", { class: "chart" });
   const socEl = h("div", { class: "chart" });
   const priceEl = h("div", { class: "chart" });
+  const sourcesEl = h("div", { class: "hint" });
   const events = h("ul", { class: "list" });
   const steps = h("ol", { class: "timeline" });
   root.append(
@@ -28,7 +29,7 @@ export function render(root, ctx) {
     card(t("plan.steps"), steps),
     card(t("plan.power"), h("p", { class: "hint" }, t("plan.power_hint")), powerEl),
     card(t("plan.battery"), socEl),
-    card(t("plan.price"), priceEl),
+    card(t("plan.price"), sourcesEl, priceEl),
     card(t("plan.events"), events),
   );
   let charts = [];
@@ -113,7 +114,8 @@ export function render(root, ctx) {
   }
 
   load();
-  const off = ctx.on("plan", () => load());
+  showSources(sourcesEl);
+  const off = ctx.on("plan", () => { load(); showSources(sourcesEl); });
   return () => { alive = false; off(); destroyCharts(); };
 }
 
@@ -126,4 +128,19 @@ function timeline(xs, evW, reasons, max) {
     if (!out.length || out[out.length - 1].key !== key) out.push({ at: xs[k], key, reason: why, power: evW[k] });
   }
   return out;
+}
+
+// Where prices and the solar forecast come from, until when they are known, the tariff formula.
+async function showSources(el) {
+  let v;
+  try { v = await get("/sources"); } catch { return; }
+  clear(el);
+  for (const s of v.sources || []) {
+    const what = s.kind === "pv" ? t("plan.source_pv") : t("plan.source_prices");
+    const until = s.known_until ? t("plan.known_until", { when: dayTime(s.known_until) }) : t("plan.nothing_known");
+    el.append(h("p", { class: s.stale || s.last_error ? "warn" : "" },
+      `${what}: ${s.source}, ${until}${s.stale ? ` ${t("plan.source_stale")}` : ""}` +
+      (s.last_error ? ` · ${t("plan.source_failed", { error: s.last_error })}` : "")));
+    if (s.formula) el.append(h("p", {}, s.formula));
+  }
 }

@@ -7,10 +7,10 @@ import { notificationsCard } from "./notify.js";
 // spec: [labelKey, apiName, value, {type, min, max, step, scale, unit, hintKey}]
 let canRestart = false;
 
-function restartButton(ctx) {
+function restartButton(ctx, reload) {
   if (!canRestart) return null;
   return h("button", { type: "button", class: "secondary", "data-testid": "restart", onclick: async () => {
-    try { await post("/restart", {}); ctx.toast(t("settings.restarting")); }
+    try { await post("/restart", {}); ctx.toast(t("settings.restarting")); setTimeout(reload, 5000); }
     catch (ex) { ctx.toast(ex.message, "error"); }
   } }, t("settings.restart_now"));
 }
@@ -33,7 +33,7 @@ function sectionForm(ctx, section, specs, reload, noteKey) {
   const form = h("form", { class: "form-grid", novalidate: true }, fields.map((f) => f.el),
     noteKey ? h("p", { class: "hint" }, t(noteKey)) : null,
     h("div", { class: "actions" }, h("button", { class: "primary", type: "submit" }, t("common.save")),
-      noteKey === "settings.later" ? restartButton(ctx) : null, done));
+      noteKey === "settings.later" ? restartButton(ctx, reload) : null, done));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     done.textContent = "";
@@ -66,15 +66,19 @@ function sectionForm(ctx, section, specs, reload, noteKey) {
 export function render(root, ctx) {
   let alive = true;
   async function load() {
-    let v, audit, rs;
-    try { [v, audit, rs] = await Promise.all([get("/settings"), get("/audit?limit=30"), get("/restart")]); }
+    let v, audit;
+    try { [v, audit] = await Promise.all([get("/settings"), get("/audit?limit=30")]); }
     catch (e) { ctx.toast(e.message, "error"); return; }
     if (!alive) return;
-    canRestart = rs.available;
+    canRestart = Boolean(v.can_restart);
     const keepH1 = root.querySelector("h1");
     clear(root);
     if (keepH1) root.append(keepH1);
-    const s = v.settings, cur = s.tariff.currency;
+    const s = v.settings, cur = s.tariff.currency, cap = v.installer_limits || {};
+    if (v.restart_needed) {
+      root.append(card(t("settings.restart_needed"), h("p", {}, t("settings.restart_needed_text")),
+        canRestart ? h("div", { class: "actions" }, restartButton(ctx, load)) : h("p", { class: "hint" }, t("settings.restart_service"))));
+    }
     const price = { type: "number", min: 0, max: 5, step: "0.001", unit: ` ${cur}/kWh` };
     const tariff = [];
     if (s.tariff.kind === "fixed") tariff.push(["settings.buy_price", "import_price_per_kwh", s.tariff.import_price_per_kwh, price]);
@@ -88,12 +92,12 @@ export function render(root, ctx) {
     const kind = t(`tariff.${s.tariff.kind}`);
     const sells = s.tariff.kind === "dynamic" && s.tariff.export !== "fixed" ? ` · ${t("settings.sold_at_spot")}` : "";
     root.append(card(t("settings.tariff"), h("p", { class: "muted" }, `${kind} · ${cur}${sells}`),
-      sectionForm(ctx, "tariff", tariff, load, "settings.later")));
+      sectionForm(ctx, "tariff", tariff, load, "settings.at_once")));
     root.append(card(t("settings.site"), sectionForm(ctx, "site", [
-      ["settings.main_fuse", "main_fuse_a", s.site.main_fuse_a, { type: "number", min: 6, max: 250, step: 1, unit: " A", hintKey: "settings.main_fuse_hint" }],
-      ["settings.max_import", "max_import_w", s.site.max_import_w, { type: "number", min: 0, max: 200, step: 0.1, scale: 1000, unit: " kW" }],
-      ["settings.max_export", "max_export_w", s.site.max_export_w, { type: "number", min: 0, max: 200, step: 0.1, scale: 1000, unit: " kW" }],
-    ], load, "settings.at_once")));
+      ["settings.main_fuse", "main_fuse_a", s.site.main_fuse_a, { type: "number", min: 6, max: cap.main_fuse_a ?? 250, step: 1, unit: " A", hintKey: "settings.main_fuse_hint" }],
+      ["settings.max_import", "max_import_w", s.site.max_import_w, { type: "number", min: 0, max: (cap.max_import_w ?? 200000) / 1000, step: 0.1, scale: 1000, unit: " kW" }],
+      ["settings.max_export", "max_export_w", s.site.max_export_w, { type: "number", min: 0, max: (cap.max_export_w ?? 200000) / 1000, step: 0.1, scale: 1000, unit: " kW" }],
+    ], load, "settings.site_note")));
     root.append(card(t("settings.aggregator"), h("p", { class: "muted" }, t("settings.aggregator_intro")), sectionForm(ctx, "aggregator", [
       ["settings.agg_enabled", "enabled", s.aggregator.enabled, { type: "checkbox" }],
       ["settings.agg_host", "host", s.aggregator.host, { hintKey: "settings.agg_host_hint" }],

@@ -1,4 +1,5 @@
-"""Accept, modify or reject a dispatch: a pure function of the request, the envelope and the limits.
+"""Accept, modify or reject an aggregator request: a pure function of the request, the envelope
+and the limits (the owner's rule; hems.control.commitments holds what was accepted).
 
 The owner wins: the home only commits to EV power the planner's flexibility envelope allows
 (the departure target and the reserve stay feasible) and the charger can do. Powers in W,
@@ -47,6 +48,8 @@ class HomeLimits:
     capacity_wh: float | None = None        # with the corridor: check SoC over the whole window
     efficiency: float = 0.9
     min_discharge_w: float = 0.0            # AC minimum when discharging (positive); 0 = none
+    max_import_w: float = math.inf          # the site's live limits (only to say which rule binds)
+    max_export_w: float = math.inf
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ class Request:
     export_limit_w: float | None = None
     band_w: float | None = None
     center_w: float | None = None
+    supersedes: tuple[str, ...] = ()        # ids the aggregator says this request replaces
+    signal_interval_s: float = 2.0          # regulation: how often signals come
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,7 @@ class Decision:
     max_ev_w: float | None = None
     center_w: float | None = None
     band_w: float | None = None
+    superseded: tuple[str, ...] = ()        # earlier commitments this one ended (to settle)
 
     def commitment(self, request: Request) -> Commitment:
         assert self.status != "rejected" and self.start and self.end
@@ -170,7 +176,7 @@ def _target_event(req: Request, flex: Flex, lo: np.ndarray, hi: np.ndarray, k0: 
     """Hold one power: the target cut to what the first interval allows, for as long as it fits."""
     target = float(req.target_w)
     power = _snap_ac_min(min(max(target, lo[k0]), hi[k0]), lo[k0], hi[k0], limits)
-    code, why = _binding(target, lo[k0], hi[k0], limits)
+    code, why = _binding(target, lo[k0], hi[k0], limits, float(flex.rest_grid_w[k0]))
     if power is None or (target < -EPS_W and power >= 0) or (target > EPS_W and power <= 0):
         return reject(code, f"cannot deliver {target:.0f} W: {why}"), k0
     k_fit = k0
@@ -222,7 +228,7 @@ def _limits_event(req: Request, flex: Flex, k0: int, k1: int, lo: float, hi: flo
         return Decision("accepted", "ok", "keeping the site within the limits",
                         min_ev_w=min_ev, max_ev_w=max_ev)
     target = want_hi if want_hi < lo else want_lo
-    code, why = _binding(target, lo, hi, limits)
+    code, why = _binding(target, lo, hi, limits, float(flex.rest_grid_w[k0]))
     return Decision("modified", code, f"can hold the EV within {min_ev:.0f}..{max_ev:.0f} W only: {why}",
                     min_ev_w=min_ev, max_ev_w=max_ev)
 
@@ -247,7 +253,7 @@ def _regulation(req: Request, flex: Flex, k0: int, k1: int, lo: float, hi: float
             blocked = float(req.center_w)
         else:
             blocked = center - band if center - band < lo else center + band
-        code, why = _binding(blocked, lo, hi, limits)
+        code, why = _binding(blocked, lo, hi, limits, float(flex.rest_grid_w[k0]))
         asked = req.center_w if req.center_w is not None else center
         decision = replace(decision, status="modified", code=code,
                            reason=f"{decision.reason} (asked {asked:.0f} +/- {band:.0f} W): {why}")
@@ -280,19 +286,24 @@ def _snap_ac_min(power: float, lo: float, hi: float, limits: HomeLimits) -> floa
     return power
 
 
-def _binding(wanted: float, lo: float, hi: float, limits: HomeLimits) -> tuple[str, str]:
-    """Which rule stops `wanted` (W): a code and words for the owner and the aggregator."""
+def _binding(wanted: float, lo: float, hi: float, limits: HomeLimits, rest_w: float = 0.0) -> tuple[str, str]:
+    """Which rule stops `wanted` (W): a code and words for the owner and the aggregator.
+    rest_w: the grid power of the house and PV (W, + import) where it binds."""
     if wanted < lo:
         if lo >= 0 and (limits.soc_pct is None or limits.soc_pct <= limits.reserve_pct):
             return "reserve", (f"the car is at or below the owner's reserve of {limits.reserve_pct:.0f} %"
                                if limits.soc_pct is not None else "the car's state of charge is unknown")
         if lo <= -limits.max_discharge_w + EPS_W:
             return "charger", f"the charger discharges at most {limits.max_discharge_w:.0f} W"
+        if lo <= -limits.max_export_w - rest_w + EPS_W:
+            return "site", f"the site may export at most {limits.max_export_w:.0f} W"
         return "departure", (f"the departure target and the {limits.reserve_pct:.0f} % reserve allow "
                              f"at least {lo:.0f} W in this window")
     if wanted > hi:
         if hi >= limits.max_charge_w - EPS_W:
             return "charger", f"the charger charges at most {limits.max_charge_w:.0f} W"
+        if hi >= limits.max_import_w - rest_w - EPS_W:
+            return "site", f"the site may import at most {limits.max_import_w:.0f} W"
         return "full", f"the car can take at most {hi:.0f} W in this window (plan and battery limits)"
     return "ac_minimum", (f"AC power is 0 or at least {limits.min_charge_w:.0f} W charging / "
                           f"{limits.min_discharge_w:.0f} W discharging")
@@ -303,7 +314,7 @@ def _why_not(req: Request, flex: Flex, limits: HomeLimits, lo: float, hi: float,
         return "no_band", f"no regulation band is free now (feasible {lo:.0f}..{hi:.0f} W)"
     want_lo, want_hi = _limit_band(req, flex, k)
     target = want_hi if want_hi < lo else want_lo
-    code, why = _binding(target, lo, hi, limits)
+    code, why = _binding(target, lo, hi, limits, float(flex.rest_grid_w[k]))
     return code, f"cannot keep the site within the limits: {why}"
 
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
-from hems.aggregator.arbitration import Flex, HomeLimits, Request, arbitrate, conflicts
+from hems.control.arbitration import Flex, HomeLimits, Request, arbitrate, conflicts
 from hems.domain import Commitment
 
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
