@@ -7,11 +7,20 @@ the last hour, past the end of the series, repeats the day before.
 Prices (NL day-ahead, hourly): actual until 2025-01-07; the last 51 days reuse the prices of
 the same weekdays 52 weeks (364 days) earlier, because the published series ends there.
 Import price = spot + 0.15 EUR/kWh, export price = spot.
+
+Variants (`load_year(pv=..., tariff=...)`):
+- pv="piedmont": the PV of a modelled 6 kWp array in Piedmont, Italy (45 N 8 E, 35 deg, south;
+  pvlib on the PVGIS-SARAH typical year, hems/data/pv_6kwp_piedmont_tmy_hourly.csv), each hour
+  placed on the same month, day and UTC hour of the benchmark year (29 February reuses the
+  28th), held for its four 15-min intervals; the house load stays the French house's.
+- tariff="v2g": import = spot + 0.10, export = spot, on a 15-min spot series made from the hourly
+  one by linear interpolation between the hours' midpoints (the data holds no real 15-min
+  series; this keeps each hour's level and adds the ramps a quarter-hourly market has).
 """
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -31,10 +40,13 @@ class Year:
     load_w: np.ndarray
     pv_w: np.ndarray
     spot_per_kwh: np.ndarray
+    import_adder_per_kwh: float = IMPORT_ADDER_PER_KWH
+    pv_site: tuple[float, float, float, float] = (48.83, 6.86, 35.0, 180.0)   # lat, lon, tilt, azimuth
+    label: str = "French house, NL spot + 0.15"
 
     @property
     def import_price_per_kwh(self) -> np.ndarray:
-        return self.spot_per_kwh + IMPORT_ADDER_PER_KWH
+        return self.spot_per_kwh + self.import_adder_per_kwh
 
     @property
     def export_price_per_kwh(self) -> np.ndarray:
@@ -78,7 +90,42 @@ def _on_grid(times: list[datetime], values: np.ndarray, step_s: int) -> np.ndarr
     return out
 
 
-def load_year() -> Year:
+def load_year(pv: str = "fr", tariff: str = "spot") -> Year:
+    """The benchmark year; pv "fr" or "piedmont", tariff "spot" or "v2g" (see the module doc)."""
+    year = _french_year()
+    if pv == "piedmont":
+        year = replace(year, pv_w=_piedmont_pv_w(), pv_site=(45.0, 8.0, 35.0, 180.0),
+                       label="French house load, Piedmont 6 kWp PV")
+    elif pv != "fr":
+        raise ValueError(f"pv: fr or piedmont, not {pv!r}")
+    if tariff == "v2g":
+        year = replace(year, spot_per_kwh=_quarter_hourly(year.spot_per_kwh), import_adder_per_kwh=0.10,
+                       label=year.label.split(",")[0] + (", Piedmont PV" if pv == "piedmont" else "")
+                       + ", 15-min spot + 0.10")
+    elif tariff != "spot":
+        raise ValueError(f"tariff: spot or v2g, not {tariff!r}")
+    return year
+
+
+def _piedmont_pv_w() -> np.ndarray:
+    times, rows = _read("pv_6kwp_piedmont_tmy_hourly.csv")
+    by_key = {(t.month, t.day, t.hour): max(float(r[0]), 0.0) for t, r in zip(times, rows)}
+    out = np.empty(N)
+    for k in range(0, N, 4):
+        when = YEAR_START + timedelta(seconds=k * STEP_S)
+        day = 28 if (when.month, when.day) == (2, 29) else when.day
+        out[k:k + 4] = by_key[(when.month, day, when.hour)]
+    return out
+
+
+def _quarter_hourly(hourly_held: np.ndarray) -> np.ndarray:
+    """Linear interpolation between hour midpoints of an hourly series held for 4 intervals."""
+    hours = hourly_held[::4]
+    mid = np.arange(len(hours)) * 4 + 1.5
+    return np.interp(np.arange(len(hourly_held)), mid, hours)
+
+
+def _french_year() -> Year:
     times, rows = _read("house_fr_2024_30min.csv")
     load = np.array([float(r[0]) if r[0] else np.nan for r in rows])
     pv = np.array([float(r[1]) if r[1] else np.nan for r in rows])

@@ -24,7 +24,8 @@ class HemsForecast:
         n = len(year.load_w)
         start = np.datetime64(YEAR_START.replace(tzinfo=None), "s")
         self.times = start + np.arange(n + HORIZON) * np.timedelta64(STEP_S, "s")
-        self.site = PvSite(48.83, 6.86, float(np.max(year.pv_w)) / 0.85, 35.0, 180.0)
+        lat, lon, tilt, azimuth = year.pv_site
+        self.site = PvSite(lat, lon, float(np.max(year.pv_w)) / 0.85, tilt, azimuth)
         self.known_until = published_until(n)
         self._cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 

@@ -8,7 +8,6 @@ exactly k*h Wh, so every plan is physically exact. Powers outside 0 / [min, max]
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -16,7 +15,7 @@ from hems.planner.problem import EfficiencyCurve, Problem
 
 TARGET_PENALTY_PER_KWH = 1.0e4   # missing an owner target costs far more than any tariff
 BOUND_PENALTY_PER_KWH = 1.0e2    # leaving an aggregator bound: less than a target, more than prices
-DEFAULT_WORK = 40_000            # states x moves per interval at the coarse level; sets its step
+DEFAULT_WORK = 20_000            # states x moves per interval at the coarse level; sets its step
 
 
 def _efficiency(curve: EfficiencyCurve | None, constant: float, power_w: np.ndarray) -> np.ndarray:
