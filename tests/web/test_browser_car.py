@@ -81,8 +81,12 @@ async def test_soc_prompt_trip_picker_and_plan_per_mode(browser, tmp_path):
         for mode, words in (("off", "Plan paused: mode Off"), ("fast", "Mode Fast now"),
                             ("solar_only", "Mode Solar only")):
             await page.goto(url + "/#/car")
-            await page.click(f"[data-mode={mode}]")
-            await page.wait_for_selector(f"[data-mode={mode}][aria-checked=true]")
+            if mode == "fast":              # Fast is the "Charge now" button, not a mode choice
+                await page.click("button:has-text('Charge now')")
+                await page.wait_for_selector("text=Stop fast charging")
+            else:
+                await page.click(f"[data-mode={mode}]")
+                await page.wait_for_selector(f"[data-mode={mode}][aria-checked=true]")
             await page.goto(url + "/#/plan")
             await page.wait_for_selector(f"[data-testid=plan-status]:has-text('{words}')")
             plan = (await fetch_json(page, "GET", "/api/v1/plan"))["body"]["plan"]
