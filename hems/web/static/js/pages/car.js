@@ -66,6 +66,7 @@ export function render(root, ctx) {
     root.append(h("h1", { class: "sr-only" }, t("page.car")));
     const prefs = v.preferences, trip = v.next_trip;
     root.append(status);
+    if (v.soc) level.textContent = pct(v.soc.soc_pct);   // just entered: before the next live update
     if (!canEdit) root.append(h("div", { class: "banner info" }, t("common.view_only")));
 
     // How full is the car? (asked when plugged in and nothing is known)
@@ -75,7 +76,7 @@ export function render(root, ctx) {
     const tripDay = trip ? localDate(trip.departure, v.timezone) : null;
     const today = localDate(v.now, v.timezone), tomorrow = addDay(today);
     const dayChoice = h("select", { name: "day", "data-focus": "day" },
-      h("option", { value: "today" }, t("time.today")), h("option", { value: "tomorrow" }, t("time.tomorrow")),
+      h("option", { value: "today" }, capital(t("time.today"))), h("option", { value: "tomorrow" }, capital(t("time.tomorrow"))),
       h("option", { value: "date" }, t("car.a_date")));
     const date = h("input", { type: "date", name: "date", min: today, "aria-label": t("car.date"), "data-focus": "date",
       value: tripDay && tripDay > tomorrow ? tripDay : tomorrow });

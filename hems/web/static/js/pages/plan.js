@@ -161,6 +161,8 @@ function carNote(text) {
   if (/^charge level unknown: no trip to plan for$/.test(text)) return t("plan.note_no_trip");
   m = text.match(/^planning from ([-\d.]+) %$/);
   if (m) return t("plan.note_from", { pct: pct(Number(m[1])) });
+  if (text === "plan paused: mode Off") return t("plan.status_paused");
+  if (text === "car away, plan resumes when it is back") return t("plan.status_away");
   return text ? text[0].toUpperCase() + text.slice(1) : "";
 }
 
