@@ -2,7 +2,8 @@
 
 Events: `state` (the live picture, at most every `min_interval_s`), `plan` (a new plan is in
 force: refetch /api/v1/plan), `setpoint`, `notice` (device or plan trouble, commitments).
-A comment line every 15 s keeps proxies and phones from closing an idle stream.
+A `ping` event every 15 s keeps proxies and phones from closing an idle stream and tells the
+page the link is alive.
 """
 from __future__ import annotations
 
@@ -70,7 +71,7 @@ async def get_events(request: web.Request) -> web.StreamResponse:
             try:
                 topic, payload = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
             except asyncio.TimeoutError:
-                await resp.write(b": keepalive\n\n")
+                await resp.write(b"event: ping\ndata: {}\n\n")   # an event, so the page sees the link is alive
                 continue
             if topic == CLOSE:
                 break

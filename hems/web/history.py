@@ -31,6 +31,8 @@ CACHE_MAX = 24
 SETTLED_AFTER = timedelta(hours=1)
 CACHE: web.AppKey[dict] = web.AppKey("hems_history_cache", dict)   # finished periods -> view
 PRICE_STEP_MIN = 15
+PRICE_CACHE_MAX = 40_000          # 15-minute slots (about a year)
+PRICES: web.AppKey[dict] = web.AppKey("hems_history_prices", dict)   # slot start (unix s) -> prices
 
 
 def parse_period(period: str, text: str | None, today: date) -> tuple[date, date]:
@@ -51,17 +53,30 @@ def parse_period(period: str, text: str | None, today: date) -> tuple[date, date
     raise ApiError(400, f"period must be day or month, got {period!r}", "period")
 
 
-def minute_prices(price_fn: Any, start: datetime, n: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """Import and export price per minute from the store's price function (None if it has none)."""
+def minute_prices(price_fn: Any, start: datetime, n: int, measured: np.ndarray | None = None,
+                  cache: dict[int, tuple[float, float]] | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """Import and export price per minute from the store's price function (None if it has none).
+    Only 15-minute slots with a measurement (`measured`, per minute) are priced: the others cost
+    nothing either way. `cache` (slot start in unix s -> prices) spares asking twice for a slot."""
     if price_fn is None:
         return None
     imp, exp = np.full(n, np.nan), np.full(n, np.nan)
     for k in range(0, n, PRICE_STEP_MIN):
-        try:
-            got = price_fn(start + timedelta(minutes=k))
-        except Exception as exc:   # a price source that fails gives no baseline, not a 500
-            log.warning("price lookup failed at %s: %s", start + timedelta(minutes=k), exc)
-            return None
+        if measured is not None and not measured[k:k + PRICE_STEP_MIN].any():
+            continue
+        at = start + timedelta(minutes=k)
+        key = int(at.timestamp())
+        got = cache.get(key) if cache is not None else None
+        if got is None:
+            try:
+                got = price_fn(at)
+            except Exception as exc:   # a price source that fails gives no baseline, not a 500
+                log.warning("price lookup failed at %s: %s", at, exc)
+                return None
+            if got is not None and cache is not None:
+                if len(cache) >= PRICE_CACHE_MAX:
+                    cache.pop(next(iter(cache)))
+                cache[key] = got
         if got is not None:
             imp[k:k + PRICE_STEP_MIN], exp[k:k + PRICE_STEP_MIN] = got
     return imp, exp
@@ -161,7 +176,7 @@ def history_view(app: web.Application, period: str, text: str | None) -> dict[st
     buckets, dense = read_days(store, tz, first, after, start)
     totals: dict[str, Any] = {k: num(sum(b[k] for b in buckets), 2) for k in ENERGY_KEYS}
     n = len(dense["grid_w"])
-    prices = minute_prices(getattr(store, "prices", None), start, n)
+    prices = minute_prices(getattr(store, "prices", None), start, n, _measured(dense), app[PRICES])
     max_charge_w = float(getattr(getattr(config, "ev", None), "max_charge_w", 11_000.0))
     if prices is not None:
         result = compare(dense["load_w"], dense["pv_w"], dense["ev_w"], dense["soc_pct"], *prices, max_charge_w)
@@ -203,6 +218,11 @@ async def get_history(request: web.Request) -> web.Response:
     return web.json_response(view)
 
 
+def _measured(dense: dict[str, np.ndarray]) -> np.ndarray:
+    return np.isfinite(dense["grid_w"]) | np.isfinite(dense["ev_w"])
+
+
 def add_routes(app: web.Application) -> None:
     app[CACHE] = {}
+    app[PRICES] = {}
     app.router.add_get("/api/v1/history", get_history)

@@ -130,6 +130,22 @@ DOC: dict[str, Any] = {
                                               _obj({"current_password": STR, "new_password": STR},
                                                    ["current_password", "new_password"]))},
         "/api/v1/openapi.json": {"get": _op("This document", "public")},
+        "/api/v1/history/today": {"get": _op("Today's energy and cost totals (no curves)", "read")},
+        "/api/v1/savings": {"get": _op("Solar share, self-sufficiency, saved against charging on arrival, "
+                                       "earned from the aggregator, charging sessions", "read", errors=(400,),
+                                       params=[{"name": "period", "in": "query", "schema": {"enum": ["day", "month", "year"]}},
+                                               {"name": "date", "in": "query", "schema": {"type": "string"}}])},
+        "/api/v1/sessions.csv": {"get": _op("Charging sessions in [from, to) as CSV", "read", errors=(400,),
+                                            params=[{"name": "from", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
+                                                    {"name": "to", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}}])},
+        "/api/v1/notify": {
+            "get": _op("Notification settings (secrets are never returned)", "admin"),
+            "put": _op("Set which events notify the owner, and how (ntfy, email, mqtt, webhook)", "admin", _obj({
+                "events": {"type": "object", "additionalProperties": {"type": "boolean"}}, "plug_in_by": HHMM,
+                "price_spike_per_kwh": NUM_OR_NULL, "language": {"enum": ["en", "de", "nl", "fr"]},
+                "channels": {"type": "object"}})),
+        },
+        "/api/v1/notify/test": {"post": _op("Send a test notification on every channel; the result per channel", "admin")},
     },
 }
 

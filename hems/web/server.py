@@ -13,7 +13,7 @@ from aiohttp import web
 
 from hems.control.api import AgentApi
 from hems.domain.clock import Clock
-from hems.web import auth, car, events, history, keys, openapi, settings, sources, views
+from hems.web import auth, car, events, history, keys, notify_routes, openapi, savings, settings, sources, views
 from hems.web.auth import access
 from hems.web.db import MemoryBackend, WebDb
 from hems.web.errors import error_middleware
@@ -39,7 +39,7 @@ def create_web_app(agent: AgentApi, store: Any, config: Any, clock: Clock,
     clock   the injected clock (session expiry, rate limits, audit times)
     restart stops and starts hems in place (POST /api/v1/restart), or None
     """
-    app = web.Application(middlewares=[security_headers, error_middleware, auth.auth_middleware],
+    app = web.Application(middlewares=[gzip_middleware, security_headers, error_middleware, auth.auth_middleware],
                           client_max_size=64 * 1024)
     app[keys.AGENT] = agent
     app[keys.STORE] = store
@@ -51,9 +51,11 @@ def create_web_app(agent: AgentApi, store: Any, config: Any, clock: Clock,
     app[keys.RESTART] = restart
     app.router.add_get("/api/v1/health", get_health)
     app.router.add_get("/api/v1/state", get_state)
-    for module in (auth, car, views, history, settings, events, openapi, sources):
+    for module in (auth, car, views, savings, history, settings, notify_routes, events, openapi, sources):
         module.add_routes(app)
     app.router.add_get("/", index)
+    app.router.add_get("/sw.js", service_worker)
+    app.router.add_get("/manifest.webmanifest", manifest)
     app.router.add_static("/static/", STATIC_DIR, append_version=False)
     app.on_shutdown.append(events.close_streams)
     return app
@@ -87,6 +89,38 @@ def _secure(request: web.Request, headers: Any) -> None:
     headers.setdefault("Referrer-Policy", "no-referrer")
     if request.path.startswith("/api/"):
         headers.setdefault("Cache-Control", "no-store")
+
+
+COMPRESSIBLE = (".js", ".css", ".html", ".json", ".svg", ".webmanifest", ".csv")
+
+
+@web.middleware
+async def gzip_middleware(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                          ) -> web.StreamResponse:
+    """gzip text responses (pages, scripts, JSON) for clients that accept it; never the event stream."""
+    resp = await handler(request)
+    if "gzip" not in request.headers.get("Accept-Encoding", "") or resp.prepared:
+        return resp
+    path = request.path
+    if path == "/api/v1/events" or resp.headers.get("Content-Type", "").startswith("text/event-stream"):
+        return resp
+    static_text = path == "/" or path == "/sw.js" or path.endswith(COMPRESSIBLE)
+    api_text = not isinstance(resp, web.FileResponse) and resp.content_type in ("application/json", "text/csv")
+    if static_text or api_text:
+        resp.enable_compression(web.ContentCoding.gzip)
+    return resp
+
+
+@access("public")
+async def service_worker(request: web.Request) -> web.FileResponse:
+    """The offline shell's service worker, served at the root so its scope is the whole UI."""
+    return web.FileResponse(STATIC_DIR / "sw.js", headers={"Cache-Control": "no-cache",
+                                                          "Content-Type": "text/javascript"})
+
+
+@access("public")
+async def manifest(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC_DIR / "manifest.webmanifest", headers={"Content-Type": "application/manifest+json"})
 
 
 @access("public")

@@ -52,7 +52,7 @@ FIELDS: dict[str, dict[str, Any]] = {
     "tariff": {
         "import_price_per_kwh": _price,
         "export_price_per_kwh": _price,
-        "import_markup_per_kwh": _price,
+        "import_markup_per_kwh": lambda v, f: require_number(v, f, 0.0, 1.0, " per kWh"),   # added to the spot price
     },
     "site": {
         "main_fuse_a": lambda v, f: require_number(v, f, 6, 250, " A"),

@@ -92,11 +92,11 @@ async def test_owner_journey_on_the_simulated_home(browser, tmp_path):
         await page.wait_for_selector("#tabs:not([hidden])")
 
         # log out and in again
-        await page.click("text=Log out admin")
+        await page.click("[data-testid=logout]")
         await page.wait_for_selector("text=Log in as the owner")
         await page.fill("input[name=password]", "wrong password 123")
         await page.click("button[type=submit]")
-        await page.wait_for_selector("text=wrong user name or password")
+        await page.wait_for_selector("text=Wrong user name or password.")
         await page.fill("input[name=password]", PASSWORD)
         await page.click("button[type=submit]")
         await page.wait_for_selector("#tabs:not([hidden])")
@@ -161,10 +161,10 @@ async def test_owner_journey_on_the_simulated_home(browser, tmp_path):
             await page.wait_for_selector(f"#view[data-page={name}] .card")
             await asyncio.sleep(1.0)
             if name == "settings":
-                await page.wait_for_selector("text=set mode")      # the audit log names the change
+                await page.wait_for_selector("text=set the mode")      # the audit log names the change
             if name == "history":                                   # the recorded morning is there
                 await page.wait_for_selector(".stat-label:has-text('Saved by hems'), .stat-label:has-text('Extra cost')")
-                solar = await page.text_content(".stat.pv .stat-value")
+                solar = await page.text_content("section:has(h2:text-is('Energy')) .stat.pv .stat-value")
                 assert solar and float(solar.split()[0]) > 1.0, solar
             width = await page.evaluate("document.documentElement.scrollWidth")
             assert width <= PHONE["width"], f"{name} scrolls sideways on a phone ({width} px)"

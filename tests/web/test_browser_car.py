@@ -10,6 +10,7 @@ import pytest
 
 from tests.web.simhome import sim_runtime
 from tests.web.test_browser import PASSWORD, PHONE, browser, fetch_json, shoot  # noqa: F401 (fixture)
+from tests.web.test_ui import axe
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -27,7 +28,7 @@ async def _until_api(page, path, check, timeout_s=30.0):
 @pytest.mark.timeout(300)
 async def test_soc_prompt_trip_picker_and_plan_per_mode(browser, tmp_path):
     async with sim_runtime(tmp_path / "data", no_soc=True, hour=0.5) as (runtime, url):
-        page = await (await browser.new_context(viewport=PHONE, locale="en-GB")).new_page()
+        page = await (await browser.new_context(viewport=PHONE, locale="en-GB", bypass_csp=True)).new_page()  # axe is injected
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         await page.goto(url + "/")
@@ -48,6 +49,7 @@ async def test_soc_prompt_trip_picker_and_plan_per_mode(browser, tmp_path):
         await page.goto(url + "/#/car")
         await page.wait_for_selector("[data-testid=soc-prompt]:has-text('does not say how full')")
         await shoot(page, "car-soc-prompt")
+        assert await axe(page) == []
         await page.fill("input[name=soc_pct]", "45")
         await page.click("button:has-text('Save charge level')")
         await page.wait_for_selector("[data-testid=soc-line]:has-text('%')")
@@ -76,13 +78,18 @@ async def test_soc_prompt_trip_picker_and_plan_per_mode(browser, tmp_path):
         local = trip.departure.astimezone(runtime.agent.settings.timezone)
         assert (local.date(), local.hour, local.minute) == (day, 7, 30)
         await shoot(page, "car-trip-picker")
+        assert await axe(page) == []
 
         # the plan follows the mode
         for mode, words in (("off", "Plan paused: mode Off"), ("fast", "Mode Fast now"),
                             ("solar_only", "Mode Solar only")):
             await page.goto(url + "/#/car")
-            await page.click(f"[data-mode={mode}]")
-            await page.wait_for_selector(f"[data-mode={mode}][aria-checked=true]")
+            if mode == "fast":              # Fast is the "Charge now" button, not a mode choice
+                await page.click("button:has-text('Charge now')")
+                await page.wait_for_selector("text=Stop fast charging")
+            else:
+                await page.click(f"[data-mode={mode}]")
+                await page.wait_for_selector(f"[data-mode={mode}][aria-checked=true]")
             await page.goto(url + "/#/plan")
             await page.wait_for_selector(f"[data-testid=plan-status]:has-text('{words}')")
             plan = (await fetch_json(page, "GET", "/api/v1/plan"))["body"]["plan"]
@@ -91,6 +98,7 @@ async def test_soc_prompt_trip_picker_and_plan_per_mode(browser, tmp_path):
             if mode == "fast":
                 assert plan["ev_w"][0] >= runtime.config.ev.max_charge_w - 1
             await shoot(page, f"plan-{mode}")
+            assert await axe(page) == []
         await page.goto(url + "/#/car")
         await page.click("[data-mode=smart]")
         await page.wait_for_selector("[data-mode=smart][aria-checked=true]")

@@ -1,30 +1,41 @@
 // Devices: each device's status, last reading, errors; the aggregator link.
 import { get } from "../api.js";
-import { ago, card, clear, dayTime, h, setNow } from "../dom.js";
+import { ago, card, clear, dayTime, h } from "../dom.js";
+import { num, t } from "../i18n.js";
+import { setNow } from "../dom.js";
 
-const ROLE_NAMES = { meter: "Home meter", pv: "Solar inverter", charger: "Car charger" };
+
 const HIDDEN = new Set(["at", "role"]);
 
 // A reading's field name carries its unit (hems convention): grid_power_w -> "Grid power", "1.65 kW".
 const UNITS = [["_wh", "kWh", 1000, 1], ["_w", "kW", 1000, 2], ["_a", "A", 1, 1], ["_v", "V", 1, 0],
   ["_hz", "Hz", 1, 2], ["_pct", "%", 1, 0]];
 
+// Known readings have a translated name; others are spelled out from the field name.
 function label(k) {
+  const known = t(`reading.${k}`);
+  if (known !== `reading.${k}`) return known;
   let name = k;
   for (const [suffix] of UNITS) if (k.endsWith(suffix)) { name = k.slice(0, -suffix.length); break; }
-  name = name.replaceAll("_", " ").replace(/\bpv\b/, "PV").replace(/\bev\b/, "EV").replace(/\bsoc\b/, "SoC");
+  name = name.replaceAll("_", " ");
   return name[0].toUpperCase() + name.slice(1);
 }
 
 function fmt(k, v) {
+  if (v && typeof v === "object" && !Array.isArray(v)) {       // e.g. what the car asked for over ISO 15118
+    return Object.entries(v).filter(([kk, vv]) => kk !== "at" && vv !== null && vv !== false)
+      .map(([kk, vv]) => `${t(`needs.${kk}`)} ${kk === "departure" ? dayTime(vv) : fmt(kk, vv)}`).join(" · ") || "–";
+  }
+  if (k === "state") { const s = t(`charger_state.${v}`); return s === `charger_state.${v}` ? String(v) : s; }
   const unit = UNITS.find(([suffix]) => k.endsWith(suffix));
-  const one = (x) => (typeof x !== "number" ? String(x) : unit ? (x / unit[2]).toFixed(unit[3]) : x.toFixed(1));
+  const one = (x) => (typeof x === "boolean" ? t(x ? "common.yes" : "common.no") : typeof x !== "number" ? String(x)
+    : unit ? num(x / unit[2], unit[3]) : num(x, 1));
   const text = Array.isArray(v) ? v.map(one).join(" / ") : one(v);
   return unit && typeof (Array.isArray(v) ? v[0] : v) === "number" ? `${text} ${unit[1]}` : text;
 }
 
 function readingRows(reading) {
-  if (!reading) return [h("p", { class: "muted" }, "No reading yet.")];
+  if (!reading) return [h("p", { class: "muted" }, t("devices.no_reading"))];
   const rows = [];
   for (const [k, v] of Object.entries(reading)) {
     if (HIDDEN.has(k) || v === null || (Array.isArray(v) && !v.length)) continue;
@@ -33,7 +44,9 @@ function readingRows(reading) {
   return rows;
 }
 
-function dot(ok) { return h("span", { class: `dot ${ok === true ? "ok" : ok === false ? "bad" : "unknown"}` }); }
+function dot(ok) {
+  return h("span", { class: `dot ${ok === true ? "ok" : ok === false ? "bad" : "unknown"}`, "aria-hidden": "true" });
+}
 
 export function render(root, ctx) {
   let alive = true;
@@ -55,21 +68,23 @@ export function render(root, ctx) {
     for (const [name, d] of Object.entries(v.devices)) {
       const ok = d.online !== false && d.fresh !== false;
       const seen = d.last_ok_at || d.last_reading || (d.reading && d.reading.at);
+      const role = t(`role.${d.role}`);
       list.append(card(null,
-        h("div", { class: "device-head" }, dot(ok), h("div", {}, h("h2", {}, ROLE_NAMES[d.role] || d.role || name),
-          h("span", { class: "muted" }, `${name} · ${ok ? "online" : "no fresh data"} · last reading ${ago(seen)}`
-          + (d.failures ? ` · ${d.failures} failed polls` : "")))),
+        h("div", { class: "device-head" }, dot(ok), h("div", {}, h("h2", {}, role !== `role.${d.role}` ? role : name),
+          h("span", { class: "muted" }, [name, ok ? t("devices.online") : t("devices.no_fresh_data"),
+            t("devices.last_reading", { when: ago(seen) }),
+            d.failures ? t("devices.failed_polls", { n: d.failures }) : null].filter(Boolean).join(" · ")))),
         d.last_error ? h("p", { class: "error" }, d.last_error) : null,
         h("div", { class: "kvs" }, readingRows(d.reading))));
     }
     const a = v.aggregator;
-    link.append(card("Aggregator link",
+    link.append(card(t("devices.aggregator"),
       h("div", { class: "device-head" }, dot(a.enabled ? a.connected : null),
-        h("div", {}, h("strong", {}, a.enabled ? (a.connected ? "Connected" : a.connected === false ? "Not connected" : "Enrolled") : "Not enrolled"),
-          h("span", { class: "muted" }, a.enabled ? ` · ${a.host || ""} · site ${a.site_id || "?"}` : " · hems works on its own; enrol on the Settings page"))),
+        h("div", {}, h("strong", {}, a.enabled ? (a.connected ? t("devices.connected") : a.connected === false ? t("devices.not_connected") : t("devices.enrolled")) : t("devices.not_enrolled")),
+          h("span", { class: "muted" }, a.enabled ? ` · ${a.host || ""} · ${t("devices.site", { id: a.site_id || "?" })}` : ` · ${t("devices.on_its_own")}`))),
       a.last_error ? h("p", { class: "error" }, a.last_error) : null,
       a.log && a.log.length ? h("ul", { class: "list" }, a.log.map((e) => h("li", {},
-        h("span", { class: "muted" }, `${dayTime(e.at)} `), h("strong", {}, `${e.kind || "message"} ${e.status}`),
+        h("span", { class: "muted" }, `${dayTime(e.at)} `), h("strong", {}, `${e.kind || t("devices.message")} ${e.status}`),
         e.reason ? ` · ${e.reason}` : ""))) : null));
   }
   load();
