@@ -16,7 +16,7 @@ from aiohttp import web
 from hems.control.api import Refused
 from hems.control.plan_words import plan_status, trip_confirmation
 from hems.control.trips import TripError, check_departure, local_departure
-from hems.domain import EvSession, Mode, Preferences
+from hems.domain import ChargingNeeds, EvSession, Mode, Preferences
 from hems.web import keys
 from hems.web.auth import access, audit
 from hems.web.errors import ApiError
@@ -66,12 +66,22 @@ def car_json(app: web.Application, saved: EvSession | None = None) -> dict[str, 
         "preferences": preferences_json(prefs),
         "battery_care": battery_care_json(app),
         "next_trip": trip_json(trip),
+        "car_offer": car_offer_json(charger.needs if charger is not None and plugged else None, now),
         "next_trip_source": "one-off" if one_off is not None and trip == one_off else "schedule",
         "schedule": current_schedule(app),
         "charge_now": prefs.mode is Mode.FAST,
         "timezone": tz_name(app[keys.TZ]),
         "now": iso(app[keys.CLOCK].now()),
     }
+
+
+def car_offer_json(needs: ChargingNeeds | None, now: datetime) -> dict[str, Any] | None:
+    """What the car asked for over ISO 15118, as a trip the owner may take (never taken by itself):
+    only a departure ahead, within the trips' 31 days."""
+    if needs is None or needs.departure is None or not now < needs.departure <= now + MAX_TRIP_AHEAD:
+        return None
+    return {"departure": iso(needs.departure), "energy_wh": needs.energy_wh,
+            "target_soc_pct": needs.target_soc_pct, "bidirectional": needs.bidirectional}
 
 
 @access("read")

@@ -253,3 +253,25 @@ async def test_bad_battery_care_refused(owner, agent, body, field):
     data = await resp.json()
     assert resp.status == 422 and data["field"] == field, data
     assert agent.changes == []
+
+
+async def test_the_cars_iso15118_request_is_offered_never_taken(owner, agent):
+    """NotifyEVChargingNeeds (OCPP) on the reading: the Car API offers it; saving it is the owner's."""
+    from dataclasses import replace as dc_replace
+    from hems.domain import ChargingNeeds
+    now = agent.state.at
+    leave = now + timedelta(hours=19)
+    needs = ChargingNeeds(at=now, departure=leave, energy_wh=18_000.0, target_soc_pct=None, bidirectional=True)
+    await agent.set_state(dc_replace(agent.state, charger=dc_replace(agent.state.charger, needs=needs)))
+    before = agent.preferences.next_trip
+    body = await (await owner.get("/api/v1/car")).json()
+    assert body["car_offer"] == {"departure": leave.strftime("%Y-%m-%dT%H:%M:%SZ"), "energy_wh": 18_000.0,
+                                 "target_soc_pct": None, "bidirectional": True}
+    assert agent.preferences.next_trip == before                    # offered, not taken
+    resp = await owner.put("/api/v1/car/trip", {"departure": body["car_offer"]["departure"], "target_soc_pct": 80,
+                                                "energy_wh": 18_000})
+    assert resp.status == 200
+    assert agent.preferences.next_trip.departure == leave and agent.preferences.next_trip.energy_wh == 18_000.0
+    past = dc_replace(needs, departure=now - timedelta(minutes=1))
+    await agent.set_state(dc_replace(agent.state, charger=dc_replace(agent.state.charger, needs=past)))
+    assert (await (await owner.get("/api/v1/car")).json())["car_offer"] is None

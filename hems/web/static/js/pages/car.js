@@ -1,7 +1,7 @@
 // Car: the car now (how full, where that came from), next trip (day + departure + target, optional
 // energy), one-tap charge now, mode, reserve, battery care, weekly schedule.
 import { del, get, post, put } from "../api.js";
-import { card, checkNumber, checkTime, clear, dayTime, field, h, keepFocus, pct, plainError, normalTime, setNow, setTimezone, timeInput } from "../dom.js";
+import { card, checkNumber, checkTime, clear, dayTime, field, h, keepFocus, kwh, pct, plainError, normalTime, setNow, setTimezone, timeInput } from "../dom.js";
 import { locale, t } from "../i18n.js";
 import { batteryCareCard, socCard } from "./car_soc.js";
 
@@ -124,6 +124,7 @@ export function render(root, ctx) {
       oneOff && v.next_trip_source !== "one-off" ? h("p", { class: "muted", "data-testid": "one-off-trip" },
         t("car.then_one_off"), " ", h("strong", {}, dayTime(oneOff.departure)), " ", t("car.with"), " ", pct(oneOff.target_soc_pct)) : null,
       h("p", { class: "confirm", "data-testid": "trip-confirmation" }, capital(confirmation || v.confirmation || "")),
+      carOffer(v, trip, canEdit, act),
       tripForm));
     confirmation = null;
 
@@ -214,6 +215,20 @@ function weekCard(v, canEdit, act) {
       () => ({ showError: (text) => { weekErr.textContent = text; weekErr.hidden = false; } }));
   });
   return card(t("car.weekly_schedule"), h("p", { class: "muted" }, t("car.weekly_hint", { tz: v.timezone })), weekForm);
+}
+
+// The car said over ISO 15118 when it leaves and what it needs: offered, never taken by itself.
+function carOffer(v, trip, canEdit, act) {
+  const o = v.car_offer;
+  if (!o) return null;
+  const what = o.energy_wh ? kwh(o.energy_wh / 1000) : o.target_soc_pct ? pct(o.target_soc_pct) : "";
+  const body = { departure: o.departure, target_soc_pct: Math.round(o.target_soc_pct || (trip ? trip.target_soc_pct : 80)) };
+  if (o.energy_wh) body.energy_wh = Math.round(o.energy_wh);
+  return h("p", { class: "banner info", "data-testid": "car-offer" },
+    t("car.car_offer", { when: dayTime(o.departure), what }), " ",
+    h("button", { type: "button", class: "secondary", disabled: !canEdit, "data-focus": "use-car-offer",
+      onclick: () => { const saving = put("/car/trip", body); saving.isTrip = true; act(saving, t("car.trip_saved")); } },
+      t("car.use_car_offer")));
 }
 
 function capital(text) { return text ? text[0].toUpperCase() + text.slice(1) : ""; }
