@@ -20,6 +20,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scan": ("hems.devices.scan", "scan a Modbus TCP host or serial port for devices"),
     "aggregator": ("hems.aggregator.cli", "aggregator test client: send dispatch, watch replies"),
     "bridge": ("hems.devices.bridge.cli", "talk to the microcontroller bridge over serial"),
+    "backup": ("hems.backup.cli", "write a backup file (database, settings, users, keys)"),
+    "restore": ("hems.backup.restore_cli", "restore a backup file (with migrations)"),
 }
 
 
