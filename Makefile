@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
-# Debian packages the tests need (a real MQTT broker, a real browser, a serial pty bridge).
-TEST_DEBS := mosquitto chromium socat
+# Debian packages the tests need (a real MQTT broker, a real browser, a serial pty bridge,
+# RAUC and mksquashfs for the update bundles).
+TEST_DEBS := mosquitto chromium socat rauc squashfs-tools
 # Set SKIP_IMAGE=1 to skip the SD image boot test on a quick local run (never in CI).
 SKIP_IMAGE ?= 0
 # Debian packages that build the SD card image (images/build.sh) and boot it under QEMU.

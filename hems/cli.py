@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bridge": ("hems.devices.bridge.cli", "talk to the microcontroller bridge over serial"),
     "backup": ("hems.backup.cli", "write a backup file (database, settings, users, keys)"),
     "restore": ("hems.backup.restore_cli", "restore a backup file (with migrations)"),
+    "update": ("hems.update.cli", "check an update bundle's signature and install it"),
 }
 
 
