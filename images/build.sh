@@ -7,10 +7,18 @@
 # binaries run through qemu-user-static and binfmt_misc) -> FAT boot partition with mtools and an
 # ext4 root partition with `mkfs.ext4 -d` (no loop mounts) -> MBR disk image -> xz + sha256 (pi).
 #
+# The Debian part (mmdebstrap: the slow part under emulation) depends only on the package list, the
+# setup/essential hooks and the mirror: it is kept as a tar in the cache (HEMS_IMAGE_CACHE, default
+# ~/.cache/hems-image, outside the work tree so a fresh clone reuses it) and reused while those are
+# unchanged and it is younger than BASE_MAX_AGE_DAYS (7: security updates come in weekly). The
+# release variant (pi) builds it afresh unless BASE_CACHE=1.
+#
 # Environment: MIRROR, SECURITY_MIRROR (default: the mirror this machine's apt uses),
 # PYTHON (a Python with pip, default .venv/bin/python), SOURCE_DATE_EPOCH (default: last commit),
 # KEEP_ROOTFS=1 (keep images/out/VARIANT/rootfs), REUSE_ROOTFS=1 (assemble the disk again from
-# a kept root file system).
+# a kept root file system), BASE_CACHE=0|1, HEMS_IMAGE_CACHE, RAUC_KEY/RAUC_CERT/RAUC_KEYRING
+# (update signing key, its certificate and the keyring the image trusts; default: development
+# keys made in images/out/keys), VERSION (the image and bundle version).
 set -euo pipefail
 
 VARIANT=${1:-pi}
@@ -20,7 +28,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 OUT="$HERE/out/$VARIANT"
 WHEELS="$HERE/out/wheels"
+CACHE=${HEMS_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hems-image}
 export PYTHON=${PYTHON:-$REPO/.venv/bin/python}
+case "$VARIANT" in pi) BASE_CACHE=${BASE_CACHE:-0} ;; *) BASE_CACHE=${BASE_CACHE:-1} ;; esac
+BASE_MAX_AGE_DAYS=${BASE_MAX_AGE_DAYS:-7}
 SUITE=bookworm
 BOOT_MIB=256          # FAT boot partition (firmware, kernel, initramfs, hems/config.toml)
 BOOT_START_MIB=4
@@ -69,7 +80,7 @@ build_wheels() {
     # The hems wheel from this tree, plus every dependency as an arm64/CPython 3.11 binary wheel.
     log "wheels: hems from $REPO, dependencies for manylinux aarch64 cp311"
     rm -rf "$WHEELS" && mkdir -p "$WHEELS"
-    export PIP_CACHE_DIR="$HERE/out/pip-cache" PIP_DISABLE_PIP_VERSION_CHECK=1
+    export PIP_CACHE_DIR="$CACHE/pip" PIP_DISABLE_PIP_VERSION_CHECK=1
     "$PYTHON" -m pip wheel -q --no-deps -w "$WHEELS" "$REPO"
     "$PYTHON" -m pip download -q -d "$WHEELS" --only-binary=:all: \
         --platform manylinux2014_aarch64 --platform manylinux_2_17_aarch64 \
@@ -84,6 +95,7 @@ PACKAGES=(
     linux-image-arm64 initramfs-tools raspi-firmware firmware-brcm80211 wpasupplicant
     avahi-daemon libnss-mdns nftables openssh-server
     python3 python3-venv ca-certificates fdisk e2fsprogs dosfstools
+    rauc rauc-service unattended-upgrades
 )
 
 unmount_below() {
@@ -94,12 +106,9 @@ unmount_below() {
     done
 }
 
-build_rootfs() {
-    local root=$OUT/rootfs
-    unmount_below "$root"
-    rm -rf "$root" && mkdir -p "$OUT"
-    log "rootfs: mmdebstrap $SUITE arm64 from $MIRROR"
-    mmdebstrap --arch=arm64 --variant=minbase --mode=root --format=directory \
+mmdebstrap_args() {
+    # Everything that decides the Debian base (hashed for the cache key; no output path).
+    printf '%s\n' --arch=arm64 --variant=minbase --mode=root --format=tar \
         --components="main non-free-firmware" \
         --include="$(IFS=,; echo "${PACKAGES[*]}")" \
         --aptopt='Acquire::Languages "none"' \
@@ -115,12 +124,52 @@ build_rootfs() {
         --dpkgopt='path-exclude=/usr/lib/modules/*/kernel/drivers/gpu/drm/nouveau/*' \
         --dpkgopt='path-exclude=/usr/lib/modules/*/kernel/drivers/gpu/drm/radeon/*' \
         --setup-hook="$HERE/hooks/setup.sh \"\$1\" $VARIANT" \
-        --essential-hook="$HERE/hooks/essential.sh \"\$1\"" \
-        --customize-hook="$HERE/hooks/customize.sh \"\$1\" $VARIANT \"$WHEELS\"" \
-        "$SUITE" "$root" \
+        --essential-hook="$HERE/hooks/essential.sh \"\$1\""
+}
+
+base_key() {
+    { mmdebstrap_args; echo "$SUITE $MIRROR $SECURITY_MIRROR"; cat "$HERE/hooks/setup.sh" "$HERE/hooks/essential.sh"; } \
+        | sha256sum | cut -c1-16
+}
+
+build_base() {
+    # The Debian root file system as a tar, from the cache when it is there and fresh.
+    local tar=$CACHE/base-$VARIANT-$(base_key).tar
+    if [ "$BASE_CACHE" = 1 ] && [ -s "$tar" ] \
+        && [ -z "$(find "$tar" -mtime +"$BASE_MAX_AGE_DAYS" 2>/dev/null)" ]; then
+        log "base: cached $tar"
+        BASE_TAR=$tar
+        return
+    fi
+    mkdir -p "$CACHE"
+    find "$CACHE" -maxdepth 1 -name "base-$VARIANT-*.tar" ! -name "$(basename "$tar")" -delete
+    log "base: mmdebstrap $SUITE arm64 from $MIRROR"
+    local args=()
+    mapfile -t args < <(mmdebstrap_args)
+    mmdebstrap "${args[@]}" "$SUITE" "$tar.part" \
         "deb $MIRROR $SUITE main non-free-firmware" \
         "deb $MIRROR $SUITE-updates main non-free-firmware" \
         "deb $SECURITY_MIRROR $SUITE-security main non-free-firmware"
+    mv "$tar.part" "$tar"
+    BASE_TAR=$tar
+}
+
+build_rootfs() {
+    # Base tar -> directory, then hems and the image's own files (hooks/customize.sh) in a private
+    # mount namespace with /proc, /sys and /dev of the host, as mmdebstrap gives its hooks.
+    local root=$OUT/rootfs
+    unmount_below "$root"
+    rm -rf "$root" && mkdir -p "$root"
+    log "rootfs: unpacking the base"
+    tar -C "$root" --numeric-owner --xattrs --xattrs-include='*' -xpf "$BASE_TAR"
+    log "rootfs: hems and the image files"
+    unshare --mount --propagation private sh -eu -c '
+        root=$1; shift
+        mount -t proc proc "$root/proc"
+        mount --rbind /sys "$root/sys"
+        mount --rbind /dev "$root/dev"
+        "$@"
+    ' sh "$root" "$HERE/hooks/customize.sh" "$root" "$VARIANT" "$WHEELS"
     # The Python packages are compiled here by the host's CPython 3.11 (same bytecode as the
     # image's) instead of under emulation: the venv is read-only to the service.
     log "rootfs: byte-compiling the venv"
@@ -183,6 +232,7 @@ if [ "${REUSE_ROOTFS:-0}" = 1 ] && [ -d "$OUT/rootfs/opt/hems/venv" ]; then
     log "rootfs: reusing $OUT/rootfs (REUSE_ROOTFS=1)"
 else
     build_wheels
+    build_base
     build_rootfs
 fi
 build_disk

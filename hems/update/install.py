@@ -11,6 +11,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Sequence
 
 from hems.update.bundle import BundleInfo
 
@@ -30,8 +31,8 @@ class InstallState:
 class Installer:
     """Runs one `rauc install` at a time and keeps its outcome for the UI."""
 
-    def __init__(self, rauc: str = "rauc") -> None:
-        self.rauc = rauc
+    def __init__(self, rauc: Sequence[str] = ("rauc",)) -> None:
+        self.rauc = tuple(rauc)          # the rauc command (tests add --conf=...)
         self.status = InstallState()
         self._task: asyncio.Task | None = None
 
@@ -53,7 +54,7 @@ class Installer:
     async def _run(self, bundle: Path, info: BundleInfo) -> None:
         try:
             proc = await asyncio.create_subprocess_exec(
-                self.rauc, "install", str(bundle), stdout=asyncio.subprocess.PIPE,
+                *self.rauc, "install", str(bundle), stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT)
         except OSError as exc:
             self.status = InstallState("failed", f"cannot run rauc: {exc}", info.version)

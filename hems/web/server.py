@@ -13,7 +13,7 @@ from aiohttp import web
 
 from hems.control.api import AgentApi
 from hems.domain.clock import Clock
-from hems.web import auth, car, events, extras, history, keys, openapi, settings, views
+from hems.web import auth, car, events, extras, history, keys, openapi, settings, system, views
 from hems.web.auth import access
 from hems.web.db import MemoryBackend, WebDb
 from hems.web.errors import error_middleware
@@ -48,7 +48,7 @@ def create_web_app(agent: AgentApi, store: Any, config: Any, clock: Clock) -> we
     app[keys.TZ] = site_timezone(config)
     app.router.add_get("/api/v1/health", get_health)
     app.router.add_get("/api/v1/state", get_state)
-    for module in (auth, car, views, history, settings, events, openapi):
+    for module in (auth, car, views, history, settings, events, openapi, system):
         module.add_routes(app)
     app.router.add_get("/", index)
     app.router.add_static("/static/", STATIC_DIR, append_version=False)
