@@ -14,8 +14,11 @@ from hems.config import ConfigError, load_config
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=Path, help="the backup file (.hemsbackup)")
-    parser.add_argument("--config", default="config.toml", type=Path,
-                        help="this hems's config file: where the database goes (default: config.toml)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--config", default="config.toml", type=Path,
+                       help="this hems's config file: where the database goes (default: config.toml)")
+    where.add_argument("--data-dir", type=Path, default=None,
+                       help="restore into this data directory instead of the config's")
     add_passphrase_argument(parser)
     parser.add_argument("--info", action="store_true", help="only show what the backup holds")
     parser.add_argument("--force", action="store_true",
@@ -40,12 +43,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
-    try:
-        cfg = load_config(args.config)
-    except ConfigError as exc:
-        print(f"{args.config}: " + "; ".join(exc.errors), file=sys.stderr)
-        return 1
-    data_dir = cfg.storage.data_dir
+    if args.data_dir is not None:
+        data_dir = args.data_dir
+    else:
+        try:
+            data_dir = load_config(args.config).storage.data_dir
+        except ConfigError as exc:
+            print(f"{args.config}: " + "; ".join(exc.errors), file=sys.stderr)
+            return 1
     target = data_dir / DB_NAME
     if target.exists() and not args.force:
         raise BackupError(f"{target} exists: stop hems and add --force to replace it")

@@ -8,6 +8,7 @@ hems asks for that by writing a file that a root-owned systemd path unit watches
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -85,3 +86,28 @@ def request_reboot(updates_dir: Path) -> Path:
     flag = updates_dir / REBOOT_REQUEST
     flag.write_text("reboot\n")
     return flag
+
+
+async def slot_status(rauc: Sequence[str] = ("rauc",), timeout_s: float = 30.0) -> dict | None:
+    """`rauc status`: the booted slot and each root slot's state and installed bundle version;
+    None where RAUC is not set up (a laptop, a test machine)."""
+    try:
+        proc = await asyncio.create_subprocess_exec(*rauc, "status", "--detailed", "--output-format=json",
+                                                    stdout=asyncio.subprocess.PIPE,
+                                                    stderr=asyncio.subprocess.DEVNULL)
+        out, _ = await asyncio.wait_for(proc.communicate(), timeout_s)
+    except (OSError, asyncio.TimeoutError):
+        return None
+    if proc.returncode != 0:
+        return None
+    try:
+        data = json.loads(out)
+        slots = []
+        for entry in data.get("slots", []):
+            for name, slot in entry.items():
+                bundle = ((slot.get("slot_status") or {}).get("bundle") or {})
+                slots.append({"name": name, "bootname": slot.get("bootname"), "state": slot.get("state"),
+                              "boot_status": slot.get("boot_status"), "version": bundle.get("version")})
+        return {"booted": data.get("booted"), "primary": data.get("boot_primary"), "slots": slots}
+    except (json.JSONDecodeError, AttributeError, TypeError):
+        return None

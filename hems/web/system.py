@@ -23,7 +23,7 @@ from hems.backup.crypto import MIN_PASSPHRASE_CHARS, SealError
 from hems.backup.restore import install_live, prepare
 from hems.backup.secrets import read_files
 from hems.update.bundle import SYSTEM_CONF, BundleError, UpdateSystem, verify_bundle
-from hems.update.install import Installer, request_reboot
+from hems.update.install import Installer, request_reboot, slot_status
 from hems.update.security import last_security_run
 from hems.web import keys
 from hems.web.auth import access, audit
@@ -171,7 +171,8 @@ async def get_update(request: web.Request) -> web.Response:
     return web.json_response({
         "running_version": __version__, "image_version": _image_version(),
         "state": status.state, "message": status.message, "version": status.version,
-        "progress_pct": status.progress_pct, "security_updates": last_security_run()})
+        "progress_pct": status.progress_pct, "security_updates": last_security_run(),
+        "slots": await slot_status(request.app[INSTALLER].rauc)})
 
 
 @access("admin")
