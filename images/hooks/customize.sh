@@ -81,6 +81,7 @@ echo "$HEMS_IMAGE_VERSION" > "$root/etc/hems-image-version"
 say "services"
 in_root systemctl enable systemd-networkd systemd-resolved systemd-timesyncd avahi-daemon nftables \
     hems-setup.service hems.service hems-config-error.service hems-boot-check.service hems-reboot.path \
+    hems-grow-data.service \
     apt-daily.timer apt-daily-upgrade.timer
 in_root systemctl disable ssh.service ssh.socket 2>/dev/null || true
 in_root systemctl mask e2scrub_all.timer >/dev/null

@@ -54,7 +54,7 @@ def test_power_cuts_lose_nothing_acknowledged(image: Image, tmp_path: Path):
     vms: list[Vm] = [vm]
     try:
         # 1. during the first boot: as the partitions are grown and the config applied
-        vm.wait_console(r"hems-setup: data file system grown", BOOT_TIMEOUT_S)
+        vm.wait_console(r"hems-grow-data: data file system grown", BOOT_TIMEOUT_S)
         vm.kill()
         vm = power_on(image, disk, GUEST_WEB_PORT, tmp_path)
         vms.append(vm)

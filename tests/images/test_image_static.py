@@ -70,7 +70,7 @@ def test_boot_partition_has_firmware_slot_a_and_settings(image: Image):
     assert "cma=" not in cmdline                      # the Pi 4 does not boot with cma=64M
     config_txt = mtype(image.path, boot.start_b, "config.txt")
     assert "arm_64bit=1" in config_txt and re.search(r"^kernel=vmlinuz$", config_txt, re.M)
-    assert re.search(r"^initramfs initrd\.img followkernel$", config_txt, re.M)
+    assert re.search(r"^initramfs initrd\.img( followkernel)?$", config_txt, re.M)
     assert re.findall(r"^os_prefix=(\S+)$", config_txt, re.M) == ["slot-a/"]
 
 
@@ -154,6 +154,7 @@ def test_updates_rauc_slots_keyring_and_security_upgrades(image: Image, root_fs:
     assert '<deny send_destination="de.pengutronix.rauc"/>' in policy and 'user="hems"' in policy
     wants = debugfs(root_fs, "ls /etc/systemd/system/multi-user.target.wants")
     assert "hems-boot-check.service" in wants and "hems-reboot.path" in wants
+    assert "hems-grow-data.service" in debugfs(root_fs, "ls /etc/systemd/system/local-fs.target.wants")
     timers = debugfs(root_fs, "ls /etc/systemd/system/timers.target.wants")
     assert "apt-daily-upgrade.timer" in timers and "apt-daily.timer" in timers
     auto = read_file(root_fs, "/etc/apt/apt.conf.d/20auto-upgrades")
