@@ -90,3 +90,27 @@ def test_backup_without_passphrase_in_a_pipe_says_how(tmp_path: Path):
     Store(old / "data" / "hems.sqlite").close()
     out = hems("backup", "--config", str(old / "config.toml"), "-o", str(tmp_path), stdin="")
     assert out.returncode == 1 and "give --passphrase-file" in out.stderr
+
+
+def test_restore_into_a_data_dir_as_the_image_does_at_first_boot(tmp_path: Path):
+    """hems-setup restores before any config is valid: it names the data directory."""
+    old = site(tmp_path, "old", key=None)
+    store = Store(old / "data" / "hems.sqlite")
+    fill(store, 3)
+    store.close()
+    (tmp_path / "pass").write_text(PASSPHRASE)
+    made = hems("backup", "--config", str(old / "config.toml"), "-o", str(tmp_path / "b.hemsbackup"),
+                "--passphrase-file", str(tmp_path / "pass"))
+    assert made.returncode == 0, made.stderr
+    boot = tmp_path / "boot"
+    boot.mkdir()
+    (boot / "config.toml").write_text("# the card's own config\n")
+    done = hems("restore", str(tmp_path / "b.hemsbackup"), "--data-dir", str(tmp_path / "fresh"),
+                "--passphrase-file", str(tmp_path / "pass"), "--force", "--files",
+                "--config-to", str(boot / "config.toml"))
+    assert done.returncode == 0, done.stderr
+    assert (boot / "config.toml").read_text() == (old / "config.toml").read_text()
+    assert (boot / "config.toml.before-restore").read_text() == "# the card's own config\n"
+    db = sqlite3.connect(tmp_path / "fresh" / "hems.sqlite")
+    assert db.execute("SELECT COUNT(*) FROM measurements").fetchone() == (100,)
+    db.close()
