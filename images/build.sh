@@ -113,7 +113,7 @@ PACKAGES=(
     linux-image-arm64 initramfs-tools raspi-firmware firmware-brcm80211 wpasupplicant
     avahi-daemon libnss-mdns nftables openssh-server
     python3 python3-venv ca-certificates fdisk e2fsprogs dosfstools
-    rauc rauc-service unattended-upgrades
+    rauc rauc-service squashfs-tools unattended-upgrades
 )
 
 unmount_below() {

@@ -61,8 +61,10 @@ def _refusal(stderr: str) -> str:
                 + (f" ({detail.group(1).strip()})" if detail else ""))
     if re.search(r"content verify error|verification failure|digest failure", text, re.I):
         return "the bundle is damaged: its content does not match its signature"
-    if re.search(r"Invalid bundle format|signature size|too small|not a bundle|squashfs|No such file", text, re.I):
+    if re.search(r"Invalid bundle format|signature size|too small|not a bundle", text, re.I):
         return "not a hems update bundle (no valid RAUC bundle structure or signature)"
+    if re.search(r"unsquashfs", text):
+        return "this system cannot read bundles: unsquashfs (squashfs-tools) is missing"
     lines = [line for line in text.splitlines() if "rauc-Message" not in line]
     return "the bundle was refused: " + (lines[-1] if lines else "rauc info failed")
 

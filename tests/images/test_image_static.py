@@ -160,6 +160,7 @@ def test_updates_rauc_slots_keyring_and_security_upgrades(image: Image, root_fs:
     auto = read_file(root_fs, "/etc/apt/apt.conf.d/20auto-upgrades")
     assert 'APT::Periodic::Unattended-Upgrade "1";' in auto
     assert "Debian-Security" in read_file(root_fs, "/etc/apt/apt.conf.d/50unattended-upgrades")
+    assert "unsquashfs" in debugfs(root_fs, "ls /usr/bin")   # rauc info reads a plain bundle's manifest with it
     hook = read_file(root_fs, "/etc/kernel/postinst.d/z50-raspi-firmware")
     assert "slot-boot-files" in hook                   # a kernel update lands in the running slot
     assert read_file(root_fs, "/etc/hems-image-version").strip()
