@@ -100,7 +100,7 @@ def test_power_cuts_lose_nothing_acknowledged(image: Image, tmp_path: Path):
         # 3. during an update: slot B half written; A keeps running, B is not booted
         status, body = guest.upload("/api/v1/system/update", image.bundle)
         assert status == 200, body
-        vm.wait_console(r"rauc\S*\[\d+\]: .*(Copying|Writing|installing)", 300)
+        vm.wait_console(r"(?i)rauc\S*\[\d+\]: .*(copying|writing|installing)", 300)
         vm.kill()
         database_of(data_partition(image, disk, tmp_path), tmp_path)
         vm = power_on(image, disk, GUEST_WEB_PORT, tmp_path)
