@@ -34,7 +34,7 @@ class Guest:
             status, raw = e.code, e.read()
         try:
             return status, json.loads(raw)
-        except json.JSONDecodeError:
+        except ValueError:                 # a file (a backup), not JSON
             return status, raw
 
     def owner(self, first: bool) -> None:
