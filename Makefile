@@ -3,12 +3,13 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
-# Debian packages the tests need (a real MQTT broker, a real browser, a serial pty bridge).
-TEST_DEBS := mosquitto chromium socat
+# Debian packages the tests need (a real MQTT broker, a real browser, a serial pty bridge,
+# RAUC and mksquashfs for the update bundles).
+TEST_DEBS := mosquitto chromium socat rauc squashfs-tools
 # Set SKIP_IMAGE=1 to skip the SD image boot test on a quick local run (never in CI).
 SKIP_IMAGE ?= 0
 # Debian packages that build the SD card image (images/build.sh) and boot it under QEMU.
-IMAGE_DEBS := mmdebstrap arch-test qemu-user-static binfmt-support qemu-system-arm mtools dosfstools e2fsprogs fdisk xz-utils
+IMAGE_DEBS := mmdebstrap arch-test qemu-user-static binfmt-support qemu-system-arm mtools dosfstools e2fsprogs fdisk xz-utils rauc squashfs-tools openssl
 DEBS = $(TEST_DEBS) $(if $(filter 1,$(SKIP_IMAGE)),,$(IMAGE_DEBS))
 
 .PHONY: demo test venv test-deps bench image clean
@@ -52,7 +53,8 @@ bench: venv
 	$(PY) bench/ocpp_latency.py
 	$(PY) bench/bridge_firmware.py
 
-# The SD card image for the Raspberry Pi 4: images/out/pi/hems-pi.img.xz and SHA256SUMS (needs root).
+# The SD card image for the Raspberry Pi 4 and its signed update bundle: images/out/pi/hems-pi.img.xz,
+# hems-pi.raucb and SHA256SUMS (needs root; RAUC_KEY/RAUC_CERT/RAUC_KEYRING for a release).
 image: venv
 	$(MAKE) test-deps DEBS="$(IMAGE_DEBS)"
 	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO images/build.sh pi

@@ -23,6 +23,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ocpp": ("hems.devices.ocpp.cli", "OCPP chargers: `hems ocpp status` lists the charge points"),
     "prices": ("hems.sources.prices_cli", "fetch prices now with the config's source and print them"),
     "forecast": ("hems.sources.forecast_cli", "fetch prices and the PV forecast now and print them"),
+    "backup": ("hems.backup.cli", "write a backup file (database, settings, users, keys)"),
+    "restore": ("hems.backup.restore_cli", "restore a backup file (with migrations)"),
+    "update": ("hems.update.cli", "check an update bundle's signature and install it"),
 }
 
 

@@ -7,10 +7,18 @@
 # binaries run through qemu-user-static and binfmt_misc) -> FAT boot partition with mtools and an
 # ext4 root partition with `mkfs.ext4 -d` (no loop mounts) -> MBR disk image -> xz + sha256 (pi).
 #
+# The Debian part (mmdebstrap: the slow part under emulation) depends only on the package list, the
+# setup/essential hooks and the mirror: it is kept as a tar in the cache (HEMS_IMAGE_CACHE, default
+# ~/.cache/hems-image, outside the work tree so a fresh clone reuses it) and reused while those are
+# unchanged and it is younger than BASE_MAX_AGE_DAYS (7: security updates come in weekly). The
+# release variant (pi) builds it afresh unless BASE_CACHE=1.
+#
 # Environment: MIRROR, SECURITY_MIRROR (default: the mirror this machine's apt uses),
 # PYTHON (a Python with pip, default .venv/bin/python), SOURCE_DATE_EPOCH (default: last commit),
 # KEEP_ROOTFS=1 (keep images/out/VARIANT/rootfs), REUSE_ROOTFS=1 (assemble the disk again from
-# a kept root file system).
+# a kept root file system), BASE_CACHE=0|1, HEMS_IMAGE_CACHE, RAUC_KEY/RAUC_CERT/RAUC_KEYRING
+# (update signing key, its certificate and the keyring the image trusts; default: development
+# keys made in images/out/keys), VERSION (the image and bundle version).
 set -euo pipefail
 
 VARIANT=${1:-pi}
@@ -20,10 +28,16 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 OUT="$HERE/out/$VARIANT"
 WHEELS="$HERE/out/wheels"
+CACHE=${HEMS_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hems-image}
 export PYTHON=${PYTHON:-$REPO/.venv/bin/python}
+case "$VARIANT" in pi) BASE_CACHE=${BASE_CACHE:-0} ;; *) BASE_CACHE=${BASE_CACHE:-1} ;; esac
+BASE_MAX_AGE_DAYS=${BASE_MAX_AGE_DAYS:-7}
 SUITE=bookworm
 BOOT_MIB=256          # FAT boot partition (firmware, kernel, initramfs, hems/config.toml)
 BOOT_START_MIB=4
+SLOT_MIB=${SLOT_MIB:-1536}  # each of the two root slots (A: the image's, B: the first update's)
+DATA_MIB=64           # shared data partition (/data: history, settings); grown to the card at first boot
+DISK_ID=4845d5a1      # MBR disk id: partitions are PARTUUID=4845d5a1-01..04
 IMAGE_NAME=hems-$VARIANT
 
 log() { printf '%s [build %s] %s\n' "$(date -u +%H:%M:%S)" "$VARIANT" "$*" >&2; }
@@ -45,11 +59,26 @@ MIRROR=${MIRROR:-http://deb.debian.org/debian}
 SECURITY_MIRROR=${SECURITY_MIRROR:-$(host_mirror "$SUITE-security" | head -n1)}
 SECURITY_MIRROR=${SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$REPO" log -1 --format=%ct 2>/dev/null || date +%s)}
+HEMS_VERSION=$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' "$REPO/hems/__init__.py")
+export HEMS_IMAGE_VERSION=${VERSION:-$HEMS_VERSION+$(git -C "$REPO" log -1 --format=%cd.%h --date=format:%Y%m%d 2>/dev/null || echo local)}
+export DISK_ID
+
+signing_keys() {
+    # The update signing key: RAUC_KEY/RAUC_CERT/RAUC_KEYRING for a release, else development keys.
+    if [ -z "${RAUC_KEY:-}" ]; then
+        "$HERE/keys.sh" "$HERE/out/keys"
+        export RAUC_KEY=$HERE/out/keys/signing.key.pem RAUC_CERT=$HERE/out/keys/signing.cert.pem
+        export RAUC_KEYRING=${RAUC_KEYRING:-$HERE/out/keys/ca.cert.pem}
+        log "updates: signed with the DEVELOPMENT key in images/out/keys (not for a release)"
+    fi
+    [ -s "${RAUC_KEYRING:-}" ] || die "RAUC_KEYRING: the CA certificate(s) the image trusts is missing"
+    export RAUC_KEYRING
+}
 
 check_host() {
     [ "$(id -u)" = 0 ] || die "run as root (mmdebstrap root mode, file ownership in the image)"
     local tool
-    for tool in mmdebstrap sfdisk mkfs.vfat mcopy mkfs.ext4 xz; do
+    for tool in mmdebstrap sfdisk mkfs.vfat mcopy mkfs.ext4 xz rauc mksquashfs openssl; do
         command -v "$tool" >/dev/null || die "$tool not found: install the IMAGE_DEBS of the Makefile"
     done
     [ -x "$PYTHON" ] || die "$PYTHON not found: run make venv (or set PYTHON)"
@@ -69,7 +98,7 @@ build_wheels() {
     # The hems wheel from this tree, plus every dependency as an arm64/CPython 3.11 binary wheel.
     log "wheels: hems from $REPO, dependencies for manylinux aarch64 cp311"
     rm -rf "$WHEELS" && mkdir -p "$WHEELS"
-    export PIP_CACHE_DIR="$HERE/out/pip-cache" PIP_DISABLE_PIP_VERSION_CHECK=1
+    export PIP_CACHE_DIR="$CACHE/pip" PIP_DISABLE_PIP_VERSION_CHECK=1
     "$PYTHON" -m pip wheel -q --no-deps -w "$WHEELS" "$REPO"
     "$PYTHON" -m pip download -q -d "$WHEELS" --only-binary=:all: \
         --platform manylinux2014_aarch64 --platform manylinux_2_17_aarch64 \
@@ -84,6 +113,7 @@ PACKAGES=(
     linux-image-arm64 initramfs-tools raspi-firmware firmware-brcm80211 wpasupplicant
     avahi-daemon libnss-mdns nftables openssh-server
     python3 python3-venv ca-certificates fdisk e2fsprogs dosfstools
+    rauc rauc-service squashfs-tools unattended-upgrades
 )
 
 unmount_below() {
@@ -94,12 +124,9 @@ unmount_below() {
     done
 }
 
-build_rootfs() {
-    local root=$OUT/rootfs
-    unmount_below "$root"
-    rm -rf "$root" && mkdir -p "$OUT"
-    log "rootfs: mmdebstrap $SUITE arm64 from $MIRROR"
-    mmdebstrap --arch=arm64 --variant=minbase --mode=root --format=directory \
+mmdebstrap_args() {
+    # Everything that decides the Debian base (hashed for the cache key; no output path).
+    printf '%s\n' --arch=arm64 --variant=minbase --mode=root --format=tar \
         --components="main non-free-firmware" \
         --include="$(IFS=,; echo "${PACKAGES[*]}")" \
         --aptopt='Acquire::Languages "none"' \
@@ -115,12 +142,52 @@ build_rootfs() {
         --dpkgopt='path-exclude=/usr/lib/modules/*/kernel/drivers/gpu/drm/nouveau/*' \
         --dpkgopt='path-exclude=/usr/lib/modules/*/kernel/drivers/gpu/drm/radeon/*' \
         --setup-hook="$HERE/hooks/setup.sh \"\$1\" $VARIANT" \
-        --essential-hook="$HERE/hooks/essential.sh \"\$1\"" \
-        --customize-hook="$HERE/hooks/customize.sh \"\$1\" $VARIANT \"$WHEELS\"" \
-        "$SUITE" "$root" \
+        --essential-hook="$HERE/hooks/essential.sh \"\$1\""
+}
+
+base_key() {
+    { mmdebstrap_args; echo "$SUITE $MIRROR $SECURITY_MIRROR"; cat "$HERE/hooks/setup.sh" "$HERE/hooks/essential.sh"; } \
+        | sha256sum | cut -c1-16
+}
+
+build_base() {
+    # The Debian root file system as a tar, from the cache when it is there and fresh.
+    local tar=$CACHE/base-$VARIANT-$(base_key).tar
+    if [ "$BASE_CACHE" = 1 ] && [ -s "$tar" ] \
+        && [ -z "$(find "$tar" -mtime +"$BASE_MAX_AGE_DAYS" 2>/dev/null)" ]; then
+        log "base: cached $tar"
+        BASE_TAR=$tar
+        return
+    fi
+    mkdir -p "$CACHE"
+    find "$CACHE" -maxdepth 1 -name "base-$VARIANT-*.tar" ! -name "$(basename "$tar")" -delete
+    log "base: mmdebstrap $SUITE arm64 from $MIRROR"
+    local args=()
+    mapfile -t args < <(mmdebstrap_args)
+    mmdebstrap "${args[@]}" "$SUITE" "$tar.part" \
         "deb $MIRROR $SUITE main non-free-firmware" \
         "deb $MIRROR $SUITE-updates main non-free-firmware" \
         "deb $SECURITY_MIRROR $SUITE-security main non-free-firmware"
+    mv "$tar.part" "$tar"
+    BASE_TAR=$tar
+}
+
+build_rootfs() {
+    # Base tar -> directory, then hems and the image's own files (hooks/customize.sh) in a private
+    # mount namespace with /proc, /sys and /dev of the host, as mmdebstrap gives its hooks.
+    local root=$OUT/rootfs
+    unmount_below "$root"
+    rm -rf "$root" && mkdir -p "$root"
+    log "rootfs: unpacking the base"
+    tar -C "$root" --numeric-owner --xattrs --xattrs-include='*' -xpf "$BASE_TAR"
+    log "rootfs: hems and the image files"
+    unshare --mount --propagation private sh -eu -c '
+        root=$1; shift
+        mount -t proc proc "$root/proc"
+        mount --rbind /sys "$root/sys"
+        mount --rbind /dev "$root/dev"
+        "$@"
+    ' sh "$root" "$HERE/hooks/customize.sh" "$root" "$VARIANT" "$WHEELS"
     # The Python packages are compiled here by the host's CPython 3.11 (same bytecode as the
     # image's) instead of under emulation: the venv is read-only to the service.
     log "rootfs: byte-compiling the venv"
@@ -130,37 +197,59 @@ build_rootfs() {
 
 build_disk() {
     local root=$OUT/rootfs img=$OUT/$IMAGE_NAME.img
-    local boot_img=$OUT/boot.vfat root_img=$OUT/root.ext4
+    local boot_img=$OUT/boot.vfat root_img=$OUT/rootfs.ext4 data_img=$OUT/data.ext4
     log "disk: boot partition (FAT32, ${BOOT_MIB} MiB)"
-    rm -f "$boot_img" "$root_img" "$img"
-    mkfs.vfat -F 32 -n RASPIFIRM -i 4845d5a1 -C "$boot_img" $((BOOT_MIB * 1024)) >/dev/null
+    rm -f "$boot_img" "$root_img" "$data_img" "$img"
+    mkfs.vfat -F 32 -n RASPIFIRM -i "$DISK_ID" -C "$boot_img" $((BOOT_MIB * 1024)) >/dev/null
     (cd "$root/boot/firmware" && MTOOLS_SKIP_CHECK=1 mcopy -s -p -m -i "$boot_img" ./* ::/)
     # /boot/firmware stays an empty mount point in the root file system.
-    cp "$root"/boot/firmware/vmlinuz-* "$OUT/vmlinuz"
-    cp "$root"/boot/firmware/initrd.img-* "$OUT/initrd.img"
+    cp "$root/boot/firmware/slot-a/vmlinuz" "$OUT/vmlinuz"
+    cp "$root/boot/firmware/slot-a/initrd.img" "$OUT/initrd.img"
     find "$root/boot/firmware" -mindepth 1 -delete
 
-    # Root: used space + 25% + 64 MiB, rounded to MiB; the first boot grows it to the card.
+    # Root slot A: used space + 25% + 64 MiB (RAUC and the first boot grow it to its slot).
     local used_kib root_mib
     used_kib=$(du -s --apparent-size -k "$root" | cut -f1)
     root_mib=$(( (used_kib * 5 / 4) / 1024 + 64 ))
-    log "disk: root partition (ext4, ${root_mib} MiB, ${used_kib} KiB used)"
-    mkfs.ext4 -q -L RASPIROOT -U 5f0e7b2a-6f7d-4e7a-9b1c-68656d730001 -E root_owner=0:0 \
+    [ "$root_mib" -le "$SLOT_MIB" ] || die "root file system ${root_mib} MiB does not fit a ${SLOT_MIB} MiB slot"
+    log "disk: root slot A (ext4, ${root_mib} MiB of ${SLOT_MIB} MiB, ${used_kib} KiB used)"
+    mkfs.ext4 -q -L hems-root -U 5f0e7b2a-6f7d-4e7a-9b1c-68656d730001 -E root_owner=0:0 \
         -d "$root" "$root_img" "${root_mib}M"
 
-    local root_start_mib=$((BOOT_START_MIB + BOOT_MIB))
-    local total_mib=$((root_start_mib + root_mib))
+    # Data: what both slots share (the hems user's directory, the image's state).
+    local skel=$OUT/data-skel hems_ids
+    hems_ids=$(awk -F: '$1 == "hems" {print $3 ":" $4}' "$root/etc/passwd")
+    [ -n "$hems_ids" ] || die "no hems user in the root file system"
+    rm -rf "$skel" && mkdir -p "$skel/hems" "$skel/hems-image"
+    chown "$hems_ids" "$skel/hems" && chmod 0750 "$skel/hems"
+    log "disk: data partition (ext4, ${DATA_MIB} MiB, grown at first boot)"
+    mkfs.ext4 -q -L hems-data -E root_owner=0:0 -d "$skel" "$data_img" "${DATA_MIB}M"
+    rm -rf "$skel"
+
+    local a_mib=$((BOOT_START_MIB + BOOT_MIB)) b_mib data_mib total_mib
+    b_mib=$((a_mib + SLOT_MIB)); data_mib=$((b_mib + SLOT_MIB)); total_mib=$((data_mib + DATA_MIB))
     truncate -s "${total_mib}M" "$img"
-    sfdisk -q "$img" <<EOF
-label: dos
-label-id: 0x4845d5a1
-start=${BOOT_START_MIB}MiB, size=${BOOT_MIB}MiB, type=c, bootable
-start=${root_start_mib}MiB, size=${root_mib}MiB, type=83
-EOF
+    printf 'label: dos\nlabel-id: 0x%s\n%s\n%s\n%s\n%s\n' "$DISK_ID" \
+        "start=${BOOT_START_MIB}MiB, size=${BOOT_MIB}MiB, type=c, bootable" \
+        "start=${a_mib}MiB, size=${SLOT_MIB}MiB, type=83" \
+        "start=${b_mib}MiB, size=${SLOT_MIB}MiB, type=83" \
+        "start=${data_mib}MiB, size=${DATA_MIB}MiB, type=83" | sfdisk -q "$img"
     dd if="$boot_img" of="$img" bs=1M seek="$BOOT_START_MIB" conv=notrunc,sparse status=none
-    dd if="$root_img" of="$img" bs=1M seek="$root_start_mib" conv=notrunc,sparse status=none
-    rm -f "$boot_img" "$root_img"
-    log "disk: $img ($(du -h --apparent-size "$img" | cut -f1))"
+    dd if="$root_img" of="$img" bs=1M seek="$a_mib" conv=notrunc,sparse status=none
+    dd if="$data_img" of="$img" bs=1M seek="$data_mib" conv=notrunc,sparse status=none
+    rm -f "$boot_img" "$data_img"
+    log "disk: $img ($(du -h --apparent-size "$img" | cut -f1), $(du -h "$img" | cut -f1) allocated)"
+}
+
+build_bundle() {
+    # The update bundle of this image: its root file system, signed (images/bundle.sh).
+    local compatible=hems-pi-arm64 started
+    [ "$VARIANT" = test ] && compatible=hems-qemu-arm64
+    started=$(date +%s)
+    "$HERE/bundle.sh" "$OUT/rootfs.ext4" "$HEMS_IMAGE_VERSION" "$OUT/$IMAGE_NAME.raucb" "$compatible"
+    log "bundle: $OUT/$IMAGE_NAME.raucb ($(du -h "$OUT/$IMAGE_NAME.raucb" | cut -f1), version $HEMS_IMAGE_VERSION, $(( $(date +%s) - started )) s)"
+    # the test variant keeps the root file system image: the tests make other bundles from it
+    [ "$VARIANT" = test ] || rm -f "$OUT/rootfs.ext4"
 }
 
 finish() {
@@ -170,7 +259,7 @@ finish() {
         log "compress: xz"
         rm -f "$img.xz"
         xz -T0 -6 -k "$img"
-        (cd "$OUT" && sha256sum "$IMAGE_NAME.img.xz" "$IMAGE_NAME.img" > SHA256SUMS)
+        (cd "$OUT" && sha256sum "$IMAGE_NAME.img.xz" "$IMAGE_NAME.img" "$IMAGE_NAME.raucb" > SHA256SUMS)
     fi
     unmount_below "$OUT/rootfs"
     [ "${KEEP_ROOTFS:-0}" = 1 ] || rm -rf "$OUT/rootfs"
@@ -179,12 +268,15 @@ finish() {
 
 start=$(date +%s)
 check_host
+signing_keys
 if [ "${REUSE_ROOTFS:-0}" = 1 ] && [ -d "$OUT/rootfs/opt/hems/venv" ]; then
     log "rootfs: reusing $OUT/rootfs (REUSE_ROOTFS=1)"
 else
     build_wheels
+    build_base
     build_rootfs
 fi
 build_disk
+build_bundle
 finish
 log "build time $(( $(date +%s) - start )) s"

@@ -70,6 +70,18 @@ def rollback(conn: sqlite3.Connection) -> None:
         except sqlite3.Error as exc:
             log.warning("rollback failed: %s", exc)
 
+    def copy_to(self, dest: sqlite3.Connection) -> None:
+        """A consistent copy of the whole database into dest, with SQLite's online backup API
+        (for hems.backup: the agent keeps running)."""
+        with self._lock:
+            self._conn.backup(dest)
+
+    def replace_from(self, src: sqlite3.Connection) -> None:
+        """Replace the whole database by the one open in src, with the online backup API, in
+        place (other readers see the old or the new database, never a mix)."""
+        with self._lock:
+            src.backup(self._conn)
+
 
 def connect(path: str | Path) -> sqlite3.Connection:
     """One connection for the whole process, usable from the loop and the planner thread

@@ -49,7 +49,9 @@ def _op(summary: str, access_level: str, body: dict[str, Any] | None = None,
 
 
 _REASONS = {400: "malformed request", 401: "not logged in", 403: "forbidden or missing CSRF token",
-            404: "no such thing", 409: "conflicts with the current state", 415: "body is not JSON",
+            404: "no such thing", 409: "conflicts with the current state", 413: "file too large",
+            415: "body is not JSON (or not a form upload where a file is expected)",
+            500: "failed on the server (the message says why)", 503: "not available on this system",
             422: "a field is invalid (the message names it)", 429: "too many failed logins"}
 
 SETTINGS_BODY = {"oneOf": [
@@ -146,6 +148,16 @@ DOC: dict[str, Any] = {
                 "channels": {"type": "object"}})),
         },
         "/api/v1/notify/test": {"post": _op("Send a test notification on every channel; the result per channel", "admin")},
+        "/api/v1/system/backup": {"post": _op("Download a backup file; its secrets sealed with the passphrase",
+                                              "admin", _obj({"passphrase": STR}, ["passphrase"]), errors=(500, 503))},
+        "/api/v1/system/restore": {"post": _op("Restore a backup (multipart: file, passphrase); hems restarts",
+                                               "admin", errors=(400, 403, 413, 415, 422, 503))},
+        "/api/v1/system/update": {
+            "post": _op("Upload a signed update bundle (multipart: file); checked, then installed",
+                        "admin", errors=(403, 409, 413, 415, 422, 503)),
+            "get": _op("Update state, running version, last unattended security upgrade", "admin"),
+        },
+        "/api/v1/system/reboot": {"post": _op("Restart into the installed update", "admin", errors=(403, 409))},
     },
 }
 

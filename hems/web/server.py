@@ -13,7 +13,7 @@ from aiohttp import web
 
 from hems.control.api import AgentApi
 from hems.domain.clock import Clock
-from hems.web import auth, car, events, history, keys, notify_routes, openapi, savings, settings, sources, views
+from hems.web import auth, car, events, history, keys, notify_routes, openapi, savings, settings, sources, system, views
 from hems.web.auth import access
 from hems.web.db import MemoryBackend, WebDb
 from hems.web.errors import error_middleware
@@ -51,7 +51,7 @@ def create_web_app(agent: AgentApi, store: Any, config: Any, clock: Clock,
     app[keys.RESTART] = restart
     app.router.add_get("/api/v1/health", get_health)
     app.router.add_get("/api/v1/state", get_state)
-    for module in (auth, car, views, savings, history, settings, notify_routes, events, openapi, sources):
+    for module in (auth, car, views, savings, history, settings, notify_routes, events, openapi, sources, system):
         module.add_routes(app)
     app.router.add_get("/", index)
     app.router.add_get("/sw.js", service_worker)

@@ -52,6 +52,8 @@ class Image:
     kernel: Path
     initrd: Path
     build_log: Path
+    bundle: Path          # the update bundle of this very image (signed with the build's key)
+    rootfs: Path          # its root file system (ext4), to make other bundles from
 
     def partitions(self, path: Path | None = None) -> list[Partition]:
         table = json.loads(run("sfdisk", "--json", str(path or self.path)).stdout)["partitiontable"]
@@ -73,11 +75,56 @@ def mtype(image: Path, offset_b: int, path: str) -> str:
                env={**os.environ, "MTOOLS_SKIP_CHECK": "1"}).stdout
 
 
-def mcopy_in(image: Path, offset_b: int, text: str, dest: str, tmp: Path) -> None:
+def mcopy_in(image: Path, offset_b: int, text: str | bytes, dest: str, tmp: Path) -> None:
     src = tmp / Path(dest).name
-    src.write_text(text)
+    if isinstance(text, bytes):
+        src.write_bytes(text)
+    else:
+        src.write_text(text)
     run("mcopy", "-o", "-i", fat(image, offset_b), str(src), f"::{dest}",
         env={**os.environ, "MTOOLS_SKIP_CHECK": "1"})
+
+
+def mtools(*argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, capture_output=True, text=True, env={**os.environ, "MTOOLS_SKIP_CHECK": "1"})
+
+
+@dataclass(frozen=True)
+class BootFiles:
+    slot: str
+    kernel: Path
+    initrd: Path
+    cmdline: str
+
+
+def firmware_boot(disk: Path, offset_b: int, workdir: Path) -> BootFiles:
+    """What the Raspberry Pi firmware boots from this card: tryboot.txt once when the one-shot
+    tryboot flag is set (the image marks it with tryboot-pending on the boot partition), else
+    config.txt; the kernel, initramfs and cmdline.txt under its os_prefix. The flag is cleared,
+    as the firmware clears it."""
+    drive = fat(disk, offset_b)
+    pending = mtools("mtype", "-i", drive, "::tryboot-pending")
+    config_name = "config.txt"
+    if pending.returncode == 0 and pending.stdout.strip():
+        config_name = "tryboot.txt"
+        mtools("mdel", "-i", drive, "::tryboot-pending")
+    config = mtype(disk, offset_b, config_name)
+    prefix = re.findall(r"^os_prefix=(\S+)$", config, re.M)[-1]
+    slot = {"slot-a/": "A", "slot-b/": "B"}[prefix]
+    out = workdir / f"firmware-{prefix.strip('/')}"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    for name in ("vmlinuz", "initrd.img"):
+        run("mcopy", "-o", "-i", drive, f"::{prefix}{name}", str(out / name),
+            env={**os.environ, "MTOOLS_SKIP_CHECK": "1"})
+    return BootFiles(slot, out / "vmlinuz", out / "initrd.img", mtype(disk, offset_b, f"{prefix}cmdline.txt"))
+
+
+def qemu_cmdline(cmdline_txt: str) -> str:
+    """A slot's cmdline.txt with the console on QEMU's first serial port and the journal copied
+    to it (so a failure shows why)."""
+    return " ".join([a for a in cmdline_txt.split() if not a.startswith("console=")]
+                    + ["console=ttyAMA0", "panic=-1", "systemd.journald.forward_to_console=1"])
 
 
 @pytest.fixture(scope="session")
@@ -96,28 +143,49 @@ def image() -> Image:
         if result.returncode != 0:
             pytest.fail(f"images/build.sh test failed ({result.returncode}):\n{tail}")
         print(f"\nimage build: {time.monotonic() - started:.0f} s")
-    return Image(img, OUT / "vmlinuz", OUT / "initrd.img", log)
+    return Image(img, OUT / "vmlinuz", OUT / "initrd.img", log, OUT / "hems-test.raucb", OUT / "rootfs.ext4")
+
+
+def sd_card(image: Image, workdir: Path, config_text: str, grow_b: int = 512 << 20) -> Path:
+    """A copy of the image as the installer leaves it: config.toml edited, on a bigger card."""
+    disk = workdir / "sd.img"
+    run("cp", "--sparse=always", str(image.path), str(disk))
+    mcopy_in(disk, image.partitions(disk)[0].start_b, config_text, "hems/config.toml", workdir)
+    with disk.open("r+b") as f:
+        f.truncate(disk.stat().st_size + grow_b)
+    return disk
+
+
+def power_on(image: Image, disk: Path, guest_port: int, workdir: Path) -> "Vm":
+    """Boot the card as the Pi's firmware would (the slot of config.txt, or of tryboot.txt once)."""
+    files = firmware_boot(disk, image.partitions(disk)[0].start_b, workdir)
+    vm = Vm(image, disk, qemu_cmdline(files.cmdline), guest_port, workdir, boot=files)
+    vm.slot = files.slot
+    return vm
 
 
 class Vm:
     """qemu-system-aarch64 -M virt booting the image's kernel directly, serial console to a file,
     user-mode networking that forwards one guest TCP port to 127.0.0.1 only."""
 
-    def __init__(self, image: Image, disk: Path, cmdline: str, guest_port: int, workdir: Path):
-        self.serial_log = workdir / f"serial-{disk.stem}-{int(time.time())}.log"
+    def __init__(self, image: Image, disk: Path, cmdline: str, guest_port: int, workdir: Path,
+                 boot: BootFiles | None = None):
+        self.serial_log = workdir / f"serial-{disk.stem}-{time.time():.3f}.log"
         self.host_port = free_port()
         self.started = time.monotonic()
         argv = [
             "qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a72", "-smp", "2", "-m", "1024",
             "-accel", "tcg,thread=multi", "-display", "none", "-monitor", "none",
             "-serial", f"file:{self.serial_log}", "-no-reboot",
-            "-kernel", str(image.kernel), "-initrd", str(image.initrd), "-append", cmdline,
+            "-kernel", str(boot.kernel if boot else image.kernel),
+            "-initrd", str(boot.initrd if boot else image.initrd), "-append", cmdline,
             "-drive", f"if=none,file={disk},format=raw,id=hd0", "-device", "virtio-blk-device,drive=hd0",
             # restrict=on: the guest reaches nothing outside; only the forward below comes in.
             "-netdev", f"user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:{self.host_port}-:{guest_port}",
             "-device", "virtio-net-device,netdev=net0",
             "-device", "virtio-rng-device",
         ]
+        self.slot = "A"
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
 
@@ -165,6 +233,20 @@ class Vm:
             time.sleep(2)
         pytest.fail(f"GET {path} never answered {want_status} in {timeout_s:.0f} s (last: {last})\n"
                     "--- console tail ---\n" + self.console()[-4000:])
+
+    def wait_exit(self, timeout_s: float) -> int:
+        """The guest rebooted or powered off (-no-reboot makes QEMU exit on either)."""
+        try:
+            return self.proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the VM did not restart within {timeout_s:.0f} s\n--- console tail ---\n"
+                        + self.console()[-4000:])
+
+    def kill(self) -> None:
+        """Pull the plug: no shutdown, no flush of the guest's caches."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
 
     def elapsed_s(self) -> float:
         return time.monotonic() - self.started

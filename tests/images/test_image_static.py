@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def root_fs(image: Image, tmp_path_factory) -> Path:
     """The ext4 root partition cut out of the disk image, for debugfs."""
-    boot, root = image.partitions()
+    root = image.partitions()[1]          # slot A
     out = tmp_path_factory.mktemp("rootfs") / "root.ext4"
     subprocess.run(["dd", f"if={image.path}", f"of={out}", "bs=1M", f"skip={root.start_b}",
                     f"count={root.size_b}", "iflag=skip_bytes,count_bytes", "conv=sparse",
@@ -44,31 +44,34 @@ def owner(fs: Path, path: str) -> tuple[int, int, str]:
 
 
 def test_partition_table(image: Image):
-    boot, root = image.partitions()
+    boot, slot_a, slot_b, data = image.partitions()
     table = run("sfdisk", "--dump", str(image.path)).stdout
-    assert "label: dos" in table                      # the Pi firmware reads MBR
+    assert "label: dos" in table and "label-id: 0x4845d5a1" in table   # the Pi firmware reads MBR
     assert re.search(r"type=c, bootable", table)      # FAT32 (LBA) first
-    assert boot.start_b % (4 << 20) == 0 and root.start_b % (4 << 20) == 0  # SD erase-block aligned
-    assert root.start_b + root.size_b <= image.path.stat().st_size
+    for p in (boot, slot_a, slot_b, data):            # SD erase-block aligned
+        assert p.start_b % (4 << 20) == 0
+    assert slot_a.size_b == slot_b.size_b >= 1 << 30   # two equal root slots (A/B updates)
+    assert data.start_b + data.size_b <= image.path.stat().st_size
 
 
-def test_boot_partition_has_firmware_kernel_and_settings(image: Image):
+def test_boot_partition_has_firmware_slot_a_and_settings(image: Image):
     boot = image.partitions()[0]
     listing = run("mdir", "-/", "-b", "-i", f"{image.path}@@{boot.start_b}", "::",
                   env={**os.environ, "MTOOLS_SKIP_CHECK": "1"}).stdout
-    for name in ("config.txt", "cmdline.txt", "vmlinuz-", "initrd.img-", "start4.elf", "fixup4.dat",
-                 "bcm2711-rpi-4-b.dtb", "hems/config.toml", "hems/README.txt",
-                 "hems/wifi.toml.example"):
+    for name in ("config.txt", "start4.elf", "fixup4.dat", "slot-a/vmlinuz", "slot-a/initrd.img",
+                 "slot-a/cmdline.txt", "slot-a/bcm2711-rpi-4-b.dtb", "hems-slots.txt",
+                 "hems/config.toml", "hems/README.txt", "hems/wifi.toml.example"):
         assert f"::/{name}" in listing, f"{name} missing from the boot partition:\n{listing}"
     assert "::/hems/wifi.toml\n" not in listing and "authorized_keys" not in listing
-    cmdline = mtype(image.path, boot.start_b, "cmdline.txt")
-    assert "root=LABEL=RASPIROOT" in cmdline and "console=ttyS1,115200" in cmdline
+    assert "::/slot-b" not in listing and "tryboot" not in listing
+    cmdline = mtype(image.path, boot.start_b, "slot-a/cmdline.txt")
+    assert "root=PARTUUID=4845d5a1-02" in cmdline and "rauc.slot=A" in cmdline
+    assert "console=ttyS1,115200" in cmdline
     assert "cma=" not in cmdline                      # the Pi 4 does not boot with cma=64M
     config_txt = mtype(image.path, boot.start_b, "config.txt")
-    kernel = re.search(r"^kernel=(vmlinuz-\S+)$", config_txt, re.M)
-    initrd = re.search(r"^initramfs (initrd.img-\S+)$", config_txt, re.M)
-    assert "arm_64bit=1" in config_txt and kernel and initrd
-    assert f"::/{kernel.group(1)}" in listing and f"::/{initrd.group(1)}" in listing
+    assert "arm_64bit=1" in config_txt and re.search(r"^kernel=vmlinuz$", config_txt, re.M)
+    assert re.search(r"^initramfs initrd\.img( followkernel)?$", config_txt, re.M)
+    assert re.findall(r"^os_prefix=(\S+)$", config_txt, re.M) == ["slot-a/"]
 
 
 def test_shipped_config_passes_check_config(image: Image, tmp_path):
@@ -123,7 +126,8 @@ def test_no_passwords_keys_or_identity_in_the_image(root_fs: Path):
 
 def test_low_sd_wear_settings(root_fs: Path):
     fstab = read_file(root_fs, "/etc/fstab")
-    assert re.search(r"^LABEL=RASPIROOT\s+/\s+ext4\s+\S*noatime", fstab, re.M)
+    assert re.search(r"^PARTUUID=4845d5a1-04\s+/data\s+ext4\s+noatime,commit=60\S*\s+0\s+2$", fstab, re.M)
+    assert re.search(r"^/data/hems\s+/var/lib/hems\s+none\s+bind", fstab, re.M)
     assert re.search(r"^tmpfs\s+/tmp\s+tmpfs", fstab, re.M)
     journald = read_file(root_fs, "/etc/systemd/journald.conf.d/10-hems.conf")
     assert "Storage=volatile" in journald and "RuntimeMaxUse=" in journald
@@ -134,3 +138,30 @@ def test_udev_rules_and_firewall_installed(root_fs: Path):
     assert 'SYMLINK+="hems-rs485"' in rules and 'SYMLINK+="hems-bridge"' in rules
     nft = read_file(root_fs, "/etc/nftables.conf")
     assert "policy drop" in nft and "@lan_tcp" in nft
+
+
+def test_updates_rauc_slots_keyring_and_security_upgrades(image: Image, root_fs: Path):
+    conf = read_file(root_fs, "/etc/rauc/system.conf")
+    for line in ("compatible=hems-qemu-arm64", "bootloader=custom", "bundle-formats=plain",
+                 "bootloader-custom-backend=/usr/local/lib/hems-image/rauc-tryboot",
+                 "device=/dev/disk/by-partuuid/4845d5a1-02", "device=/dev/disk/by-partuuid/4845d5a1-03",
+                 "bootname=A", "bootname=B", "statusfile=/data/rauc.status"):
+        assert line in conf, line
+    keyring = read_file(root_fs, "/etc/rauc/keyring.pem")
+    assert keyring == (REPO / "images" / "out" / "keys" / "ca.cert.pem").read_text()
+    assert "BEGIN PRIVATE KEY" not in keyring and "PRIVATE" not in debugfs(root_fs, "ls -l /etc/rauc")
+    policy = read_file(root_fs, "/etc/dbus-1/system.d/hems-rauc.conf")
+    assert '<deny send_destination="de.pengutronix.rauc"/>' in policy and 'user="hems"' in policy
+    wants = debugfs(root_fs, "ls /etc/systemd/system/multi-user.target.wants")
+    assert "hems-boot-check.service" in wants and "hems-reboot.path" in wants
+    assert "hems-grow-data.service" in debugfs(root_fs, "ls /etc/systemd/system/local-fs.target.wants")
+    timers = debugfs(root_fs, "ls /etc/systemd/system/timers.target.wants")
+    assert "apt-daily-upgrade.timer" in timers and "apt-daily.timer" in timers
+    auto = read_file(root_fs, "/etc/apt/apt.conf.d/20auto-upgrades")
+    assert 'APT::Periodic::Unattended-Upgrade "1";' in auto
+    assert "Debian-Security" in read_file(root_fs, "/etc/apt/apt.conf.d/50unattended-upgrades")
+    assert "unsquashfs" in debugfs(root_fs, "ls /usr/bin")   # rauc info reads a plain bundle's manifest with it
+    hook = read_file(root_fs, "/etc/kernel/postinst.d/z50-raspi-firmware")
+    assert "slot-boot-files" in hook                   # a kernel update lands in the running slot
+    assert read_file(root_fs, "/etc/hems-image-version").strip()
+    assert image.bundle.stat().st_size > 50 << 20

@@ -76,6 +76,18 @@ def test_web_port_of_reads_even_a_refused_config(setup, tmp_path):
     assert setup.web_port_of(config) is None
 
 
+def test_ocpp_port_is_opened_only_for_an_ocpp_charger(setup, tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text('[devices.charger]\nrole = "charger"\ntransport = "tcp"\n')
+    assert setup.ocpp_port_of(config) is None
+    config.write_text('[devices.charger]\nrole = "charger"\ntransport = "ocpp"\ncharge_point_id = "cp1"\n')
+    assert setup.ocpp_port_of(config) == 8887
+    config.write_text('[ocpp]\nport = 9000\n[devices.charger]\nrole = "charger"\ntransport = "ocpp"\n')
+    assert setup.ocpp_port_of(config) == 9000
+    config.write_text('not toml [')
+    assert setup.ocpp_port_of(config) is None
+
+
 def test_image_rules(setup, tmp_path):
     config = tmp_path / "config.toml"
     assert setup.image_rules(SHIPPED_CONFIG) == []

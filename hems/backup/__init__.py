@@ -1,0 +1,1 @@
+"""Backup and restore of one hems: one file, secrets sealed with the owner's passphrase."""

@@ -1,0 +1,1 @@
+"""Signed update bundles (RAUC): check a bundle before it is installed, install it, report."""
