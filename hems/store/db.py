@@ -59,17 +59,6 @@ class Database:
                 "updated_by = excluded.updated_by",
                 (key, json.dumps(value, sort_keys=True), now.isoformat(), who))
 
-
-def rollback(conn: sqlite3.Connection) -> None:
-    """Undo an open transaction. SQLite has already rolled back by itself after some errors
-    (a full disk, an I/O error): then there is nothing to undo, and the caller's exception, the
-    real cause, must not be replaced by "cannot rollback - no transaction is active"."""
-    if conn.in_transaction:
-        try:
-            conn.execute("ROLLBACK")
-        except sqlite3.Error as exc:
-            log.warning("rollback failed: %s", exc)
-
     def copy_to(self, dest: sqlite3.Connection) -> None:
         """A consistent copy of the whole database into dest, with SQLite's online backup API
         (for hems.backup: the agent keeps running)."""
@@ -81,6 +70,17 @@ def rollback(conn: sqlite3.Connection) -> None:
         place (other readers see the old or the new database, never a mix)."""
         with self._lock:
             src.backup(self._conn)
+
+
+def rollback(conn: sqlite3.Connection) -> None:
+    """Undo an open transaction. SQLite has already rolled back by itself after some errors
+    (a full disk, an I/O error): then there is nothing to undo, and the caller's exception, the
+    real cause, must not be replaced by "cannot rollback - no transaction is active"."""
+    if conn.in_transaction:
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            log.warning("rollback failed: %s", exc)
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
