@@ -46,6 +46,7 @@ install -d -m 0750 -o 0 -g "$(in_root getent group hems | cut -d: -f3)" "$root/e
 
 say "updates: RAUC A/B slots and signed bundles, unattended security upgrades"
 case "$variant" in test) compatible=hems-qemu-arm64 ;; *) compatible=hems-pi-arm64 ;; esac
+install -d -m 0755 "$root/etc/rauc"
 install -m 0644 "$RAUC_KEYRING" "$root/etc/rauc/keyring.pem"
 cat > "$root/etc/rauc/system.conf" <<CONF
 # RAUC: two root slots (partitions 2 and 3), the boot folder of each chosen by the Raspberry Pi
