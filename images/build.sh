@@ -146,8 +146,9 @@ mmdebstrap_args() {
 }
 
 base_key() {
-    { mmdebstrap_args; echo "$SUITE $MIRROR $SECURITY_MIRROR"; cat "$HERE/hooks/setup.sh" "$HERE/hooks/essential.sh"; } \
-        | sha256sum | cut -c1-16
+    # the checkout's own path is left out, so every clone of the same sources shares the cache
+    { mmdebstrap_args | sed "s#$HERE#images#g"; echo "$SUITE $MIRROR $SECURITY_MIRROR"
+      cat "$HERE/hooks/setup.sh" "$HERE/hooks/essential.sh"; } | sha256sum | cut -c1-16
 }
 
 build_base() {
