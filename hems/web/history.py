@@ -195,13 +195,19 @@ def history_view(app: web.Application, period: str, text: str | None) -> dict[st
     return view
 
 
-@access("read")
-async def get_history(request: web.Request) -> web.Response:
-    """Computed in a worker thread (a month is ~45 000 minutes); finished periods are cached."""
+def period_query(request: web.Request) -> Any:
+    """The query of a per-period view: `period` and `date` only (400 naming anything else)."""
     q = request.query
     unknown = sorted(set(q) - {"period", "date"})
     if unknown:
         raise ApiError(400, f"unknown query parameter {unknown[0]!r}; use period and date", unknown[0])
+    return q
+
+
+@access("read")
+async def get_history(request: web.Request) -> web.Response:
+    """Computed in a worker thread (a month is ~45 000 minutes); finished periods are cached."""
+    q = period_query(request)
     app = request.app
     period, text = q.get("period", "day"), q.get("date")
     first, after = parse_period(period, text, app[keys.CLOCK].now().astimezone(app[keys.TZ]).date())

@@ -195,10 +195,7 @@ def savings_view(app: web.Application, period: str, text: str | None) -> dict[st
 
 @access("read")
 async def get_savings(request: web.Request) -> web.Response:
-    q = request.query
-    unknown = sorted(set(q) - {"period", "date"})
-    if unknown:
-        raise ApiError(400, f"unknown query parameter {unknown[0]!r}; use period and date", unknown[0])
+    q = history.period_query(request)
     period = q.get("period", "month")
     if period not in ("day", "month", "year"):
         raise ApiError(400, f"period must be day, month or year, got {period!r}", "period")
