@@ -128,3 +128,59 @@ def test_error_page_serves_the_errors_with_503(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_an_unchanged_config_is_not_checked_again_until_hems_changes(setup, tmp_path, monkeypatch):
+    staging, state, version = tmp_path / "staging", tmp_path / "state", tmp_path / "image-version"
+    staging.mkdir(), state.mkdir()
+    (staging / "config.toml").write_text(SHIPPED_CONFIG.read_text())
+    version.write_text("1.0.0\n")
+    calls = tmp_path / "calls"
+    checker = ("import sys, pathlib; p = pathlib.Path(sys.argv[1]); "
+               "p.write_text(p.read_text() + 'x') if p.exists() else p.write_text('x'); "
+               "sys.exit(0 if 'bad' not in pathlib.Path(sys.argv[2]).read_text() else 1)")
+    monkeypatch.setattr(setup, "STAGING_DIR", staging)
+    monkeypatch.setattr(setup, "STATE_DIR", state)
+    monkeypatch.setattr(setup, "IMAGE_VERSION", version)
+    monkeypatch.setattr(setup, "CHECK_CONFIG", (sys.executable, "-c", checker, str(calls)))
+
+    def boot() -> list[str]:
+        staged = staging / "config.toml"
+        return [] if setup.already_checked() else setup.check_config(staged)
+
+    assert boot() == [] and calls.read_text() == "x"            # first boot: checked
+    assert boot() == [] and calls.read_text() == "x"            # same files, same hems: not again
+    (staging / "ca.pem").write_text("a certificate the config names")
+    assert boot() == [] and calls.read_text() == "xx"           # another file on the boot partition
+    version.write_text("2.0.0\n")
+    assert boot() == [] and calls.read_text() == "xxx"          # an update: checked by the new hems
+    (staging / "config.toml").write_text("bad = true\n")
+    assert boot() and calls.read_text() == "xxxx"               # refused: nothing remembered
+    assert boot() and calls.read_text() == "xxxxx"
+
+
+def test_ssh_host_keys_are_kept_for_the_next_slot(setup, tmp_path, monkeypatch):
+    """Made once, kept on the data partition, put back into a new slot's empty /etc/ssh."""
+    state = tmp_path / "state"
+    state.mkdir()
+    monkeypatch.setattr(setup, "STATE_DIR", state)
+    def keygen(*argv: str, check: bool = True):      # ssh-keygen -A: the missing kinds only
+        assert argv == ("ssh-keygen", "-A")
+        etc = tmp_path / "slot-a"
+        for kind in ("ed25519", "ecdsa"):
+            if not (etc / f"ssh_host_{kind}_key").exists():
+                (etc / f"ssh_host_{kind}_key").write_text(f"{kind} secret of slot A\n")
+        return subprocess.CompletedProcess(argv, 0, "", "")
+
+    (tmp_path / "slot-a").mkdir()
+    monkeypatch.setattr(setup, "run", keygen)
+    setup.keep_host_keys(tmp_path / "slot-a")
+    assert sorted(p.name for p in (state / "ssh").iterdir()) == ["ssh_host_ecdsa_key", "ssh_host_ed25519_key"]
+    assert (state / "ssh").stat().st_mode & 0o777 == 0o700
+
+    slot_b = tmp_path / "slot-b"                       # an update: a fresh root file system
+    slot_b.mkdir()
+    monkeypatch.setattr(setup, "run", lambda *argv, check=True: subprocess.CompletedProcess(argv, 0, "", ""))
+    setup.keep_host_keys(slot_b)
+    assert (slot_b / "ssh_host_ed25519_key").read_text() == "ed25519 secret of slot A\n"
+    assert (slot_b / "ssh_host_ecdsa_key").read_text() == "ecdsa secret of slot A\n"
