@@ -73,5 +73,5 @@ class Guest:
             assert status == 200, (status, body)
             if body["state"] in ("installed", "failed"):
                 return body
-            time.sleep(5)
+            time.sleep(2)
         raise AssertionError(f"the update did not finish in {timeout_s:.0f} s: {body}")

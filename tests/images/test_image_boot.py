@@ -1,9 +1,8 @@
-"""Boot the test image under qemu-system-aarch64 -M virt and check what an installer would see:
-the config from the boot partition applied at first boot, hems.service running and answering HTTP
-through the forwarded port, and a refused config shown on the console and on the web port."""
+"""Boot the test image under qemu-system-aarch64 -M virt with a config the installer got wrong:
+refused, shown on the console and on the web port, hems not started. (A first boot with a good
+config is checked in test_image_lifecycle.py, on the fresh card a backup is restored to.)"""
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import uuid
@@ -49,32 +48,6 @@ def boot(image: Image, tmp_path: Path):
     yield start
     for vm in vms:
         vm.stop()
-
-
-def test_first_boot_applies_the_config_and_hems_serves(boot, image: Image):
-    config = site_config()
-    vm = boot(config)
-    applied = vm.wait_console(r"hems-setup: config applied \(sha256 ([0-9a-f]{64})\)", BOOT_TIMEOUT_S)
-    assert applied.group(1) == hashlib.sha256(config.encode()).hexdigest()
-
-    status, body = vm.wait_http("/api/v1/health", BOOT_TIMEOUT_S, want_status=200)
-    health = json.loads(body)
-    assert health["status"] in ("ok", "degraded")
-    # no device answers in the VM: the agent says so instead of pretending
-    assert health["status"] == "degraded" and health["problems"]
-    boot_s = vm.elapsed_s()
-    console = vm.console()
-    assert re.search(r"Started \S*hems\.service", console)
-    assert "CONFIG ERROR" not in console
-    # the firewall loaded and let the configured port in (the answer above came through it)
-    assert "Failed to start nftables" not in console and "firewall: cannot open" not in console
-
-    grown = re.search(r"data file system grown to (\d+) MiB", console)
-    assert grown, "the data partition was not grown to the card"
-    assert int(grown.group(1)) > DATA_MIB + 256
-    assert vm.slot == "A"
-    vm.wait_console(r"boot-check: slot A .* is the committed slot", 120)
-    print(f"\nboot to HTTP 200 on /api/v1/health: {boot_s:.0f} s")
 
 
 def test_refused_config_is_shown_on_console_and_web(boot):

@@ -93,11 +93,17 @@ def test_hems_installed_in_a_venv_owned_by_hems(root_fs: Path):
     assert re.search(rf"^dialout:x:\d+:.*\bhems\b", group, re.M), "hems is not in dialout"
     for path in ("/opt/hems/venv", "/opt/hems/venv/bin/hems", "/opt/hems/venv/bin/python3"):
         assert owner(root_fs, path)[:2] == (uid, gid), path
-    site = debugfs(root_fs, "ls -p /opt/hems/venv/lib/python3.11/site-packages")
+    # Debian 13 and its Python 3.13 (the build host may run another Python)
+    assert read_file(root_fs, "/etc/debian_version").startswith("13"), read_file(root_fs, "/etc/debian_version")
+    venv = re.search(r"^version(?:_info)? = (\d+)\.(\d+)", read_file(root_fs, "/opt/hems/venv/pyvenv.cfg"), re.M)
+    assert venv and venv.groups() == ("3", "13"), read_file(root_fs, "/opt/hems/venv/pyvenv.cfg")
+    site_dir = "/opt/hems/venv/lib/python3.13/site-packages"
+    site = debugfs(root_fs, f"ls -p {site_dir}")
     for package in ("hems", "numpy", "aiohttp", "pymodbus", "paho"):
         assert f"/{package}/" in site, f"{package} not installed"
-    # byte-compiled at build time (the service cannot write to the venv)
-    assert ".cpython-311.pyc" in debugfs(root_fs, "ls /opt/hems/venv/lib/python3.11/site-packages/hems/__pycache__")
+    # byte-compiled at build time for the image's Python (the service cannot write to the venv)
+    for package in ("hems", "numpy", "aiohttp"):
+        assert ".cpython-313.pyc" in debugfs(root_fs, f"ls {site_dir}/{package}/__pycache__"), package
 
 
 def test_services_enabled_and_ssh_off(root_fs: Path):
