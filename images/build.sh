@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build the hems SD card image (Debian 12, arm64) for Raspberry Pi 4/5, or its QEMU test variant.
+# Build the hems SD card image (Debian 13 "trixie", arm64) for the Raspberry Pi 4, or its QEMU test variant.
 #
 #   images/build.sh [pi|test]        (run as root; output in images/out/<variant>/)
 #
@@ -13,7 +13,7 @@
 # unchanged and it is younger than BASE_MAX_AGE_DAYS (7: security updates come in weekly). The
 # release variant (pi) builds it afresh unless BASE_CACHE=1.
 #
-# Environment: MIRROR, SECURITY_MIRROR (default: the mirror this machine's apt uses),
+# Environment: SUITE (trixie, or bookworm for a Debian 12 image), MIRROR, SECURITY_MIRROR (default: the mirror this machine's apt uses),
 # PYTHON (a Python with pip, default .venv/bin/python), SOURCE_DATE_EPOCH (default: last commit),
 # KEEP_ROOTFS=1 (keep images/out/VARIANT/rootfs), REUSE_ROOTFS=1 (assemble the disk again from
 # a kept root file system), BASE_CACHE=0|1, HEMS_IMAGE_CACHE, RAUC_KEY/RAUC_CERT/RAUC_KEYRING
@@ -32,7 +32,13 @@ CACHE=${HEMS_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hems-image}
 export PYTHON=${PYTHON:-$REPO/.venv/bin/python}
 case "$VARIANT" in pi) BASE_CACHE=${BASE_CACHE:-0} ;; *) BASE_CACHE=${BASE_CACHE:-1} ;; esac
 BASE_MAX_AGE_DAYS=${BASE_MAX_AGE_DAYS:-7}
-SUITE=bookworm
+SUITE=${SUITE:-trixie}
+case "$SUITE" in            # the Python of the image's Debian release: the venv's wheels and bytecode
+    trixie) IMAGE_PY=3.13 ;;
+    bookworm) IMAGE_PY=3.11 ;;
+    *) echo "SUITE: trixie or bookworm, not $SUITE" >&2; exit 2 ;;
+esac
+export IMAGE_PY IMAGE_ABI=cp${IMAGE_PY/./}
 BOOT_MIB=256          # FAT boot partition (firmware, kernel, initramfs, hems/config.toml)
 BOOT_START_MIB=4
 SLOT_MIB=${SLOT_MIB:-1536}  # each of the two root slots (A: the image's, B: the first update's)
@@ -95,14 +101,14 @@ check_host() {
 }
 
 build_wheels() {
-    # The hems wheel from this tree, plus every dependency as an arm64/CPython 3.11 binary wheel.
-    log "wheels: hems from $REPO, dependencies for manylinux aarch64 cp311"
+    # The hems wheel from this tree, plus every dependency as an arm64 binary wheel for the image's CPython.
+    log "wheels: hems from $REPO, dependencies for manylinux aarch64 $IMAGE_ABI"
     rm -rf "$WHEELS" && mkdir -p "$WHEELS"
     export PIP_CACHE_DIR="$CACHE/pip" PIP_DISABLE_PIP_VERSION_CHECK=1
     "$PYTHON" -m pip wheel -q --no-deps -w "$WHEELS" "$REPO"
     "$PYTHON" -m pip download -q -d "$WHEELS" --only-binary=:all: \
         --platform manylinux2014_aarch64 --platform manylinux_2_17_aarch64 \
-        --platform manylinux_2_28_aarch64 --python-version 3.11 --implementation cp --abi cp311 \
+        --platform manylinux_2_28_aarch64 --python-version "$IMAGE_PY" --implementation cp --abi "$IMAGE_ABI" \
         "$WHEELS"/hems-*.whl
     ls "$WHEELS" >&2
 }
@@ -173,27 +179,39 @@ build_base() {
     BASE_TAR=$tar
 }
 
-build_rootfs() {
-    # Base tar -> directory, then hems and the image's own files (hooks/customize.sh) in a private
-    # mount namespace with /proc, /sys and /dev of the host, as mmdebstrap gives its hooks.
-    local root=$OUT/rootfs
-    unmount_below "$root"
-    rm -rf "$root" && mkdir -p "$root"
-    log "rootfs: unpacking the base"
-    tar -C "$root" --numeric-owner --xattrs --xattrs-include='*' -xpf "$BASE_TAR"
-    log "rootfs: hems and the image files"
+in_root_ns() {
+    # ROOT CMD...: CMD in a private mount namespace with /proc, /sys and /dev of the host mounted
+    # in ROOT, as mmdebstrap gives its hooks.
+    local root=$1; shift
     unshare --mount --propagation private sh -eu -c '
         root=$1; shift
         mount -t proc proc "$root/proc"
         mount --rbind /sys "$root/sys"
         mount --rbind /dev "$root/dev"
         "$@"
-    ' sh "$root" "$HERE/hooks/customize.sh" "$root" "$VARIANT" "$WHEELS"
-    # The Python packages are compiled here by the host's CPython 3.11 (same bytecode as the
-    # image's) instead of under emulation: the venv is read-only to the service.
-    log "rootfs: byte-compiling the venv"
-    python3.11 -m compileall -q -j 2 -s "$root" -p / "$root/opt/hems/venv/lib" >/dev/null \
-        || die "compileall failed"
+    ' sh "$root" "$@"
+}
+
+build_rootfs() {
+    # Base tar -> directory, then hems and the image's own files (hooks/customize.sh).
+    local root=$OUT/rootfs started
+    unmount_below "$root"
+    rm -rf "$root" && mkdir -p "$root"
+    log "rootfs: unpacking the base"
+    tar -C "$root" --numeric-owner --xattrs --xattrs-include='*' -xpf "$BASE_TAR"
+    log "rootfs: hems and the image files"
+    in_root_ns "$root" "$HERE/hooks/customize.sh" "$root" "$VARIANT" "$WHEELS"
+    # The venv is read-only to the service, so its bytecode is made here: by the build host's
+    # CPython when it is the image's version (fast), else by the image's own under emulation.
+    started=$(date +%s)
+    if command -v "python$IMAGE_PY" >/dev/null; then
+        "python$IMAGE_PY" -m compileall -q -j 2 -s "$root" -p / "$root/opt/hems/venv/lib" >/dev/null \
+            || die "compileall failed"
+    else
+        in_root_ns "$root" chroot "$root" "/usr/bin/python$IMAGE_PY" -m compileall -q -j 2 \
+            /opt/hems/venv/lib >/dev/null || die "compileall failed"
+    fi
+    log "rootfs: venv byte-compiled for Python $IMAGE_PY in $(( $(date +%s) - started )) s"
 }
 
 build_disk() {

@@ -1,7 +1,7 @@
 #!/bin/sh
 # mmdebstrap customize hook: install hems and the image's own files into the new root file system.
 #   customize.sh ROOT VARIANT WHEEL_DIR
-# Environment: PYTHON (the build host's Python with pip), RAUC_KEYRING (the CA certificates the
+# Environment: PYTHON (the build host's Python with pip), IMAGE_PY/IMAGE_ABI (the image's Python), RAUC_KEYRING (the CA certificates the
 # image trusts for update bundles), HEMS_IMAGE_VERSION, DISK_ID (the MBR disk id, 8 hex digits).
 set -eu
 root=$1
@@ -29,14 +29,15 @@ unshare --mount --propagation private sh -eu -c '
 ' sh "$root"
 test -s "$root/etc/ssl/certs/ca-certificates.crt"
 
-say "hems user and venv (wheels installed by the build host's pip for arm64/CPython 3.11)"
+say "hems user and venv (wheels installed by the build host's pip for arm64/CPython $IMAGE_PY)"
 in_root useradd --system --user-group --home-dir /var/lib/hems --no-create-home \
     --shell /usr/sbin/nologin --groups dialout hems
 in_root python3 -m venv --without-pip /opt/hems/venv
-site=$root/opt/hems/venv/lib/python3.11/site-packages
+site=$root/opt/hems/venv/lib/python$IMAGE_PY/site-packages
+[ -d "$site" ] || { echo "customize: no $site: the image's Python is not $IMAGE_PY" >&2; exit 1; }
 "$PYTHON" -m pip install -q --no-index --find-links "$wheels" --no-compile --disable-pip-version-check \
     --target "$site" --platform manylinux2014_aarch64 --platform manylinux_2_17_aarch64 \
-    --platform manylinux_2_28_aarch64 --python-version 3.11 --implementation cp --abi cp311 \
+    --platform manylinux_2_28_aarch64 --python-version "$IMAGE_PY" --implementation cp --abi "$IMAGE_ABI" \
     --only-binary=:all: hems
 rm -rf "$site/bin"
 "$PYTHON" "$here/hooks/console_scripts.py" "$site" /opt/hems/venv "$root/opt/hems/venv/bin"
