@@ -113,9 +113,12 @@ build_wheels() {
     ls "$WHEELS" >&2
 }
 
+# No fake-hwclock: systemd-timesyncd already moves the clock forward at boot to the time it last
+# saved (the Pi 4 has no RTC), and Debian 13's fake-hwclock 0.14 sets the saved, older time even
+# where a real clock is right (a Pi 5 RTC, QEMU).
 PACKAGES=(
     systemd-sysv udev dbus kmod netbase iproute2 iputils-ping procps less nano
-    systemd-timesyncd systemd-resolved fake-hwclock
+    systemd-timesyncd systemd-resolved
     linux-image-arm64 initramfs-tools raspi-firmware firmware-brcm80211 wpasupplicant
     avahi-daemon libnss-mdns nftables openssh-server
     python3 python3-venv ca-certificates fdisk e2fsprogs dosfstools
@@ -192,26 +195,53 @@ in_root_ns() {
     ' sh "$root" "$@"
 }
 
+compile_python() {
+    # ROOT DIR...: byte-compile DIRs (paths inside ROOT) for the image's Python: by the build
+    # host's CPython when it is that version (fast), else by the image's own under emulation.
+    # unchecked-hash: the venv is read-only, replaced only whole by an update, so Python need
+    # not stat or hash the sources at every start.
+    local root=$1; shift
+    local args=(-m compileall -q -j 2 --invalidation-mode unchecked-hash)
+    if "python$IMAGE_PY" -c "import sys; sys.exit(sys.version[:${#IMAGE_PY}] != '$IMAGE_PY')" 2>/dev/null; then
+        "python$IMAGE_PY" "${args[@]}" -s "$root" -p / "${@/#/$root}" >/dev/null
+    else
+        in_root_ns "$root" chroot "$root" "/usr/bin/python$IMAGE_PY" "${args[@]}" "$@" >/dev/null
+    fi
+}
+
+compile_venv() {
+    # The venv's bytecode is made at build time (the service cannot write to the venv). The
+    # dependencies' bytecode depends only on their wheels and the Python: it is cached beside the
+    # Debian base, so a build compiles only hems itself.
+    local root=$1 site key cache started
+    site=/opt/hems/venv/lib/python$IMAGE_PY/site-packages
+    key=$( { echo "$IMAGE_PY"; ls "$WHEELS" | grep -v '^hems-'; } | sha256sum | cut -c1-16)
+    cache=$CACHE/pyc-$IMAGE_ABI-$key.tar
+    started=$(date +%s)
+    if [ -s "$cache" ]; then
+        tar -C "$root$site" -xf "$cache"
+        compile_python "$root" "$site/hems" "$site/firmware_bridge" || die "compileall failed"
+        log "rootfs: hems byte-compiled for Python $IMAGE_PY in $(( $(date +%s) - started )) s (dependencies from $cache)"
+        return
+    fi
+    compile_python "$root" "$site" || die "compileall failed"
+    mkdir -p "$CACHE"
+    find "$CACHE" -maxdepth 1 -name "pyc-$IMAGE_ABI-*.tar" -delete
+    (cd "$root$site" && find . -name __pycache__ -type d ! -path './hems/*' ! -path './firmware_bridge/*' -print0 \
+        | tar --null -cf "$cache.part" -T -) && mv "$cache.part" "$cache"
+    log "rootfs: venv byte-compiled for Python $IMAGE_PY in $(( $(date +%s) - started )) s"
+}
+
 build_rootfs() {
     # Base tar -> directory, then hems and the image's own files (hooks/customize.sh).
-    local root=$OUT/rootfs started
+    local root=$OUT/rootfs
     unmount_below "$root"
     rm -rf "$root" && mkdir -p "$root"
     log "rootfs: unpacking the base"
     tar -C "$root" --numeric-owner --xattrs --xattrs-include='*' -xpf "$BASE_TAR"
     log "rootfs: hems and the image files"
     in_root_ns "$root" "$HERE/hooks/customize.sh" "$root" "$VARIANT" "$WHEELS"
-    # The venv is read-only to the service, so its bytecode is made here: by the build host's
-    # CPython when it is the image's version (fast), else by the image's own under emulation.
-    started=$(date +%s)
-    if command -v "python$IMAGE_PY" >/dev/null; then
-        "python$IMAGE_PY" -m compileall -q -j 2 -s "$root" -p / "$root/opt/hems/venv/lib" >/dev/null \
-            || die "compileall failed"
-    else
-        in_root_ns "$root" chroot "$root" "/usr/bin/python$IMAGE_PY" -m compileall -q -j 2 \
-            /opt/hems/venv/lib >/dev/null || die "compileall failed"
-    fi
-    log "rootfs: venv byte-compiled for Python $IMAGE_PY in $(( $(date +%s) - started )) s"
+    compile_venv "$root"
 }
 
 build_disk() {
