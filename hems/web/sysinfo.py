@@ -22,6 +22,7 @@ class SystemFiles:
     image_version: Path = IMAGE_VERSION           # /etc/hems-image-version (only on the image)
     security_stamp: Path = security.STAMP         # touched by apt after each unattended-upgrade run
     security_log: Path = security.LOG             # unattended-upgrade's log
+    security_program: Path = security.PROGRAM     # unattended-upgrades is installed
 
 
 SYSTEM_FILES: web.AppKey[dict] = web.AppKey("hems_system_files", dict)   # {"files": SystemFiles}
@@ -39,7 +40,7 @@ def system_files(app: web.Application) -> SystemFiles:
 
 def security_updates(files: SystemFiles) -> dict[str, Any]:
     """{"enabled", "last_run" (ISO UTC or None), "result" (the log's last line or None)}."""
-    return security.last_security_run(files.security_stamp, files.security_log)
+    return security.last_security_run(files.security_stamp, files.security_log, files.security_program)
 
 
 def system_status(files: SystemFiles) -> dict[str, Any]:

@@ -30,14 +30,16 @@ async def home(tmp_path_factory):
 
 
 def image_files(root: Path) -> SystemFiles:
-    """The image's version file, apt's periodic directory (its stamp set by ran()) and the upgrade log."""
+    """The image's version file, unattended-upgrades installed, apt's periodic directory (its stamp
+    set by ran()) and the upgrade log."""
     (root / "periodic").mkdir(parents=True, exist_ok=True)
+    (root / "unattended-upgrade").touch()
     (root / "hems-image-version").write_text("2026.06.2\n")
     (root / "unattended-upgrades.log").write_text(f"2024-06-06 06:25:01,512 INFO Starting unattended upgrades script\n"
                                                    f"2024-06-06 06:25:07,031 {RESULT}\n")
     return SystemFiles(image_version=root / "hems-image-version",
                        security_stamp=root / "periodic" / "unattended-upgrades-stamp",
-                       security_log=root / "unattended-upgrades.log")
+                       security_log=root / "unattended-upgrades.log", security_program=root / "unattended-upgrade")
 
 
 def ran(files: SystemFiles, runtime, ago: timedelta):
@@ -92,10 +94,11 @@ async def test_system_card_when_on_but_never_run_and_off_the_image(browser, home
     assert await warning.text_content() == "Security updates are on but have never run."
     assert await page.text_content(f"{CARD} [data-testid=security-last-run] span:last-child") == "never"
 
-    # not on the image: no image version, no apt directory; the operating system looks after updates
+    # not on the image (a Debian without unattended-upgrades): the operating system looks after updates
     attach_system_files(runtime.web_app, SystemFiles(image_version=tmp_path / "absent",
-                                                      security_stamp=tmp_path / "absent" / "stamp",
-                                                      security_log=tmp_path / "absent.log"))
+                                                      security_stamp=tmp_path / "periodic" / "stamp",
+                                                      security_log=tmp_path / "absent.log",
+                                                      security_program=tmp_path / "absent" / "unattended-upgrade"))
     state = await page.wait_for_selector(f"{CARD} [data-testid=security-state]:has-text('managed by the operating system')")
     assert await state.text_content() == "Security updatesmanaged by the operating system"
     assert await page.query_selector(f"{CARD} [data-testid=security-warning]") is None

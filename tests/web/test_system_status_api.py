@@ -21,15 +21,18 @@ LOG_LINES = ["2026-06-13 06:25:01,512 INFO Starting unattended upgrades script",
 
 
 def on_the_image(root: Path, last_run: datetime, lines: list[str]) -> SystemFiles:
-    """apt's periodic directory with the stamp touched at last_run, the upgrade log, the image's version."""
+    """unattended-upgrades installed, apt's periodic directory with the stamp touched at last_run,
+    the upgrade log, the image's version."""
     (root / "periodic").mkdir(parents=True)
+    (root / "unattended-upgrade").touch()
     stamp = root / "periodic" / "unattended-upgrades-stamp"
     stamp.touch()
     os.utime(stamp, (last_run.timestamp(), last_run.timestamp()))
     log = root / "unattended-upgrades.log"
     log.write_text("\n".join(lines))
     (root / "hems-image-version").write_text("2026.06.2\n")
-    return SystemFiles(image_version=root / "hems-image-version", security_stamp=stamp, security_log=log)
+    return SystemFiles(image_version=root / "hems-image-version", security_stamp=stamp, security_log=log,
+                       security_program=root / "unattended-upgrade")
 
 
 def devices_schema() -> dict:
@@ -50,9 +53,10 @@ async def test_devices_say_when_security_updates_last_ran(owner, tmp_path):
 
 
 async def test_devices_off_the_image_say_nothing_ran(owner, tmp_path):
+    (tmp_path / "periodic").mkdir()          # apt's directory is on every Debian; unattended-upgrades is not
     attach_system_files(owner.client.server.app, SystemFiles(
         image_version=tmp_path / "hems-image-version", security_stamp=tmp_path / "periodic" / "stamp",
-        security_log=tmp_path / "unattended-upgrades.log"))
+        security_log=tmp_path / "unattended-upgrades.log", security_program=tmp_path / "unattended-upgrade"))
     body = await (await owner.get("/api/v1/devices")).json()
     jsonschema.validate(body, devices_schema())
     assert body["system"] == {"hems_version": __version__, "image_version": None,
@@ -61,9 +65,10 @@ async def test_devices_off_the_image_say_nothing_ran(owner, tmp_path):
 
 async def test_enabled_but_never_run(owner, tmp_path):
     (tmp_path / "periodic").mkdir()
+    (tmp_path / "unattended-upgrade").touch()
     attach_system_files(owner.client.server.app, SystemFiles(
         image_version=tmp_path / "none", security_stamp=tmp_path / "periodic" / "unattended-upgrades-stamp",
-        security_log=tmp_path / "none.log"))
+        security_log=tmp_path / "none.log", security_program=tmp_path / "unattended-upgrade"))
     body = await (await owner.get("/api/v1/devices")).json()
     assert body["system"]["security_updates"] == {"enabled": True, "last_run": None, "result": None}
 
