@@ -6,7 +6,6 @@ import { setNow } from "../dom.js";
 
 const SECURITY_STALE_DAYS = 3;     // apt runs unattended-upgrade daily: more than this is worth a word
 
-
 const HIDDEN = new Set(["at", "role"]);
 
 // A reading's field name carries its unit (hems convention): grid_power_w -> "Grid power", "1.65 kW".
