@@ -1,7 +1,7 @@
 """The aggregator link of the image under QEMU, through a power cut: the box enrolled with a
-host-side aggregator (real mosquitto, mutual TLS) accepts an event, loses power as soon as it
-answered, and after the next boot settles that event. Nothing accepted is lost: the event is on
-the card when the power comes back, and its settlement reaches the aggregator."""
+host-side aggregator (real mosquitto, mutual TLS) accepts events, loses power as soon as it
+answered, and after the next boot settles them. Nothing accepted is lost: the events are on the
+card when the power comes back, and their settlements reach the aggregator."""
 from __future__ import annotations
 
 import sqlite3
@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from hems.aggregator.messages import parse_time
 
 from guest_aggregator import GuestAggregator
 from image_vm import Image, Vm, power_on, sd_card
@@ -24,8 +26,10 @@ LINK_TIMEOUT_S = 180          # hems started -> connected (after the boot itself
 # a target power cannot be met (no state of charge, no room to charge). A site import limit
 # that starts a little later is what such a home accepts (EV held at 0 W).
 EVENT_LEAD_S = 30
-EVENT_DURATION_S = 90
 IMPORT_LIMIT_W = 3000.0
+# Two events back to back: the first ends while the box is off (settled as it starts again),
+# the second normally after it is back (resumed, then settled at its end).
+DURATIONS_S = (60, 150)
 
 
 @pytest.fixture
@@ -55,13 +59,28 @@ def boot_online(image: Image, disk: Path, workdir: Path, agg: GuestAggregator, s
     return vm
 
 
-def accept_event(agg: GuestAggregator) -> dict[str, Any]:
-    """An event the box accepts (see EVENT_LEAD_S); returns its reply."""
+def accept_events(agg: GuestAggregator, durations_s: tuple[int, ...]) -> list[dict[str, Any]]:
+    """Back-to-back events the box accepts (see EVENT_LEAD_S), the first starting soon; their
+    replies."""
     agg.wait_plan(LINK_TIMEOUT_S)
     start = datetime.now(timezone.utc) + timedelta(seconds=EVENT_LEAD_S)
-    reply = agg.send_event(start, EVENT_DURATION_S, import_limit_w=IMPORT_LIMIT_W)
-    assert reply["status"] in ("accepted", "modified"), reply
-    return reply
+    replies = []
+    for duration_s in durations_s:
+        reply = agg.send_event(start, duration_s, import_limit_w=IMPORT_LIMIT_W)
+        assert reply["status"] in ("accepted", "modified"), reply
+        replies.append(reply)
+        start += timedelta(seconds=duration_s)
+    return replies
+
+
+def window(reply: dict[str, Any]) -> tuple[datetime, datetime]:
+    """The start and end the box accepted."""
+    return parse_time(reply["delivered"]["start"]), parse_time(reply["delivered"]["end"])
+
+
+def wait_until(when: datetime) -> None:
+    """A wall-clock moment (an event's end) has passed."""
+    time.sleep(max(0.0, (when - datetime.now(timezone.utc)).total_seconds()))
 
 
 def stored_events(image: Image, disk: Path, workdir: Path) -> dict[str, str]:
@@ -74,30 +93,38 @@ def stored_events(image: Image, disk: Path, workdir: Path) -> dict[str, str]:
 
 
 def check_settlement(settlement: dict[str, Any], reply: dict[str, Any]) -> None:
-    """The settlement covers the window the box accepted."""
+    """The settlement covers the window the box accepted, to its end."""
     delivered = reply["delivered"]
+    start, end = window(reply)
     assert settlement["event_id"] == reply["in_reply_to"]
     assert settlement["start"] == delivered["start"] and settlement["end"] == delivered["end"], (settlement, reply)
     assert settlement["cancelled"] is False
-    assert sum(i["duration_s"] for i in settlement["intervals"]) == pytest.approx(EVENT_DURATION_S, abs=1)
+    assert sum(i["duration_s"] for i in settlement["intervals"]) == pytest.approx((end - start).total_seconds(),
+                                                                                 abs=0.01)
 
 
-def test_power_cut_after_an_accepted_event_loses_nothing(image: Image, aggregator: GuestAggregator,
-                                                         tmp_path: Path):
+def test_power_cut_after_accepted_events_loses_nothing(image: Image, aggregator: GuestAggregator,
+                                                       tmp_path: Path):
     disk = enrolled_card(image, tmp_path, aggregator)
     vms: list[Vm] = []
     try:
         vms.append(boot_online(image, disk, tmp_path, aggregator, since=None))
-        reply = accept_event(aggregator)
+        replies = accept_events(aggregator, DURATIONS_S)
         vms[-1].kill()                                  # the power cut, right after the answer
         cut = time.monotonic()
-        event_id = reply["in_reply_to"]
-        assert stored_events(image, disk, tmp_path).get(event_id) == "active"
+        ids = [r["in_reply_to"] for r in replies]
+        stored = stored_events(image, disk, tmp_path)
+        assert {i: stored.get(i) for i in ids} == {i: "active" for i in ids}, stored
 
+        wait_until(window(replies[0])[1])               # the first one ends while the box is off
         vms.append(boot_online(image, disk, tmp_path, aggregator, since=cut))
-        settlement = aggregator.wait_settlement(event_id, EVENT_LEAD_S + EVENT_DURATION_S + LINK_TIMEOUT_S)
-        check_settlement(settlement, reply)
-        print(f"\npower cut -> settlement of {event_id}: {time.monotonic() - cut:.0f} s")
+        back = datetime.now(timezone.utc)
+        last_end = window(replies[-1])[1]
+        for reply in replies:
+            timeout_s = max(0.0, (last_end - datetime.now(timezone.utc)).total_seconds()) + LINK_TIMEOUT_S
+            check_settlement(aggregator.wait_settlement(reply["in_reply_to"], timeout_s), reply)
+        print(f"\npower cut -> both settled: {time.monotonic() - cut:.0f} s; the last event ended "
+              f"{(last_end - back).total_seconds():.0f} s after the box was back online")
     finally:
         for vm in vms:
             vm.stop()
