@@ -8,10 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hems.aggregator.localbroker import Broker, available, make_pki
+from hems.aggregator.localbroker import Broker, make_pki
 from tests.conftest import free_port
-
-pytestmark = pytest.mark.skipif(not available(), reason="mosquitto is not installed")
 
 
 def handshake(broker: Broker, server_hostname: str) -> None:

@@ -101,13 +101,16 @@ class GuestAggregator:
         return client
 
     def stop(self) -> None:
-        if self.client is not None:
-            self._run(self.client.stop(), 10)
-            self.client = None
-        if self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(10)
-        self.broker.stop()
+        try:
+            if self.client is not None:
+                self._run(self.client.stop(), 10)
+                self.client = None
+        finally:
+            if self._thread.is_alive():
+                self._loop.call_soon_threadsafe(self._loop.stop)
+                self._thread.join(10)
+                self._loop.close()
+            self.broker.stop()
 
     def _run(self, coro: Coroutine[Any, Any, Any], timeout_s: float) -> Any:
         future: Future = asyncio.run_coroutine_threadsafe(coro, self._loop)
@@ -115,7 +118,7 @@ class GuestAggregator:
 
     # --- talking to the home ------------------------------------------------------------
     def wait_online(self, timeout_s: float, since: float | None = None) -> dict[str, Any]:
-        """The home's status "online", published after `since` (monotonic s; None: any, also a
+        """The home's status "online", received after `since` (monotonic s; None: any, also a
         retained one)."""
         assert self.client is not None
 
