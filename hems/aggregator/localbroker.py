@@ -39,6 +39,17 @@ def _write_key(path: Path, key) -> None:
     path.chmod(0o600)
 
 
+def _alt_names(names: tuple[str, ...]) -> list[x509.GeneralName]:
+    """Subject alternative names: an IP address as such, anything else as a DNS name."""
+    alt: list[x509.GeneralName] = []
+    for name in dict.fromkeys(names):
+        try:
+            alt.append(x509.IPAddress(ipaddress.ip_address(name)))
+        except ValueError:
+            alt.append(x509.DNSName(name))
+    return alt
+
+
 @dataclass(frozen=True)
 class Pki:
     dir: Path
@@ -48,8 +59,11 @@ class Pki:
         return self.dir / f"{name}.pem", self.dir / f"{name}.key"
 
 
-def make_pki(directory: Path, clients: tuple[str, ...] = ("site", "aggregator")) -> Pki:
-    """A CA, a server certificate for 127.0.0.1 and one client certificate per name."""
+def make_pki(directory: Path, clients: tuple[str, ...] = ("site", "aggregator"),
+             server_names: tuple[str, ...] = ()) -> Pki:
+    """A CA, a server certificate for 127.0.0.1 and localhost and one client certificate per name.
+    server_names: more names the server certificate is valid for (IP addresses or DNS names),
+    e.g. the address a VM reaches the broker at."""
     directory.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now(dt.timezone.utc)
     ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -70,8 +84,8 @@ def make_pki(directory: Path, clients: tuple[str, ...] = ("site", "aggregator"))
              .public_key(key.public_key()).serial_number(x509.random_serial_number())
              .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=2)))
         if server:
-            b = b.add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                                                             x509.DNSName("localhost")]), critical=False)
+            b = b.add_extension(x509.SubjectAlternativeName(_alt_names(("127.0.0.1", "localhost") + server_names)),
+                                critical=False)
         cert = b.sign(ca_key, hashes.SHA256())
         (directory / f"{name}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         _write_key(directory / f"{name}.key", key)

@@ -26,8 +26,10 @@ def _obj(props: dict[str, Any], required: list[str] | None = None) -> dict[str, 
 
 
 def _op(summary: str, access_level: str, body: dict[str, Any] | None = None,
-        errors: tuple[int, ...] = (), params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    responses: dict[str, Any] = {"200": {"description": "OK", "content": {"application/json": {}}}}
+        errors: tuple[int, ...] = (), params: list[dict[str, Any]] | None = None,
+        answer: dict[str, Any] | None = None) -> dict[str, Any]:
+    ok = {"schema": answer} if answer is not None else {}
+    responses: dict[str, Any] = {"200": {"description": "OK", "content": {"application/json": ok}}}
     codes = set(errors)
     if access_level != "public":
         codes |= {401}
@@ -61,6 +63,14 @@ SETTINGS_BODY = {"oneOf": [
                                     "site_id": STR, "payment_per_kwh": NUM})},
     {"title": "web", **_obj({"lan_read_only": {"type": "boolean"}})},
 ]}
+STR_OR_NULL = {"type": ["string", "null"]}
+SECURITY_UPDATES = _obj({"enabled": {"type": "boolean"}, "last_run": {**STR_OR_NULL, "format": "date-time"},
+                         "result": STR_OR_NULL}, ["enabled", "last_run", "result"])
+SYSTEM = _obj({"hems_version": STR, "image_version": STR_OR_NULL, "security_updates": SECURITY_UPDATES},
+              ["hems_version", "image_version", "security_updates"])
+DEVICES = {"type": "object", "required": ["now", "devices", "stale", "aggregator", "storage", "system"],
+           "properties": {"now": TIME, "devices": {"type": "object"}, "stale": {"type": "array", "items": STR},
+                          "aggregator": {"type": "object"}, "storage": {"type": "object"}, "system": SYSTEM}}
 SCHEDULE_DAY = {"type": ["object", "null"], "additionalProperties": False,
                 "properties": {"departure": HHMM, "target_soc_pct": TARGET}, "required": ["departure", "target_soc_pct"]}
 
@@ -83,7 +93,9 @@ DOC: dict[str, Any] = {
         "/api/v1/plan": {"get": _op("Plan in force with prices, forecasts, events, next trip", "read")},
         "/api/v1/sources": {"get": _op("Price and PV forecast sources: known until, stale, last error, "
                                        "tariff formula", "read")},
-        "/api/v1/devices": {"get": _op("Each device's status, last reading, errors; aggregator link", "read")},
+        "/api/v1/devices": {"get": _op("Each device's status, last reading, errors; aggregator link; the system "
+                                       "(hems and image versions, last unattended security upgrade)", "read",
+                                       answer=DEVICES)},
         "/api/v1/history": {"get": _op("Energy flows, cost against charge-on-arrival, earnings", "read", errors=(400,),
                                        params=[{"name": "period", "in": "query", "schema": {"enum": ["day", "month"]}},
                                                {"name": "date", "in": "query", "schema": {"type": "string"}}])},

@@ -20,6 +20,7 @@ from hems.web.errors import error_middleware
 from hems.web.ratelimit import LoginLimiter
 from hems.web.serialize import iso, jsonable, live_state
 from hems.web.sitetime import site_timezone
+from hems.web.sysinfo import SYSTEM_FILES
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ def create_web_app(agent: AgentApi, store: Any, config: Any, clock: Clock,
     app[keys.LIMITER] = LoginLimiter()
     app[keys.TZ] = site_timezone(config)
     app[keys.RESTART] = restart
+    app[SYSTEM_FILES] = {}               # the real files unless attach_system_files gives others
     app.router.add_get("/api/v1/health", get_health)
     app.router.add_get("/api/v1/state", get_state)
     for module in (auth, car, views, savings, history, settings, notify_routes, events, openapi, sources, system):

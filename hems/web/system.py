@@ -24,10 +24,11 @@ from hems.backup.restore import install_live, prepare
 from hems.backup.secrets import read_files
 from hems.update.bundle import SYSTEM_CONF, BundleError, UpdateSystem, verify_bundle
 from hems.update.install import Installer, request_reboot, slot_status
-from hems.update.security import last_security_run
+from hems.update.version import image_version
 from hems.web import keys
 from hems.web.auth import access, audit
 from hems.web.errors import ApiError
+from hems.web.sysinfo import security_updates, system_files
 from hems.web.validate import body_json, require_str
 
 log = logging.getLogger(__name__)
@@ -168,10 +169,11 @@ async def post_update(request: web.Request) -> web.Response:
 @access("admin")
 async def get_update(request: web.Request) -> web.Response:
     status = request.app[INSTALLER].status
+    files = system_files(request.app)
     return web.json_response({
-        "running_version": __version__, "image_version": _image_version(),
+        "running_version": __version__, "image_version": image_version(files.image_version),
         "state": status.state, "message": status.message, "version": status.version,
-        "progress_pct": status.progress_pct, "security_updates": last_security_run(),
+        "progress_pct": status.progress_pct, "security_updates": await asyncio.to_thread(security_updates, files),
         "slots": await slot_status(request.app[INSTALLER].rauc)})
 
 
@@ -182,13 +184,6 @@ async def post_reboot(request: web.Request) -> web.Response:
     request_reboot(_data_dir(request) / "updates")
     audit(request, "reboot_requested", {})
     return web.json_response({"rebooting": True})
-
-
-def _image_version(path: Path = Path("/etc/hems-image-version")) -> str | None:
-    try:
-        return path.read_text().strip() or None
-    except OSError:
-        return None
 
 
 def add_routes(app: web.Application) -> None:

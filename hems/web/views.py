@@ -1,6 +1,8 @@
-"""Read-only API views: the plan with its forecasts and events, devices, the audit log."""
+"""Read-only API views: the plan with its forecasts and events, devices (and the system under them),
+the audit log."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timezone
 from typing import Any
@@ -12,6 +14,7 @@ from hems.web import keys
 from hems.web.auth import access
 from hems.web.serialize import commitment_json, iso, jsonable, plan_json, soc_json, trip_json
 from hems.web.sitetime import tz_name
+from hems.web.sysinfo import system_files, system_status
 
 LINK: web.AppKey[dict] = web.AppKey("hems_aggregator_link", dict)   # {"link": AggregatorLink}
 
@@ -101,6 +104,7 @@ async def get_devices(request: web.Request) -> web.Response:
         "stale": list(agent.state.stale) if agent.state is not None else [],
         "aggregator": aggregator_status(request.app),
         "storage": storage_status(request.app[keys.STORE]),
+        "system": await asyncio.to_thread(system_status, system_files(request.app)),
     })
 
 

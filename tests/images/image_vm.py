@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 BUILD = REPO / "images" / "build.sh"
 OUT = REPO / "images" / "out" / "test"
 TOOLS = ("mmdebstrap", "qemu-system-aarch64", "mcopy", "mdir", "debugfs", "sfdisk", "mkfs.ext4")
+SOCAT = shutil.which("socat") or "/usr/bin/socat"   # guest forwards (TEST_DEBS)
 SECTOR = 512
 
 
@@ -156,20 +157,39 @@ def sd_card(image: Image, workdir: Path, config_text: str, grow_b: int = 512 << 
     return disk
 
 
-def power_on(image: Image, disk: Path, guest_port: int, workdir: Path) -> "Vm":
+@dataclass(frozen=True)
+class GuestForward:
+    """The guest's connections to guest_ip:guest_port reach 127.0.0.1:host_port on the host
+    (one host service, e.g. a broker); nothing else outside is reachable.
+
+    QEMU's `guestfwd=...-cmd:` form: socat is started for each connection the guest opens. (The
+    `-tcp:` chardev form opens one host connection when QEMU starts and feeds every guest
+    connection into it, so a client that reconnects, as MQTT clients do, would get nowhere.)"""
+    guest_ip: str
+    guest_port: int
+    host_port: int
+
+    def netdev_option(self) -> str:
+        return (f"guestfwd=tcp:{self.guest_ip}:{self.guest_port}"
+                f"-cmd:{SOCAT} STDIO TCP:127.0.0.1:{self.host_port}")
+
+
+def power_on(image: Image, disk: Path, guest_port: int, workdir: Path,
+             forwards: tuple[GuestForward, ...] = ()) -> "Vm":
     """Boot the card as the Pi's firmware would (the slot of config.txt, or of tryboot.txt once)."""
     files = firmware_boot(disk, image.partitions(disk)[0].start_b, workdir)
-    vm = Vm(image, disk, qemu_cmdline(files.cmdline), guest_port, workdir, boot=files)
+    vm = Vm(image, disk, qemu_cmdline(files.cmdline), guest_port, workdir, boot=files, forwards=forwards)
     vm.slot = files.slot
     return vm
 
 
 class Vm:
     """qemu-system-aarch64 -M virt booting the image's kernel directly, serial console to a file,
-    user-mode networking that forwards one guest TCP port to 127.0.0.1 only."""
+    user-mode networking that forwards one guest TCP port to 127.0.0.1 only, and lets the guest
+    reach the host services of `forwards` (nothing else)."""
 
     def __init__(self, image: Image, disk: Path, cmdline: str, guest_port: int, workdir: Path,
-                 boot: BootFiles | None = None):
+                 boot: BootFiles | None = None, forwards: tuple[GuestForward, ...] = ()):
         self.serial_log = workdir / f"serial-{disk.stem}-{time.time():.3f}.log"
         self.host_port = free_port()
         self.started = time.monotonic()
@@ -180,8 +200,10 @@ class Vm:
             "-kernel", str(boot.kernel if boot else image.kernel),
             "-initrd", str(boot.initrd if boot else image.initrd), "-append", cmdline,
             "-drive", f"if=none,file={disk},format=raw,id=hd0", "-device", "virtio-blk-device,drive=hd0",
-            # restrict=on: the guest reaches nothing outside; only the forward below comes in.
-            "-netdev", f"user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:{self.host_port}-:{guest_port}",
+            # restrict=on: the guest reaches nothing outside but its guest forwards; only the
+            # host forward comes in.
+            "-netdev", ",".join([f"user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:{self.host_port}-:{guest_port}",
+                                 *(f.netdev_option() for f in forwards)]),
             "-device", "virtio-net-device,netdev=net0",
             "-device", "virtio-rng-device",
         ]

@@ -36,7 +36,8 @@ SAME_OK = {"page.plan", "status.live", "mode.smart", "flow.solar", "energy.solar
            "notify.security_ssl", "history.later", "overview.car", "page.car", "energy.car", "auth.password",
            "notify.email_password", "notify.mqtt_password", "settings.password", "plan.charge_level", "page.pages",
            "nav.pages", "notify.channel_email", "overview.mode", "car.mode_set", "plan.event_range", "time.seconds_ago",
-           "time.minutes_ago", "common.loading", "mode.off", "devices.site", "notify.mqtt_topic", "reason.event"}
+           "time.minutes_ago", "common.loading", "mode.off", "devices.site", "notify.mqtt_topic", "reason.event",
+           "devices.system"}
 
 
 def _reading_fields() -> tuple[str, ...]:

@@ -82,6 +82,16 @@ export function ago(iso) {
   return dayTime(iso);
 }
 
+// "2 days ago", "5 hours ago", "yesterday" in the owner's language (the browser's plural rules).
+export function relativeTime(iso) {
+  if (!iso) return t("time.never");
+  const s = Math.max(0, (nowMs() - Date.parse(iso)) / 1000);
+  const words = new Intl.RelativeTimeFormat(locale(), { numeric: "auto" });
+  if (s < 3600) return words.format(-Math.round(s / 60), "minute");
+  if (s < 36 * 3600) return words.format(-Math.round(s / 3600), "hour");
+  return words.format(-Math.floor(s / 86400), "day");
+}
+
 export function money(v, currency = "EUR") {
   if (v === null || v === undefined) return "–";
   try { return new Intl.NumberFormat(locale(), { style: "currency", currency }).format(v); }

@@ -1,9 +1,10 @@
-// Devices: each device's status, last reading, errors; the aggregator link.
+// Devices: each device's status, last reading, errors; the aggregator link; the system under hems.
 import { get } from "../api.js";
-import { ago, card, clear, dayTime, h } from "../dom.js";
+import { ago, card, clear, dayTime, h, nowMs, relativeTime } from "../dom.js";
 import { num, t } from "../i18n.js";
 import { setNow } from "../dom.js";
 
+const SECURITY_STALE_DAYS = 3;     // apt runs unattended-upgrade daily: more than this is worth a word
 
 const HIDDEN = new Set(["at", "role"]);
 
@@ -48,19 +49,51 @@ function dot(ok) {
   return h("span", { class: `dot ${ok === true ? "ok" : ok === false ? "bad" : "unknown"}`, "aria-hidden": "true" });
 }
 
+function kv(name, value, testid = null) {
+  return h("div", { class: "kv", "data-testid": testid }, h("span", {}, name), h("span", {}, value));
+}
+
+// Whether Debian's unattended security upgrades run: on the image they do daily; elsewhere the
+// operating system's own settings decide (hems cannot tell).
+function securityRows(u) {
+  if (!u.enabled && !u.last_run) return [kv(t("devices.security_updates"), t("devices.security_by_os"), "security-state")];
+  const rows = [kv(t("devices.security_updates"), t(u.enabled ? "devices.security_on" : "devices.security_off"), "security-state"),
+    kv(t("devices.security_last_run"), u.last_run ? `${relativeTime(u.last_run)} · ${dayTime(u.last_run)}` : t("time.never"),
+      "security-last-run")];
+  if (u.result) rows.push(kv(t("devices.security_result"), u.result, "security-result"));
+  return rows;
+}
+
+function securityWarning(u) {
+  if (!u.enabled) return null;
+  const days = u.last_run ? Math.floor((nowMs() - Date.parse(u.last_run)) / 86400000) : null;
+  if (days !== null && days <= SECURITY_STALE_DAYS) return null;
+  return h("p", { class: "banner warn", "data-testid": "security-warning" },
+    days === null ? t("devices.security_never_run") : t("devices.security_stale", { days }));
+}
+
+function systemCard(s) {
+  return card(t("devices.system"),
+    securityWarning(s.security_updates),
+    h("div", { class: "kvs" }, kv(t("devices.hems_version"), s.hems_version, "hems-version"),
+      s.image_version ? kv(t("devices.image_version"), s.image_version, "image-version") : null,
+      securityRows(s.security_updates)));
+}
+
 export function render(root, ctx) {
   let alive = true;
   const storage = h("div");
   const list = h("div", { class: "cards" });
   const link = h("div");
-  root.append(storage, list, link);
+  const system = h("div", { "data-testid": "system" });
+  root.append(storage, list, link, system);
 
   async function load() {
     let v;
     try { v = await get("/devices"); } catch (e) { ctx.toast(e.message, "error"); return; }
     if (!alive) return;
     setNow(v.now);
-    clear(storage); clear(list); clear(link);
+    clear(storage); clear(list); clear(link); clear(system);
     if (v.storage && v.storage.error) {
       storage.append(card("Storage", h("div", { class: "device-head" }, dot(false),
         h("p", { class: "error", id: "storage-error" }, v.storage.error))));
@@ -86,6 +119,7 @@ export function render(root, ctx) {
       a.log && a.log.length ? h("ul", { class: "list" }, a.log.map((e) => h("li", {},
         h("span", { class: "muted" }, `${dayTime(e.at)} `), h("strong", {}, `${e.kind || t("devices.message")} ${e.status}`),
         e.reason ? ` · ${e.reason}` : ""))) : null));
+    system.append(systemCard(v.system));
   }
   load();
   const timer = setInterval(load, 5000);
