@@ -4,11 +4,13 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from hems.backup.archive import BackupError, read_manifest
 from hems.backup.cli import DB_NAME, add_passphrase_argument, read_passphrase
 from hems.backup.restore import install_offline, prepare, write_files
+from hems.backup.secrets import SecretFile
 from hems.config import ConfigError, load_config
 
 
@@ -26,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--files", action="store_true",
                         help="also write the config and key files back where they were")
     parser.add_argument("--config-to", type=Path, default=None,
-                        help="with --files: write the backed-up config here instead")
+                        help="with --files: write the backed-up config here instead, and the files "
+                             "that were in its folder into this one, at the same places")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,6 +43,22 @@ def run(args: argparse.Namespace) -> int:
     except BackupError as exc:
         print(f"restore refused: {exc}", file=sys.stderr)
         return 1
+
+
+def destinations(files: Sequence[SecretFile], config_to: Path | None) -> dict[str, Path]:
+    """Where each backed-up file goes (role -> path): where it was; with config_to, the config
+    there and the files that were below the config's folder below config_to's folder (a fresh
+    card's boot partition: the key files the config names by relative paths come along)."""
+    dest_of = {f.role: Path(f.path) for f in files}
+    if config_to is None or "config" not in dest_of:
+        return dest_of
+    old_dir = dest_of["config"].parent
+    for role, path in dest_of.items():
+        if role == "config":
+            dest_of[role] = config_to
+        elif path.is_relative_to(old_dir):
+            dest_of[role] = config_to.parent / path.relative_to(old_dir)
+    return dest_of
 
 
 def _restore(args: argparse.Namespace) -> int:
@@ -60,10 +79,7 @@ def _restore(args: argparse.Namespace) -> int:
         prepared = prepare(args.file, passphrase, Path(tmp))
         written = []
         if args.files:
-            dest_of = {f.role: Path(f.path) for f in prepared.files}
-            if args.config_to is not None:
-                dest_of["config"] = args.config_to
-            written = write_files(prepared.files, dest_of)
+            written = write_files(prepared.files, destinations(prepared.files, args.config_to))
         install_offline(prepared, target)
     m = prepared.manifest
     print(f"restored the backup of {m.created_at} (hems {m.hems_version}) into {target}: schema "

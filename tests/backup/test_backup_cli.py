@@ -57,6 +57,8 @@ def test_backup_then_restore_on_a_new_card(tmp_path: Path):
     # the config came back (its data_dir still points at the old site's; the installer's copy is kept)
     assert (new / "config.toml").read_text() == (old / "config.toml").read_text()
     assert (new / "config.toml.before-restore").exists()
+    # the key file that was beside the old config is beside the new one
+    assert (new / "agg.key").read_bytes() == b"k" * 48 and (new / "agg.key").stat().st_mode & 0o777 == 0o600
     db = sqlite3.connect(new / "data" / "hems.sqlite")
     assert db.execute("SELECT COUNT(*) FROM measurements").fetchone() == (100,)
     db.close()
