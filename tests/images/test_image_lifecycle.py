@@ -11,6 +11,10 @@ each boot serves several checks):
 5. a backup of the box restored on a fresh card at its first boot, which is also checked as an
    installer's first boot (config applied, hems healthy, data grown, slot A committed).
 
+The box is enrolled with a host-side aggregator (real mosquitto, mutual TLS, reached through a
+QEMU guest forward): the events it accepted before the cut are on the card after it and are
+settled after the reboot; the restored box comes back online with the aggregator.
+
 After each cut the card is checked from the host (e2fsck of the data partition, SQLite's
 integrity_check, the last acknowledged change is there) and booted again.
 """
@@ -22,6 +26,7 @@ import re
 import sqlite3
 import subprocess
 import threading
+import time
 import urllib.request
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
@@ -30,6 +35,8 @@ from pathlib import Path
 
 import pytest
 
+from guest_aggregator import (DURATIONS_S, LINK_TIMEOUT_S, GuestAggregator, accept_events, check_settlement,
+                              window)
 from guest_api import Guest
 from image_vm import REPO, Image, Vm, mcopy_in, power_on, run, sd_card
 from test_image_boot import BOOT_TIMEOUT_S, DATA_MIB, GUEST_WEB_PORT, site_config
@@ -101,6 +108,11 @@ def database_of(fs: Path, workdir: Path) -> sqlite3.Connection:
     return conn
 
 
+def stored_events(conn: sqlite3.Connection) -> dict[str, str]:
+    """event_id -> state of the aggregator events the box accepted."""
+    return dict(conn.execute("SELECT event_id, state FROM agg_events").fetchall())
+
+
 def stored_reserve(conn: sqlite3.Connection) -> float:
     (value,) = conn.execute("SELECT value_json FROM preferences WHERE key = 'reserve_pct'").fetchone()
     return float(json.loads(value))
@@ -142,10 +154,11 @@ def reserve_writer(guest: Guest, acked: list[int], stop: threading.Event) -> thr
 
 
 class Box:
-    """The card and the VM that boots it (one at a time, as on a Pi)."""
+    """The card and the VM that boots it (one at a time, as on a Pi), enrolled with a host-side
+    aggregator it reaches through a guest forward."""
 
-    def __init__(self, image: Image, disk: Path, workdir: Path) -> None:
-        self.image, self.disk, self.workdir = image, disk, workdir
+    def __init__(self, image: Image, disk: Path, workdir: Path, aggregator: GuestAggregator) -> None:
+        self.image, self.disk, self.workdir, self.aggregator = image, disk, workdir, aggregator
         self.vms: list[Vm] = []
 
     @property
@@ -153,7 +166,8 @@ class Box:
         return self.vms[-1]
 
     def power_on(self) -> Vm:
-        self.vms.append(power_on(self.image, self.disk, GUEST_WEB_PORT, self.workdir))
+        self.vms.append(power_on(self.image, self.disk, GUEST_WEB_PORT, self.workdir,
+                                 forwards=(self.aggregator.forward(),)))
         return self.vm
 
     def healthy_guest(self, first: bool = False) -> Guest:
@@ -204,16 +218,27 @@ def check_first_boot(vm: Vm, config: str) -> float:
     return boot_s
 
 
+@pytest.fixture
+def aggregator(tmp_path: Path):
+    agg = GuestAggregator(tmp_path / "aggregator")
+    agg.start()
+    yield agg
+    agg.stop()
+
+
 # ---------------------------------------------------------------- the chain
-def test_a_box_survives_power_cuts_updates_a_broken_version_and_is_restored(image: Image, tmp_path: Path):
+def test_a_box_survives_power_cuts_updates_a_broken_version_and_is_restored(image: Image, tmp_path: Path,
+                                                                           aggregator: GuestAggregator):
     pool = ThreadPoolExecutor(max_workers=1)       # bundles are made while the VM boots
     work = tmp_path / "bundles"
     work.mkdir()
     small: Future = pool.submit(small_bundles, work)
     good: Future = pool.submit(variant_bundle, image, work, "2.0.0-test", False)
     broken: Future = pool.submit(variant_bundle, image, work, "3.0.0-broken", True)
-    box_config = site_config()
-    box = Box(image, sd_card(image, tmp_path, box_config), tmp_path)
+    box_config = site_config() + aggregator.config_toml()
+    card = sd_card(image, tmp_path, box_config)
+    aggregator.install(card, image.partitions(card)[0].start_b, tmp_path)
+    box = Box(image, card, tmp_path, aggregator)
     try:
         # 1. a power cut during the first boot: the next boot finishes the setup
         box.power_on().wait_console(r"hems-grow-data: data file system grown", BOOT_TIMEOUT_S)
@@ -222,10 +247,13 @@ def test_a_box_survives_power_cuts_updates_a_broken_version_and_is_restored(imag
         guest = box.healthy_guest(first=True)
         first_version = image_state(guest)["image_version"]
         assert box.vm.slot == "A" and first_version
+        aggregator.wait_online(LINK_TIMEOUT_S)
+        replies = accept_events(aggregator, DURATIONS_S)      # starting soon, one after the other
+        event_ids = [r["in_reply_to"] for r in replies]
 
         # 2. a power cut while owner changes are being written and an update (the build's own
-        #    bundle) is being written to slot B: every acknowledged change survives; A keeps
-        #    running, B is marked bad and not booted
+        #    bundle) is being written to slot B: every acknowledged change and accepted event
+        #    survives; A keeps running, B is marked bad and not booted
         acked: list[int] = []
         stop = threading.Event()
         writer = reserve_writer(guest, acked, stop)
@@ -239,8 +267,11 @@ def test_a_box_survives_power_cuts_updates_a_broken_version_and_is_restored(imag
         box.vm.kill()
         stop.set()
         writer.join()
-        reserve = stored_reserve(database_of(data_partition(image, box.disk, tmp_path), tmp_path))
+        db = database_of(data_partition(image, box.disk, tmp_path), tmp_path)
+        reserve = stored_reserve(db)
         assert reserve in (acked[-1], next_reserve(acked[-1])), (reserve, acked[-3:])  # acked, or in flight
+        assert {i: stored_events(db).get(i) for i in event_ids} == {i: "active" for i in event_ids}
+        db.close()
         assert box.power_on().slot == "A"
         guest = box.healthy_guest()
         assert_clock_right(box.vm)
@@ -285,6 +316,11 @@ def test_a_box_survives_power_cuts_updates_a_broken_version_and_is_restored(imag
         assert bad and bad[0]["boot_status"] == "bad", state
         print(f"\nupdate: {installed}")
 
+        # the events accepted before the cut were settled (the first ended while the box was off)
+        for reply in replies:
+            left_s = max(0.0, (window(replies[-1])[1] - datetime.now(timezone.utc)).total_seconds())
+            check_settlement(aggregator.wait_settlement(reply["in_reply_to"], left_s + LINK_TIMEOUT_S), reply)
+
         # the backup of this box, for a fresh card
         assert guest.call("PUT", "/api/v1/car/reserve", {"reserve_pct": 33})[0] == 200
         backup = download_backup(guest, tmp_path)
@@ -300,9 +336,10 @@ def test_a_box_survives_power_cuts_updates_a_broken_version_and_is_restored(imag
     offset = image.partitions(card)[0].start_b
     mcopy_in(card, offset, backup.read_bytes(), f"hems/{backup.name}", fresh)
     mcopy_in(card, offset, PASSPHRASE + "\n", "hems/backup-passphrase.txt", fresh)
-    box = Box(image, card, fresh)
+    box = Box(image, card, fresh, aggregator)
     try:
         vm = box.power_on()
+        fresh_on = time.monotonic()
         vm.wait_console(rf"hems-setup: backup {re.escape(backup.name)} restored", BOOT_TIMEOUT_S)
         boot_s = check_first_boot(vm, box_config)
         print(f"\nfirst boot (with a restore) to HTTP 200 on /api/v1/health: {boot_s:.0f} s")
@@ -311,5 +348,6 @@ def test_a_box_survives_power_cuts_updates_a_broken_version_and_is_restored(imag
         status, car = guest.call("GET", "/api/v1/car")
         assert status == 200 and car["preferences"]["reserve_pct"] == 33, car
         assert image_state(guest)["image_version"] == first_version    # a fresh card, slot A
+        aggregator.wait_online(LINK_TIMEOUT_S, since=fresh_on)          # the enrolment came back too
     finally:
         box.stop()
