@@ -25,6 +25,7 @@ import json
 import re
 import sqlite3
 import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -182,6 +183,10 @@ class Box:
         return self.power_on()
 
     def stop(self) -> None:
+        if sys.exc_info()[0] is not None and self.vms and self.vms[-1].proc.poll() is None:
+            time.sleep(5)                    # the journal reaches the console a moment later
+            print("\n--- hems on the console (the failure above) ---\n" + "\n".join(
+                line for line in self.vms[-1].console().splitlines()[-400:] if "hems" in line)[-6000:])
         for vm in self.vms:
             vm.stop()
 
