@@ -152,6 +152,9 @@ async def post_update(request: web.Request) -> web.Response:
     updates = _data_dir(request) / "updates"
     updates.mkdir(exist_ok=True)
     bundle = updates / "upload.raucb"
+    # A bundle left by an install that a power cut interrupted belongs to root now (RAUC takes
+    # ownership of a bundle while it installs it): the upload goes to a new file.
+    bundle.unlink(missing_ok=True)
     try:
         await _receive(request, bundle, MAX_BUNDLE_B, set())
         info = await asyncio.to_thread(verify_bundle, bundle, system)

@@ -2,6 +2,7 @@
 uploads refused with a message, update bundles checked before anything is installed."""
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -147,7 +148,15 @@ async def test_update_upload_checks_the_bundle_before_installing(tmp_path: Path,
 
         (tmp_path / "site" / "rauc-system.conf").write_text(
             f"[system]\ncompatible={COMPATIBLE}\nbootloader=noop\n\n[keyring]\npath={keys / 'ca.cert.pem'}\n")
+        # the bundle of an install a power cut interrupted (RAUC made it root's, read-only): the
+        # next upload goes to a new file, never through the old one
+        leftover = site.config.storage.data_dir / "updates" / "upload.raucb"
+        leftover.parent.mkdir(parents=True, exist_ok=True)
+        leftover.write_bytes(b"half an old bundle")
+        leftover.chmod(0o444)
+        os.link(leftover, tmp_path / "leftover-inode")
         resp = await site.client.post("/api/v1/system/update", data=form(foreign), headers=h)
+        assert (tmp_path / "leftover-inode").read_bytes() == b"half an old bundle"
         assert resp.status == 422
         assert "update refused: the bundle is not signed by a key this system trusts" in (await resp.json())["error"]
         assert (await (await owner.post("/api/v1/system/reboot", {})).json())["error"].startswith("nothing to restart")
