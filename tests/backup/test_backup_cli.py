@@ -33,6 +33,19 @@ def hems(*argv: str, stdin: str | None = None) -> subprocess.CompletedProcess:
                           input=stdin, timeout=120)
 
 
+def backed_up_site(tmp_path: Path) -> tuple[Path, Path]:
+    """An old site with 3 days of history and its backup (passphrase in tmp_path/pass): (site, backup)."""
+    old = site(tmp_path, "old", key=None)
+    store = Store(old / "data" / "hems.sqlite")
+    fill(store, 3)
+    store.close()
+    (tmp_path / "pass").write_text(PASSPHRASE)
+    made = hems("backup", "--config", str(old / "config.toml"), "-o", str(tmp_path / "b.hemsbackup"),
+                "--passphrase-file", str(tmp_path / "pass"))
+    assert made.returncode == 0, made.stderr
+    return old, tmp_path / "b.hemsbackup"
+
+
 def test_backup_then_restore_on_a_new_card(tmp_path: Path):
     old = site(tmp_path, "old", key=b"k" * 48)
     store = Store(old / "data" / "hems.sqlite")
@@ -69,15 +82,8 @@ def test_backup_then_restore_on_a_new_card(tmp_path: Path):
 
 
 def test_restore_refuses_a_wrong_passphrase_and_leaves_the_database(tmp_path: Path):
-    old = site(tmp_path, "old", key=None)
-    store = Store(old / "data" / "hems.sqlite")
-    fill(store, 3)
-    store.close()
-    (tmp_path / "pass").write_text(PASSPHRASE)
+    old, _ = backed_up_site(tmp_path)
     (tmp_path / "wrong").write_text("another passphrase")
-    made = hems("backup", "--config", str(old / "config.toml"), "-o", str(tmp_path / "b.hemsbackup"),
-                "--passphrase-file", str(tmp_path / "pass"))
-    assert made.returncode == 0, made.stderr
     before = (old / "data" / "hems.sqlite").read_bytes()
     refused = hems("restore", str(tmp_path / "b.hemsbackup"), "--config", str(old / "config.toml"),
                    "--passphrase-file", str(tmp_path / "wrong"), "--force")
@@ -96,14 +102,7 @@ def test_backup_without_passphrase_in_a_pipe_says_how(tmp_path: Path):
 
 def test_restore_into_a_data_dir_as_the_image_does_at_first_boot(tmp_path: Path):
     """hems-setup restores before any config is valid: it names the data directory."""
-    old = site(tmp_path, "old", key=None)
-    store = Store(old / "data" / "hems.sqlite")
-    fill(store, 3)
-    store.close()
-    (tmp_path / "pass").write_text(PASSPHRASE)
-    made = hems("backup", "--config", str(old / "config.toml"), "-o", str(tmp_path / "b.hemsbackup"),
-                "--passphrase-file", str(tmp_path / "pass"))
-    assert made.returncode == 0, made.stderr
+    old, _ = backed_up_site(tmp_path)
     boot = tmp_path / "boot"
     boot.mkdir()
     (boot / "config.toml").write_text("# the card's own config\n")

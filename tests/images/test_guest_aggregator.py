@@ -6,20 +6,11 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-import pytest
 
 from hems.config import load_config
 
 from guest_aggregator import GUEST_BROKER_IP, GUEST_BROKER_PORT, SITE_ID, GuestAggregator
 from test_image_boot import site_config
-
-
-@pytest.fixture
-def aggregator(tmp_path: Path):
-    agg = GuestAggregator(tmp_path / "aggregator")
-    agg.start()
-    yield agg
-    agg.stop()
 
 
 def test_the_box_config_enrols_with_the_guest_aggregator(aggregator: GuestAggregator, tmp_path: Path):

@@ -223,14 +223,6 @@ def check_first_boot(vm: Vm, config: str) -> float:
     return boot_s
 
 
-@pytest.fixture
-def aggregator(tmp_path: Path):
-    agg = GuestAggregator(tmp_path / "aggregator")
-    agg.start()
-    yield agg
-    agg.stop()
-
-
 # ---------------------------------------------------------------- the chain
 def test_a_box_survives_power_cuts_updates_a_broken_version_and_is_restored(image: Image, tmp_path: Path,
                                                                            aggregator: GuestAggregator):
@@ -275,7 +267,8 @@ def test_a_box_survives_power_cuts_updates_a_broken_version_and_is_restored(imag
         db = database_of(data_partition(image, box.disk, tmp_path), tmp_path)
         reserve = stored_reserve(db)
         assert reserve in (acked[-1], next_reserve(acked[-1])), (reserve, acked[-3:])  # acked, or in flight
-        assert {i: stored_events(db).get(i) for i in event_ids} == {i: "active" for i in event_ids}
+        events = stored_events(db)
+        assert {i: events.get(i) for i in event_ids} == {i: "active" for i in event_ids}
         db.close()
         assert box.power_on().slot == "A"
         guest = box.healthy_guest()

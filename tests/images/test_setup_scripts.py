@@ -146,7 +146,8 @@ def test_an_unchanged_config_is_not_checked_again_until_hems_changes(setup, tmp_
 
     def boot() -> list[str]:
         staged = staging / "config.toml"
-        return [] if setup.already_checked() else setup.check_config(staged)
+        key = setup.checked_key()
+        return [] if setup.already_checked(key) else setup.check_config(staged, key)
 
     assert boot() == [] and calls.read_text() == "x"            # first boot: checked
     assert boot() == [] and calls.read_text() == "x"            # same files, same hems: not again
